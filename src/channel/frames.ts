@@ -1,0 +1,40 @@
+// Frame types and flags of the master <-> worker channel. docs/channel.md is the specification;
+// python/nuwsgi_worker/channel.py mirrors these numbers.
+
+export const HEADER_SIZE = 12;
+/** Largest payload a frame may carry; anything above means the channel is broken. */
+export const MAX_PAYLOAD = 1 << 24;
+
+/** Master -> worker. */
+export const CONFIG = 0x01;
+export const REQUEST = 0x02;
+export const BODY = 0x03;
+export const BODY_END = 0x04;
+export const RESPONSE_CREDIT = 0x05;
+export const CANCEL = 0x06;
+export const STOP = 0x07;
+
+/** Worker -> master. */
+export const READY = 0x41;
+export const RESPONSE_HEAD = 0x42;
+export const RESPONSE_BODY = 0x43;
+export const RESPONSE_END = 0x44;
+export const RESPONSE_ABORT = 0x45;
+export const BODY_CREDIT = 0x46;
+
+/** REQUEST flags. */
+export const FLAG_HAS_BODY = 0x01;
+export const FLAG_EXPECT_CONTINUE = 0x02;
+/** BODY_END flag: the client went away before the end of the body. */
+export const FLAG_ABORTED = 0x01;
+
+const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT]);
+const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP]);
+
+export function isWorkerFrame(type: number): boolean {
+  return workerToMaster.has(type);
+}
+
+export function isMasterFrame(type: number): boolean {
+  return masterToWorker.has(type);
+}

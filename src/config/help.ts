@@ -1,0 +1,68 @@
+// `nuwsgi --help`, generated from the option table.
+import { OPTIONS, type OptionSpec } from './options.ts';
+
+const INTRODUCTION = [
+  'Usage: nuwsgi [OPTIONS] [app.py | package.module:callable]',
+  '',
+  "Serves a Python WSGI application. Option names and meanings are uWSGI's.",
+  'Every option can also be set as an environment variable UWSGI_<NAME>, e.g. UWSGI_PROCESSES=4;',
+  'the command line wins over the environment.',
+  '',
+  'Options:',
+];
+
+export function helpText(): string {
+  const rows = OPTIONS.map((option) => ({ synopsis: synopsis(option), details: details(option) }));
+  const width = Math.max(...rows.map((row) => row.synopsis.length)) + 2;
+  const lines = [...INTRODUCTION];
+  for (const { synopsis, details } of rows) {
+    lines.push(synopsis.padEnd(width) + details[0]);
+    for (const line of details.slice(1)) lines.push(' '.repeat(width) + line);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** `  -p, --processes N`, `      --http ADDR`, `      --http-keepalive[=SECONDS]`. */
+function synopsis(option: OptionSpec): string {
+  const short = option.short === undefined ? '    ' : `-${option.short}, `;
+  const placeholder = option.placeholder ?? defaultPlaceholder(option);
+  let value = '';
+  if (option.kind !== 'flag' && option.arg === 'required') value = ` ${placeholder}`;
+  if (option.kind !== 'flag' && option.arg === 'optional') value = `[=${placeholder}]`;
+  return `  ${short}--${option.name}${value}`;
+}
+
+function defaultPlaceholder(option: OptionSpec): string {
+  switch (option.kind) {
+    case 'int':
+      return 'N';
+    case 'size':
+      return 'BYTES';
+    default:
+      return 'VALUE';
+  }
+}
+
+/** The help line (with the default), then the aliases and the expected form. */
+function details(option: OptionSpec): string[] {
+  const shownDefault = describeDefault(option);
+  const summary = shownDefault === undefined ? option.help : `${option.help} (default: ${shownDefault})`;
+  const aliases = option.aliases.map((alias) => `--${alias}`).join(', ');
+  const expects = `expects ${option.expected}`;
+  return [summary, aliases === '' ? expects : `also ${aliases}; ${expects}`];
+}
+
+/** Nothing for defaults that go without saying: off, unset, empty. */
+function describeDefault(option: OptionSpec): string | undefined {
+  switch (option.kind) {
+    case 'flag':
+      return option.default ? 'on' : undefined;
+    case 'int':
+    case 'size':
+      return String(option.default);
+    case 'string':
+      return option.default;
+    case 'list':
+      return option.default.length === 0 ? undefined : option.default.join(', ');
+  }
+}

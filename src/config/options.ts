@@ -1,0 +1,272 @@
+// The option table: the one description of every option nuwsgi understands. The command line,
+// UWSGI_* environment variables, `--help` (and later the ini/json/yaml readers and the options
+// reference in docs/) are all driven by it. Adding an option means adding one entry here.
+//
+// Names, aliases, short letters and defaults follow uWSGI 2.0 (core/uwsgi.c, plugins/python/
+// python_plugin.c, plugins/http/http.c).
+
+/**
+ * How a value is read (see values.ts):
+ * - `flag`: true unless the value is false/off/no (any case) or exactly 0; no value means true.
+ * - `int`: a non-negative whole number; with `arg: 'optional'`, no value means 1 (uWSGI's rule).
+ * - `size`: a number of bytes, written as a plain whole number (uWSGI takes no k/m suffixes).
+ * - `string`: a single value; the last one given wins.
+ * - `list`: every occurrence is kept, in order.
+ */
+export type OptionKind = 'flag' | 'int' | 'size' | 'string' | 'list';
+
+/**
+ * Whether the option takes a value on the command line (getopt_long's three cases):
+ * - `none`: never (`--help`).
+ * - `required`: `--opt VALUE`, `--opt=VALUE`, `-o VALUE`, `-oVALUE`.
+ * - `optional`: only attached, `--opt` or `--opt=VALUE` (a bare `--opt` never takes the next
+ *   argument). A flag's short letter never takes a value, so `-Mp 4` is `-M -p 4`.
+ */
+export type ArgumentRule = 'none' | 'required' | 'optional';
+
+interface CommonSpec {
+  /** The canonical name: `--name` on the command line, `UWSGI_NAME` in the environment. */
+  name: string;
+  /** Other long names that mean the same option (uWSGI's duplicated table rows). */
+  aliases: readonly string[];
+  /** A one-letter short form, used as `-x`. */
+  short?: string;
+  arg: ArgumentRule;
+  /** One line for `--help`. */
+  help: string;
+  /** The expected form, for `--help` and error messages: "a whole number, e.g. --processes 4". */
+  expected: string;
+  /** The value's name in `--help` (`--http ADDR`); defaults to one derived from the kind. */
+  placeholder?: string;
+  /** Asks for something other than configuration (`--help`); ignored outside the command line. */
+  commandLineOnly?: boolean;
+}
+
+export type OptionSpec =
+  | (CommonSpec & { kind: 'flag'; default: boolean })
+  | (CommonSpec & { kind: 'int' | 'size'; default: number; min?: number; max?: number })
+  | (CommonSpec & { kind: 'string'; default: string | undefined; pattern?: RegExp })
+  | (CommonSpec & { kind: 'list'; default: readonly string[]; pattern?: RegExp });
+
+const MiB = 1024 * 1024;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'http',
+    aliases: [],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    placeholder: 'ADDR',
+    help: 'add an HTTP/1.1 listener on ADDR (repeatable)',
+    expected: 'an address such as :8000, 127.0.0.1:8000 or [::1]:8000, e.g. --http 127.0.0.1:8000',
+  },
+  {
+    name: 'wsgi-file',
+    aliases: ['file'],
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    placeholder: 'FILE',
+    help: 'load the WSGI application from a Python file',
+    expected: 'a path to a Python file, e.g. --wsgi-file app.py',
+  },
+  {
+    name: 'module',
+    aliases: ['wsgi'],
+    short: 'w',
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    placeholder: 'MODULE',
+    help: 'load the WSGI application from a module: pkg.mod, pkg.mod:callable or pkg.mod:factory()',
+    expected: 'a module path, optionally with :callable, e.g. --module mysite.wsgi:application',
+  },
+  {
+    name: 'callable',
+    aliases: [],
+    kind: 'string',
+    arg: 'required',
+    default: 'application',
+    placeholder: 'NAME',
+    help: 'name of the WSGI callable in the module or file',
+    expected: 'a Python name, e.g. --callable app',
+  },
+  {
+    name: 'processes',
+    aliases: ['workers'],
+    short: 'p',
+    kind: 'int',
+    arg: 'required',
+    default: 1,
+    min: 1,
+    placeholder: 'N',
+    help: 'number of Python worker processes',
+    expected: 'a whole number, e.g. --processes 4',
+  },
+  {
+    name: 'master',
+    aliases: [],
+    short: 'M',
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    help: 'nuwsgi always runs a master; this only makes uwsgi.masterpid() non-zero, as in uWSGI',
+    expected: 'no value, or =false/off/no/0 to turn it off',
+  },
+  {
+    name: 'chdir',
+    aliases: [],
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    placeholder: 'DIR',
+    help: 'run the master and the workers in DIR',
+    expected: 'a directory, e.g. --chdir /srv/app',
+  },
+  {
+    name: 'home',
+    aliases: ['virtualenv', 'venv', 'pyhome'],
+    short: 'H',
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    placeholder: 'DIR',
+    help: "run the workers with this virtualenv's Python interpreter",
+    expected: 'a virtualenv directory, e.g. --home /srv/app/venv',
+  },
+  {
+    name: 'pythonpath',
+    aliases: ['python-path', 'pp'],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    placeholder: 'DIR',
+    help: 'prepend a directory (globs allowed) to sys.path (repeatable)',
+    expected: 'a directory or glob, e.g. --pythonpath /srv/app/lib',
+  },
+  {
+    name: 'env',
+    aliases: [],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    pattern: /^[^=]+=/,
+    placeholder: 'KEY=VALUE',
+    help: 'set an environment variable for the application (repeatable)',
+    expected: 'KEY=value, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings',
+  },
+  {
+    // uWSGI 2.0 silently clamps buffer-size to 65535; nuwsgi accepts up to 1 MiB and refuses more.
+    name: 'buffer-size',
+    aliases: [],
+    short: 'b',
+    kind: 'size',
+    arg: 'required',
+    default: 4096,
+    min: 1,
+    max: MiB,
+    placeholder: 'BYTES',
+    help: 'largest request head accepted, in bytes',
+    expected: 'a whole number of bytes up to 1048576 (1 MiB), e.g. --buffer-size 32768',
+  },
+  {
+    name: 'disable-logging',
+    aliases: [],
+    short: 'L',
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    help: 'do not log requests',
+    expected: 'no value, or =false/off/no/0 to turn it off',
+  },
+  {
+    name: 'catch-exceptions',
+    aliases: [],
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    help: 'show the traceback in the body of a 500 response',
+    expected: 'no value, or =false/off/no/0 to turn it off',
+  },
+  {
+    name: 'worker-reload-mercy',
+    aliases: [],
+    kind: 'int',
+    arg: 'required',
+    default: 60,
+    placeholder: 'SECONDS',
+    help: 'seconds in-flight requests get to finish on reload or shutdown',
+    expected: 'a whole number of seconds, e.g. --worker-reload-mercy 30',
+  },
+  {
+    // uWSGI reads this as 0 = off, 1 = on, N > 1 = idle timeout; see resolve.ts.
+    name: 'http-keepalive',
+    aliases: [],
+    kind: 'int',
+    arg: 'optional',
+    default: 75,
+    placeholder: 'SECONDS',
+    help: 'idle timeout of keep-alive HTTP connections, in seconds (=0: off; =1 or no value: the default)',
+    expected: 'a whole number of seconds, attached with =, e.g. --http-keepalive=30',
+  },
+  {
+    name: 'forkbomb-delay',
+    aliases: [],
+    kind: 'int',
+    arg: 'required',
+    default: 2,
+    placeholder: 'SECONDS',
+    help: 'seconds to wait before respawning workers that keep dying at startup',
+    expected: 'a whole number of seconds, e.g. --forkbomb-delay 5',
+  },
+  {
+    name: 'help',
+    aliases: ['usage'],
+    short: 'h',
+    kind: 'flag',
+    arg: 'none',
+    default: false,
+    commandLineOnly: true,
+    help: 'show this help and exit',
+    expected: 'no value',
+  },
+  {
+    name: 'version',
+    aliases: [],
+    kind: 'flag',
+    arg: 'none',
+    default: false,
+    commandLineOnly: true,
+    help: 'print the version and exit',
+    expected: 'no value',
+  },
+];
+
+const byLongName = new Map<string, OptionSpec>();
+const byShortLetter = new Map<string, OptionSpec>();
+for (const option of OPTIONS) {
+  for (const name of [option.name, ...option.aliases]) {
+    if (byLongName.has(name)) throw new Error(`option table: --${name} is defined twice`);
+    byLongName.set(name, option);
+  }
+  if (option.short !== undefined) {
+    if (byShortLetter.has(option.short)) throw new Error(`option table: -${option.short} is defined twice`);
+    byShortLetter.set(option.short, option);
+  }
+}
+
+/** The option called `name` (canonical or alias, without dashes), if there is one. */
+export function findOption(name: string): OptionSpec | undefined {
+  return byLongName.get(name);
+}
+
+/** The option whose short form is `-letter`, if there is one. */
+export function findShortOption(letter: string): OptionSpec | undefined {
+  return byShortLetter.get(letter);
+}
+
+/** Every long name and alias, for suggestions. */
+export function allLongNames(): string[] {
+  return [...byLongName.keys()];
+}

@@ -1,0 +1,116 @@
+// Applies the option events of every reader, in order, and builds the Config the master runs with.
+// This is where values are validated (once, at load) and where options are checked against each
+// other.
+import type { Config } from './config.ts';
+import { noApplication, noListener, twoApplications } from './errors.ts';
+import type { OptionEvent, Origin } from './events.ts';
+import { findOption, type OptionSpec } from './options.ts';
+import { convertValue, valueText } from './values.ts';
+
+export function resolveConfig(events: readonly OptionEvent[]): Config {
+  const given = new GivenOptions();
+  for (const event of events) given.apply(event);
+
+  const wsgiFile = given.string('wsgi-file');
+  const module = given.string('module');
+  if (wsgiFile === undefined && module === undefined) throw noApplication();
+  if (wsgiFile !== undefined && module !== undefined) {
+    throw twoApplications(given.origin('wsgi-file'), given.origin('module'));
+  }
+  const http = given.list('http');
+  if (http.length === 0) throw noListener();
+
+  return {
+    http,
+    wsgiFile,
+    module,
+    callable: given.stringWithDefault('callable'),
+    processes: given.number('processes'),
+    master: given.flag('master'),
+    chdir: given.string('chdir'),
+    home: given.string('home'),
+    pythonpath: given.list('pythonpath'),
+    env: given.list('env'),
+    bufferSize: given.number('buffer-size'),
+    disableLogging: given.flag('disable-logging'),
+    catchExceptions: given.flag('catch-exceptions'),
+    workerReloadMercy: given.number('worker-reload-mercy'),
+    httpKeepalive: keepaliveTimeout(given),
+    forkbombDelay: given.number('forkbomb-delay'),
+    options: given.asWritten,
+  };
+}
+
+/**
+ * uWSGI reads http-keepalive as 0 = off, 1 = on (a bare --http-keepalive is 1), N > 1 = the idle
+ * timeout in seconds. nuwsgi keeps connections alive by default, so "on" means the default timeout.
+ */
+function keepaliveTimeout(given: GivenOptions): number {
+  const seconds = given.number('http-keepalive');
+  return seconds === 1 ? tableEntry('http-keepalive', 'int').default : seconds;
+}
+
+/** The options given so far, by canonical name; single-valued ones keep the last value. */
+class GivenOptions {
+  /** For `uwsgi.opt`: flags as booleans, lists as arrays, everything else as written. */
+  readonly asWritten: Record<string, string | boolean | string[]> = {};
+  private readonly scalars = new Map<string, boolean | number | string>();
+  private readonly lists = new Map<string, string[]>();
+  private readonly origins = new Map<string, Origin>();
+
+  apply(event: OptionEvent): void {
+    const { name, kind } = event.option;
+    const value = convertValue(event);
+    this.origins.set(name, event.origin);
+    if (kind === 'list') {
+      const list = [...(this.lists.get(name) ?? []), valueText(event)];
+      this.lists.set(name, list);
+      this.asWritten[name] = [...list];
+    } else {
+      this.scalars.set(name, value);
+      this.asWritten[name] = typeof value === 'boolean' ? value : valueText(event);
+    }
+  }
+
+  /** Where the last occurrence of an option that was given came from. */
+  origin(name: string): Origin {
+    const origin = this.origins.get(name);
+    if (origin === undefined) throw new Error(`--${name} was not given`);
+    return origin;
+  }
+
+  flag(name: string): boolean {
+    const value = this.scalars.get(name);
+    return typeof value === 'boolean' ? value : tableEntry(name, 'flag').default;
+  }
+
+  number(name: string): number {
+    const value = this.scalars.get(name);
+    return typeof value === 'number' ? value : tableEntry(name, 'int', 'size').default;
+  }
+
+  string(name: string): string | undefined {
+    const value = this.scalars.get(name);
+    return typeof value === 'string' ? value : tableEntry(name, 'string').default;
+  }
+
+  /** For string options whose table entry has a default, so there is always a value. */
+  stringWithDefault(name: string): string {
+    const value = this.string(name);
+    if (value === undefined) throw new Error(`--${name} has no default in the option table`);
+    return value;
+  }
+
+  list(name: string): string[] {
+    return [...(this.lists.get(name) ?? tableEntry(name, 'list').default)];
+  }
+}
+
+/** The table entry for `name`, which the code reading it expects to be of one of `kinds`. */
+function tableEntry<K extends OptionSpec['kind']>(name: string, ...kinds: K[]): OptionSpec & { kind: K } {
+  const option = findOption(name);
+  if (option === undefined || !(kinds as string[]).includes(option.kind)) {
+    throw new Error(`option table has no ${kinds.join('/')} option --${name}`);
+  }
+  return option as OptionSpec & { kind: K };
+}

@@ -1,0 +1,215 @@
+// The HTTP/1.1 front (`--http`), on node:http: keep-alive, pipelining, chunked bodies both ways,
+// Expect: 100-continue, HEAD and HTTP/1.0 are node's; this file turns a request into the environ
+// block the workers read (docs/channel.md) and the worker's answer back into a response.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import os from 'node:os';
+import { log } from '../observe/log.ts';
+import type { Dispatcher } from '../router/dispatcher.ts';
+import { Exchange, type RequestCounters, type RequestInfo } from '../router/exchange.ts';
+import { cgiHeaderName, percentDecodeLatin1, type ListenAddress } from './environ.ts';
+
+export interface HttpListenerOptions {
+  /** Largest request head accepted (buffer-size). */
+  maxHeadSize: number;
+  keepAliveTimeoutMs: number;
+}
+
+class HttpExchange extends Exchange {
+  private readonly res: ServerResponse;
+  private readonly listener: HttpListener;
+
+  constructor(environ: string, info: RequestInfo, req: IncomingMessage, res: ServerResponse,
+    hasBody: boolean, expectContinue: boolean, listener: HttpListener) {
+    super(environ, info, hasBody ? req : null, expectContinue, listener.counters);
+    this.res = res;
+    this.listener = listener;
+  }
+
+  protected writeHead(status: number, reason: string, headers: string[]): void {
+    if (this.listener.draining) headers.push('Connection', 'close');
+    try {
+      this.res.writeHead(status, reason, headers);
+    } catch (err) {
+      // node refused a header the worker let through; never let one response take the master down
+      log(`bad response head for ${this.info.method} ${this.info.uri}: ${(err as Error).message}`);
+      this.res.writeHead(500, 'Internal Server Error', ['Content-Type', 'text/plain', 'Content-Length', '21']);
+      this.res.end('Internal Server Error');
+    }
+  }
+
+  protected writeToClient(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+
+  protected endResponse(last: Buffer | null): void {
+    if (last === null) this.res.end();
+    else this.res.end(last);
+  }
+
+  protected abortConnection(): void {
+    // what was written still reaches the client, then the connection closes: the client sees a
+    // response cut short (no final chunk, or fewer bytes than its Content-Length), never a complete one
+    this.res.socket?.destroySoon();
+  }
+
+  protected failResponse(status: number, reason: string): void {
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = `${status} ${http.STATUS_CODES[status] ?? ''}\n`;
+    res.writeHead(status, ['Content-Type', 'text/plain', 'Content-Length', String(body.length)]);
+    res.end(body);
+    log(`${this.info.method} ${this.info.uri}: answered ${status} because ${reason}`);
+  }
+
+  protected sendContinue(): void {
+    this.res.writeContinue();
+  }
+
+  protected onClientDrain(callback: () => void): void {
+    this.res.once('drain', callback);
+  }
+}
+
+export class HttpListener {
+  readonly spec: string;
+  readonly address: ListenAddress;
+  readonly counters: RequestCounters;
+  draining = false;
+  private readonly server: http.Server;
+  private readonly dispatcher: Dispatcher;
+  private readonly options: HttpListenerOptions;
+  private readonly serverName = os.hostname();
+  private serverPort = '';
+
+  constructor(spec: string, address: ListenAddress, dispatcher: Dispatcher, counters: RequestCounters, options: HttpListenerOptions) {
+    this.spec = spec;
+    this.address = address;
+    this.dispatcher = dispatcher;
+    this.counters = counters;
+    this.options = options;
+    this.server = http.createServer({
+      maxHeaderSize: options.maxHeadSize,
+      highWaterMark: 64 * 1024,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+    });
+    this.server.on('request', (req, res) => this.onRequest(req, res, false));
+    this.server.on('checkContinue', (req, res) => this.onRequest(req, res, true));
+    this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException & { bytesParsed?: number }, socket as Socket));
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.address.host, port: this.address.port, backlog: 511 }, () => {
+        this.server.off('error', reject);
+        const bound = this.server.address();
+        const port = typeof bound === 'object' && bound !== null ? bound.port : this.address.port;
+        this.serverPort = String(port);
+        resolve({ host: this.address.host, port });
+      });
+    });
+  }
+
+  /** Stops accepting; idle keep-alive connections close, busy ones close after their response. */
+  close(): void {
+    this.draining = true;
+    this.server.close();
+    this.server.closeIdleConnections();
+  }
+
+  /** Drops every connection (after the mercy timeout). */
+  closeAll(): void {
+    this.server.closeAllConnections();
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let path = q === -1 ? url : url.slice(0, q);
+    if (path.charCodeAt(0) !== 47 /* '/' */ && path !== '*') path = absoluteFormPath(path);
+    const pathInfo = path.indexOf('%') === -1 ? path : percentDecodeLatin1(path);
+    if (pathInfo.indexOf('\0') !== -1) {
+      rejectRequest(res, 400, 'the path contains an encoded NUL byte', req);
+      return;
+    }
+    const socket = req.socket;
+    let remoteAddr = socket.remoteAddress ?? '';
+    if (remoteAddr.startsWith('::ffff:')) remoteAddr = remoteAddr.slice(7);
+    const protocol = req.httpVersionMajor === 1 && req.httpVersionMinor === 1 ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`;
+
+    let environ = 'REQUEST_METHOD\0' + req.method + '\0REQUEST_URI\0' + url + '\0PATH_INFO\0' + pathInfo +
+      '\0QUERY_STRING\0' + (q === -1 ? '' : url.slice(q + 1)) + '\0SERVER_PROTOCOL\0' + protocol +
+      '\0SCRIPT_NAME\0\0SERVER_NAME\0' + this.serverName + '\0SERVER_PORT\0' + this.serverPort +
+      '\0REMOTE_ADDR\0' + remoteAddr + '\0REMOTE_PORT\0' + (socket.remotePort ?? '') + '\0wsgi.url_scheme\0http';
+
+    const raw = req.rawHeaders;
+    let keys: string[] | null = null;
+    let values: string[] | null = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = cgiHeaderName(raw[i]);
+      if (key === null) continue; // a name with '_' could spoof a dashed one (nginx drops them too)
+      if (keys === null) {
+        keys = [key];
+        values = [raw[i + 1]];
+        continue;
+      }
+      const seen = keys.indexOf(key);
+      if (seen === -1) {
+        keys.push(key);
+        values!.push(raw[i + 1]);
+      } else {
+        values![seen] += (key === 'HTTP_COOKIE' ? '; ' : ', ') + raw[i + 1];
+      }
+    }
+    if (keys !== null) {
+      for (let i = 0; i < keys.length; i++) environ += '\0' + keys[i] + '\0' + values![i];
+    }
+
+    const hasBody = req.headers['transfer-encoding'] !== undefined ||
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    const info: RequestInfo = { method: req.method ?? 'GET', uri: url, protocol, remoteAddr };
+    const exchange = new HttpExchange(environ, info, req, res, hasBody, expectContinue && hasBody, this);
+    res.on('close', () => {
+      if (!res.writableFinished) exchange.cancel();
+    });
+    this.dispatcher.dispatch(exchange);
+  }
+
+  private onClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Socket): void {
+    const peer = socket.remoteAddress ?? 'unknown';
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    let status = '400 Bad Request';
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      status = '431 Request Header Fields Too Large';
+      log(`request head from ${peer} is larger than buffer-size (${this.options.maxHeadSize} bytes): answered 431; raise it with --buffer-size`);
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = '408 Request Timeout';
+      log(`request from ${peer} timed out before its head was complete: answered 408`);
+    } else {
+      log(`malformed HTTP request from ${peer} (${err.code ?? 'error'}: ${err.message}): answered 400`);
+    }
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+}
+
+/** `http://host/path` (absolute-form, as sent to proxies) -> `/path`. */
+function absoluteFormPath(target: string): string {
+  const scheme = target.indexOf('://');
+  if (scheme === -1) return target;
+  const slash = target.indexOf('/', scheme + 3);
+  return slash === -1 ? '/' : target.slice(slash);
+}
+
+function rejectRequest(res: ServerResponse, status: number, why: string, req: IncomingMessage): void {
+  log(`${req.method} ${req.url}: answered ${status}: ${why}`);
+  const body = `${status} ${http.STATUS_CODES[status]}\n`;
+  res.writeHead(status, ['Content-Type', 'text/plain', 'Content-Length', String(body.length), 'Connection', 'close']);
+  res.end(body);
+}

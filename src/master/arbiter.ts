@@ -1,0 +1,258 @@
+// The master: binds the listeners, spawns and supervises the workers, and turns signals into
+// verbs (shutdown, stats). Its verbs follow gunicorn's arbiter and uWSGI's master: spawn, reap,
+// respawn with a throttle when workers die in a loop, stop gracefully within a mercy timeout.
+import fs from 'node:fs';
+import type { Config } from '../config/config.ts';
+import { HttpListener } from '../listeners/http.ts';
+import { parseListenAddress } from '../listeners/environ.ts';
+import { log } from '../observe/log.ts';
+import { Dispatcher } from '../router/dispatcher.ts';
+import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW, type RequestCounters } from '../router/exchange.ts';
+import { resolvePython, workerArgs, PythonNotFound } from './python.ts';
+import { Worker, type ReadyInfo, type WorkerConfig } from './worker.ts';
+
+/** uWSGI's exit status for "the app could not be loaded" (UWSGI_FAILED_APP_CODE). */
+export const EXIT_APP_FAILED = 22;
+/** Longest wait between respawns of a worker that keeps failing to load the app. */
+const MAX_RESPAWN_BACKOFF_MS = 30_000;
+/** Respawns closer together than this count as a loop (uWSGI's check-interval). */
+const RESPAWN_WINDOW_MS = 1000;
+/** How long stopped workers get to exit before SIGKILL, once their requests are done. */
+const STOP_GRACE_MS = 5000;
+
+export class StartupError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export class Arbiter {
+  private readonly config: Config;
+  private readonly dispatcher = new Dispatcher();
+  private readonly counters: RequestCounters;
+  private readonly listeners: HttpListener[] = [];
+  private readonly slots: Array<Worker | null>;
+  /** Consecutive failures to load the app, per slot, for the respawn back-off. */
+  private readonly loadFailures: number[];
+  private respawnTimes: number[] = [];
+  private python = '';
+  private startingUp = true;
+  private stopping = false;
+  private exitCode = 0;
+  private finish: (code: number) => void = () => {};
+  private readonly done: Promise<number>;
+
+  constructor(config: Config) {
+    this.config = config;
+    this.counters = { total: 0, logging: !config.disableLogging };
+    this.slots = new Array<Worker | null>(config.processes).fill(null);
+    this.loadFailures = new Array<number>(config.processes).fill(0);
+    this.done = new Promise((resolve) => { this.finish = resolve; });
+  }
+
+  /** Runs the server until it stops; resolves with the exit status. Throws StartupError. */
+  async run(): Promise<number> {
+    const config = this.config;
+    log(`*** Starting nuwsgi (master pid: ${process.pid}) ***`);
+    if (config.chdir !== undefined) {
+      try {
+        process.chdir(config.chdir);
+      } catch {
+        throw new StartupError(`--chdir ${config.chdir}: no such directory`);
+      }
+    }
+    for (const assignment of config.env) {
+      const eq = assignment.indexOf('=');
+      process.env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+    }
+    try {
+      this.python = resolvePython(config.home, process.env.PATH);
+    } catch (err) {
+      if (err instanceof PythonNotFound) throw new StartupError(err.message);
+      throw err;
+    }
+    this.checkAppSource();
+    await this.bindListeners();
+    this.installSignalHandlers();
+    for (let slot = 1; slot <= config.processes; slot++) this.spawn(slot);
+    return this.done;
+  }
+
+  /** A missing --wsgi-file is reported before any worker starts. */
+  private checkAppSource(): void {
+    const file = this.config.wsgiFile;
+    if (file !== undefined && !fs.existsSync(file)) {
+      throw new StartupError(`--wsgi-file ${file}: no such file (working directory: ${process.cwd()})`, EXIT_APP_FAILED);
+    }
+  }
+
+  private async bindListeners(): Promise<void> {
+    const config = this.config;
+    for (const spec of config.http) {
+      let address;
+      try {
+        address = parseListenAddress(spec);
+      } catch (err) {
+        throw new StartupError(`--http ${(err as Error).message}`);
+      }
+      const listener = new HttpListener(spec, address, this.dispatcher, this.counters, {
+        maxHeadSize: config.bufferSize,
+        keepAliveTimeoutMs: config.httpKeepalive * 1000,
+      });
+      try {
+        const bound = await listener.listen();
+        const host = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
+        log(`HTTP listening on ${host}:${bound.port}`);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new StartupError(`cannot listen on --http ${spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
+      }
+      this.listeners.push(listener);
+    }
+  }
+
+  private workerConfig(slot: number): WorkerConfig {
+    const c = this.config;
+    return {
+      worker_id: slot,
+      master_pid: c.master ? process.pid : 0,
+      processes: c.processes,
+      threads: 1,
+      app: { wsgi_file: c.wsgiFile ?? null, module: c.module ?? null, callable: c.callable },
+      pythonpath: c.pythonpath,
+      catch_exceptions: c.catchExceptions,
+      request_body_window: REQUEST_BODY_WINDOW,
+      response_window: RESPONSE_WINDOW,
+      options: c.options,
+    };
+  }
+
+  private spawn(slot: number): void {
+    const worker = new Worker(slot, this.python, workerArgs(), this.workerConfig(slot), {
+      ready: (w, info) => this.onWorkerReady(w, info),
+      free: (w) => this.dispatcher.workerFree(w),
+      exit: (w, code, signal) => this.onWorkerExit(w, code, signal),
+    });
+    this.slots[slot - 1] = worker;
+    log(`spawned worker ${slot} (pid: ${worker.pid}, cores: ${worker.cores})`);
+  }
+
+  private onWorkerReady(worker: Worker, info: ReadyInfo): void {
+    this.loadFailures[worker.slot - 1] = 0;
+    log(`worker ${worker.slot} (pid: ${worker.pid}) ready: ${info.app} (Python ${info.python})`);
+    if (this.stopping) {
+      worker.stop();
+      return;
+    }
+    this.dispatcher.addWorker(worker);
+    if (this.startingUp && this.slots.every((w) => w !== null && w.state === 'ready')) {
+      this.startingUp = false;
+      log(`*** nuwsgi is ready: ${this.config.processes} worker${this.config.processes === 1 ? '' : 's'} ***`);
+    }
+  }
+
+  private onWorkerExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const how = signal !== null ? `killed by signal ${signal}` : `exit code ${code}`;
+    const wasReady = worker.readyAt !== 0;
+    this.dispatcher.removeWorker(worker);
+    if (this.slots[worker.slot - 1] === worker) this.slots[worker.slot - 1] = null;
+    if (this.stopping) {
+      log(`worker ${worker.slot} (pid: ${worker.pid}) stopped (${how})`);
+      this.finishIfAllStopped();
+      return;
+    }
+    if (!wasReady && this.startingUp) {
+      log(`worker ${worker.slot} (pid: ${worker.pid}) could not load the app (${how}): see the messages above; stopping`);
+      void this.shutdown(null, code === EXIT_APP_FAILED ? EXIT_APP_FAILED : 1);
+      return;
+    }
+    const slotIndex = worker.slot - 1;
+    let delayMs = 0;
+    if (!wasReady) {
+      this.loadFailures[slotIndex]++;
+      delayMs = Math.min(this.config.forkbombDelay * 1000 * 2 ** (this.loadFailures[slotIndex] - 1), MAX_RESPAWN_BACKOFF_MS);
+      log(`OOPS ! worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): trying again in ${delayMs / 1000} s`);
+    } else {
+      log(`DAMN ! worker ${worker.slot} (pid: ${worker.pid}) died (${how}) after ${worker.requestsServed} requests :( respawning`);
+      if (this.respawningTooFast()) {
+        delayMs = this.config.forkbombDelay * 1000;
+        log(`worker respawning too fast !!! i have to sleep a bit (${this.config.forkbombDelay} seconds)...`);
+      }
+    }
+    const respawn = () => {
+      if (!this.stopping && this.slots[slotIndex] === null) this.spawn(worker.slot);
+    };
+    if (delayMs === 0) respawn();
+    else setTimeout(respawn, delayMs).unref();
+  }
+
+  /** More respawns within the last check interval than there are workers: a crash loop. */
+  private respawningTooFast(): boolean {
+    const now = Date.now();
+    this.respawnTimes = this.respawnTimes.filter((t) => now - t < RESPAWN_WINDOW_MS);
+    this.respawnTimes.push(now);
+    return this.respawnTimes.length > this.config.processes;
+  }
+
+  private installSignalHandlers(): void {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
+      process.on(signal, () => void this.shutdown(signal, 0));
+    }
+    // Without a listener, SIGUSR1 would open node's inspector on :9229; uWSGI users send it for stats.
+    process.on('SIGUSR1', () => this.logStats());
+    process.on('SIGHUP', () => log('SIGHUP received: graceful reload is not implemented in this version (see docs/compat.md); ignored'));
+  }
+
+  private logStats(): void {
+    log(`workers total requests: ${this.counters.total}`);
+    for (const w of this.slots) {
+      if (w !== null) log(`worker ${w.slot} (pid: ${w.pid}) ${w.state}: ${w.requestsServed} requests, ${w.inflight.size} in flight`);
+    }
+    log(`queued requests: ${this.dispatcher.queued}`);
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let queued and in-flight requests finish within
+   * worker-reload-mercy, stop the workers, exit. A second signal makes it immediate.
+   */
+  private async shutdown(signal: NodeJS.Signals | null, exitCode: number): Promise<void> {
+    if (this.stopping) {
+      if (signal !== null) {
+        log(`${signal} received again: killing the workers now`);
+        this.killAll();
+      }
+      return;
+    }
+    this.stopping = true;
+    this.exitCode = exitCode;
+    const mercy = this.config.workerReloadMercy;
+    if (signal !== null) {
+      log(`${signal} received: graceful shutdown (${this.dispatcher.inflight + this.dispatcher.queued} requests to finish, mercy ${mercy} s)`);
+    }
+    for (const listener of this.listeners) listener.close();
+    const mercyTimer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), mercy * 1000).unref());
+    const outcome = await Promise.race([this.dispatcher.whenIdle().then(() => 'idle' as const), mercyTimer]);
+    if (outcome === 'timeout') {
+      log(`worker-reload-mercy (${mercy} s) is over with ${this.dispatcher.inflight} requests still running: killing the workers`);
+      this.killAll();
+    } else {
+      for (const w of this.slots) w?.stop();
+      setTimeout(() => this.killAll(), STOP_GRACE_MS).unref();
+    }
+    this.finishIfAllStopped();
+  }
+
+  private killAll(): void {
+    for (const w of this.slots) w?.kill();
+    for (const listener of this.listeners) listener.closeAll();
+  }
+
+  private finishIfAllStopped(): void {
+    if (!this.stopping || this.slots.some((w) => w !== null)) return;
+    for (const listener of this.listeners) listener.closeAll();
+    if (!this.startingUp || this.exitCode === 0) log('goodbye to nuwsgi.');
+    this.finish(this.exitCode);
+  }
+}

@@ -1,0 +1,207 @@
+// One Python worker process as the master sees it: the child, its channel (fd 3), the requests it
+// has in flight, and the frames that go each way. How the channel is established (an inherited
+// socketpair today) stays in spawn(); the rest only needs a duplex socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import * as F from '../channel/frames.ts';
+import { FrameDecoder, ChannelError } from '../channel/decoder.ts';
+import { encodeFrame, encodeHeader, encodeJsonFrame, encodeLatin1Frame, encodeU32Frame } from '../channel/encoder.ts';
+import type { Exchange, ExchangeCarrier } from '../router/exchange.ts';
+
+export type WorkerState = 'starting' | 'ready' | 'stopping' | 'dead';
+
+/** What the worker learns in its CONFIG frame (docs/channel.md). */
+export interface WorkerConfig {
+  worker_id: number;
+  master_pid: number;
+  processes: number;
+  threads: number;
+  app: { wsgi_file: string | null; module: string | null; callable: string };
+  pythonpath: string[];
+  catch_exceptions: boolean;
+  request_body_window: number;
+  response_window: number;
+  options: Record<string, string | boolean | string[]>;
+}
+
+export interface ReadyInfo {
+  pid: number;
+  python: string;
+  app: string;
+}
+
+export interface WorkerEvents {
+  ready(worker: Worker, info: ReadyInfo): void;
+  /** A core became free (a request finished). */
+  free(worker: Worker): void;
+  exit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export class Worker implements ExchangeCarrier {
+  /** 1..processes, as uWSGI numbers its workers. */
+  readonly slot: number;
+  readonly cores: number;
+  readonly spawnedAt = Date.now();
+  state: WorkerState = 'starting';
+  /** When it reported READY; 0 while it is still loading the app. */
+  readyAt = 0;
+  pid = 0;
+  requestsServed = 0;
+  readonly inflight = new Map<number, Exchange>();
+
+  private readonly child: ChildProcess;
+  private readonly channel: Socket;
+  private readonly decoder: FrameDecoder;
+  private readonly events: WorkerEvents;
+  private nextId = 1;
+  private corked = false;
+  private dirty: Exchange[] = [];
+
+  constructor(slot: number, python: string, args: string[], config: WorkerConfig, events: WorkerEvents) {
+    this.slot = slot;
+    this.cores = config.threads;
+    this.events = events;
+    this.child = spawn(python, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+    this.pid = this.child.pid ?? 0;
+    this.channel = this.child.stdio[3] as Socket;
+    this.decoder = new FrameDecoder(F.isWorkerFrame, this.onFrame);
+    this.child.on('error', () => {
+      // spawn failed (the interpreter vanished after we checked): 'exit' may never come
+      if (this.state !== 'dead') this.onExit(127, null);
+    });
+    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.channel.on('data', this.onData);
+    this.channel.on('error', () => {
+      // EPIPE/ECONNRESET when the worker dies; its 'exit' event does the bookkeeping
+    });
+    this.write(encodeJsonFrame(F.CONFIG, 0, config));
+  }
+
+  /** True while it can take another request. */
+  get hasFreeCore(): boolean {
+    return this.state === 'ready' && this.inflight.size < this.cores;
+  }
+
+  /** Sends a request to this worker. */
+  assign(exchange: Exchange): void {
+    const id = this.nextId;
+    this.nextId = id === 0xffffffff ? 1 : id + 1;
+    this.inflight.set(id, exchange);
+    this.write(encodeLatin1Frame(F.REQUEST, exchange.flags, id, exchange.environ));
+    exchange.attach(this, id);
+  }
+
+  sendBody(id: number, chunk: Buffer): void {
+    this.write(encodeHeader(F.BODY, 0, id, chunk.length));
+    this.write(chunk);
+  }
+
+  sendBodyEnd(id: number, flags: number): void {
+    this.write(encodeFrame(F.BODY_END, flags, id));
+  }
+
+  sendResponseCredit(id: number, bytes: number): void {
+    this.write(encodeU32Frame(F.RESPONSE_CREDIT, id, bytes));
+  }
+
+  sendCancel(id: number): void {
+    this.write(encodeFrame(F.CANCEL, 0, id));
+  }
+
+  markDirty(exchange: Exchange): void {
+    this.dirty.push(exchange);
+  }
+
+  /** Asks the worker to finish what it has and exit. */
+  stop(): void {
+    if (this.state === 'dead' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    this.write(encodeFrame(F.STOP, 0, 0));
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.state !== 'dead') this.child.kill(signal);
+  }
+
+  /** Frames written in one event-loop turn leave in one writev. */
+  private write(buf: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.channel.cork();
+      process.nextTick(this.uncork);
+    }
+    this.channel.write(buf);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.channel.uncork();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    try {
+      this.decoder.feed(chunk);
+    } catch (err) {
+      if (!(err instanceof ChannelError)) throw err;
+      process.emitWarning(`worker ${this.slot} (pid: ${this.pid}) broke the channel: ${err.message}; killing it`);
+      this.kill();
+    }
+    const dirty = this.dirty;
+    if (dirty.length === 0) return;
+    this.dirty = [];
+    for (const exchange of dirty) exchange.flush();
+  };
+
+  private readonly onFrame = (type: number, _flags: number, id: number, payload: Buffer): void => {
+    if (id === 0) {
+      if (type === F.READY) this.onReady(payload);
+      return;
+    }
+    const exchange = this.inflight.get(id);
+    if (exchange === undefined) return;
+    switch (type) {
+      case F.RESPONSE_HEAD:
+        exchange.onHead(payload);
+        break;
+      case F.RESPONSE_BODY:
+        exchange.onBody(payload);
+        break;
+      case F.RESPONSE_END:
+        this.finish(id);
+        exchange.onEnd();
+        this.events.free(this);
+        break;
+      case F.RESPONSE_ABORT:
+        this.finish(id);
+        exchange.onAbort(payload.toString('utf8'));
+        this.events.free(this);
+        break;
+      case F.BODY_CREDIT:
+        exchange.onBodyCredit(payload.readUInt32LE(0));
+        break;
+    }
+  };
+
+  private finish(id: number): void {
+    this.inflight.delete(id);
+    this.requestsServed++;
+  }
+
+  private onReady(payload: Buffer): void {
+    if (this.state !== 'starting') return;
+    this.state = 'ready';
+    this.readyAt = Date.now();
+    const info = JSON.parse(payload.toString('utf8')) as ReadyInfo;
+    this.events.ready(this, info);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.state === 'dead') return;
+    this.state = 'dead';
+    const lost = [...this.inflight.values()];
+    this.inflight.clear();
+    for (const exchange of lost) exchange.onWorkerLost();
+    this.channel.destroy();
+    this.events.exit(this, code, signal);
+  }
+}

@@ -1,0 +1,91 @@
+// The master's log: its own lines and the per-request lines, written to stderr. Lines are
+// collected during one turn of the event loop and written together, synchronously, so a busy
+// server makes one write() per turn instead of one per request, and lines never change order.
+// The workers' stderr (tracebacks, wsgi.errors) is inherited and goes to the same place.
+import { createRequire } from 'node:module';
+import type { SonicBoom as SonicBoomClass } from 'sonic-boom';
+
+// sonic-boom is CommonJS whose typings declare an ES default export; require() gives the class itself.
+const SonicBoom = createRequire(import.meta.url)('sonic-boom') as typeof SonicBoomClass;
+// sync: a full pipe is retried, never dropped; minLength keeps lines buffered until the flush
+// below (or until 16 KiB have gathered within one turn).
+const out = new SonicBoom({ fd: 2, sync: true, minLength: 16 * 1024 - 1, maxWrite: 16 * 1024 });
+let flushScheduled = false;
+
+function write(text: string): void {
+  out.write(text);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushLog);
+  }
+}
+
+/** A line about the server itself (startup, workers, limits). */
+export function log(line: string): void {
+  write(line + '\n');
+}
+
+/** Writes whatever is buffered (also right before the process exits). */
+export function flushLog(): void {
+  flushScheduled = false;
+  try {
+    out.flushSync();
+  } catch {
+    // stderr is gone (closed pipe): nothing left to tell anyone
+  }
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+let ctimeSecond = -1;
+let ctimeText = '';
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+/** C's ctime() without the newline ("Tue May  9 20:14:38 2020"), cached per second: it is in every request line. */
+export function ctime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== ctimeSecond) {
+    const d = new Date(ms);
+    const day = d.getDate();
+    ctimeText = `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day < 10 ? ' ' + day : day} ` +
+      `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} ${d.getFullYear()}`;
+    ctimeSecond = second;
+  }
+  return ctimeText;
+}
+
+/** What the request log line needs to know about one finished request. */
+export interface RequestRecord {
+  workerPid: number;
+  workerRequests: number;
+  totalRequests: number;
+  remoteAddr: string;
+  varCount: number;
+  varBytes: number;
+  startedMs: number;
+  method: string;
+  uri: string;
+  protocol: string;
+  status: number;
+  bodyBytes: number;
+  headerCount: number;
+  headerBytes: number;
+}
+
+/**
+ * uWSGI's default request line (core/logging.c uwsgi_logit_simple), so that log parsers written for
+ * uWSGI keep working:
+ * [pid: 7|app: 0|req: 1/1] 127.0.0.1 () {24 vars in 331 bytes} [Tue May 19 20:14:38 2020] GET / => generated 13 bytes in 1 msecs (HTTP/1.1 200) 2 headers in 64 bytes (1 switches on core 0)
+ */
+export function logRequest(r: RequestRecord): void {
+  const msecs = Math.round(Date.now() - r.startedMs);
+  write(
+    `[pid: ${r.workerPid}|app: 0|req: ${r.workerRequests}/${r.totalRequests}] ${r.remoteAddr} () ` +
+    `{${r.varCount} vars in ${r.varBytes} bytes} [${ctime(r.startedMs)}] ${r.method} ${r.uri} => ` +
+    `generated ${r.bodyBytes} bytes in ${msecs} msecs (${r.protocol} ${r.status}) ` +
+    `${r.headerCount} headers in ${r.headerBytes} bytes (1 switches on core 0)\n`,
+  );
+}

@@ -1,0 +1,195 @@
+// The command line: getopt_long-style tokenizing, positional arguments, defaults, --help, --version.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { OPTIONS, parseCommandLine, readCommandLine, type Config } from '../src/config/index.ts';
+import { repoRoot } from './helpers/server.ts';
+
+/** A listener and an application, for cases about something else. */
+const BASE = ['--http', ':8000', '--wsgi-file', 'app.py'];
+
+function serve(argv: string[]): Config {
+  const command = parseCommandLine(argv, {});
+  assert.equal(command.kind, 'serve');
+  return command.config;
+}
+
+describe('command line tokenizing', () => {
+  const cases: { argv: string[]; expected: Partial<Config> }[] = [
+    { argv: ['--processes', '4'], expected: { processes: 4 } },
+    { argv: ['--processes=4'], expected: { processes: 4 } },
+    { argv: ['--workers', '3'], expected: { processes: 3 } },
+    { argv: ['-p', '4'], expected: { processes: 4 } },
+    { argv: ['-p4'], expected: { processes: 4 } },
+    { argv: ['-Mp', '4'], expected: { master: true, processes: 4 } },
+    { argv: ['-Mp4'], expected: { master: true, processes: 4 } },
+    { argv: ['-MLp', '3'], expected: { master: true, disableLogging: true, processes: 3 } },
+    { argv: ['-p', '2', '-p', '8'], expected: { processes: 8 } },
+    { argv: ['--master'], expected: { master: true } },
+    { argv: ['--master='], expected: { master: true } },
+    { argv: ['--master=yes'], expected: { master: true } },
+    { argv: ['--master=false'], expected: { master: false } },
+    { argv: ['--master=OFF'], expected: { master: false } },
+    { argv: ['--master=no'], expected: { master: false } },
+    { argv: ['--master=0'], expected: { master: false } },
+    { argv: ['--master', '--master=false'], expected: { master: false } },
+    { argv: ['-L', '--catch-exceptions'], expected: { disableLogging: true, catchExceptions: true } },
+    { argv: ['--http', ':8001', '--http=[::1]:8002'], expected: { http: [':8000', ':8001', '[::1]:8002'] } },
+    { argv: ['--pythonpath', 'a', '--python-path', 'b', '--pp=c'], expected: { pythonpath: ['a', 'b', 'c'] } },
+    { argv: ['--env', 'A=1', '--env=B=x=y'], expected: { env: ['A=1', 'B=x=y'] } },
+    { argv: ['--env=X=-1'], expected: { env: ['X=-1'] } },
+    { argv: ['-H', '/venv'], expected: { home: '/venv' } },
+    { argv: ['--virtualenv', '/a', '--venv', '/b'], expected: { home: '/b' } },
+    { argv: ['--pyhome=/c'], expected: { home: '/c' } },
+    { argv: ['--chdir', '/srv/app'], expected: { chdir: '/srv/app' } },
+    { argv: ['--callable', 'app'], expected: { callable: 'app' } },
+    { argv: ['-b', '32768'], expected: { bufferSize: 32768 } },
+    { argv: ['--buffer-size=1048576'], expected: { bufferSize: 1048576 } },
+    { argv: ['--worker-reload-mercy', '5'], expected: { workerReloadMercy: 5 } },
+    { argv: ['--forkbomb-delay', '0'], expected: { forkbombDelay: 0 } },
+    { argv: ['--http-keepalive=30'], expected: { httpKeepalive: 30 } },
+    { argv: ['--http-keepalive=0'], expected: { httpKeepalive: 0 } },
+    { argv: ['--http-keepalive'], expected: { httpKeepalive: 75 } },
+    { argv: ['--http-keepalive=1'], expected: { httpKeepalive: 75 } },
+  ];
+  for (const { argv, expected } of cases) {
+    it(argv.join(' '), () => {
+      const config = serve([...BASE, ...argv]);
+      for (const [field, value] of Object.entries(expected)) {
+        assert.deepEqual(config[field as keyof Config], value, field);
+      }
+    });
+  }
+
+  it('applies the defaults of the option table', () => {
+    const { options, ...config } = serve(BASE);
+    assert.deepEqual(config, {
+      http: [':8000'],
+      wsgiFile: 'app.py',
+      module: undefined,
+      callable: 'application',
+      processes: 1,
+      master: false,
+      chdir: undefined,
+      home: undefined,
+      pythonpath: [],
+      env: [],
+      bufferSize: 4096,
+      disableLogging: false,
+      catchExceptions: false,
+      workerReloadMercy: 60,
+      httpKeepalive: 75,
+      forkbombDelay: 2,
+    });
+    assert.deepEqual(options, { http: [':8000'], 'wsgi-file': 'app.py' });
+  });
+
+  it('records every option given by canonical name: flags as booleans, lists as arrays, the rest as written', () => {
+    const config = serve(['--http', ':8000', '-w', 'pkg.wsgi', '--workers=2', '-M', '--master=off', '--pp', 'lib',
+      '--env', 'A=1', '--http-keepalive', '--venv', '/v']);
+    assert.deepEqual(config.options, {
+      http: [':8000'],
+      module: 'pkg.wsgi',
+      processes: '2',
+      master: false,
+      pythonpath: ['lib'],
+      env: ['A=1'],
+      'http-keepalive': '1',
+      home: '/v',
+    });
+  });
+
+  it('emits ordered events with the spelling used and no value for bare optional options', () => {
+    const events = readCommandLine(['-Mp', '4', '--http=:8000', '--master', 'app.py', '--workers', '2']);
+    assert.deepEqual(
+      events.map((event) => [event.option.name, event.spelling, event.value, event.origin.source]),
+      [
+        ['master', '-M', undefined, 'command line'],
+        ['processes', '-p', '4', 'command line'],
+        ['http', '--http', ':8000', 'command line'],
+        ['master', '--master', undefined, 'command line'],
+        ['wsgi-file', '--wsgi-file', 'app.py', 'command line'],
+        ['processes', '--workers', '2', 'command line'],
+      ],
+    );
+  });
+
+  it('takes a lone "-" as a value', () => {
+    assert.deepEqual(serve([...BASE, '--chdir', '-']).chdir, '-');
+  });
+});
+
+describe('positional arguments', () => {
+  const cases: { argv: string[]; expected: Partial<Config> }[] = [
+    { argv: ['app.py'], expected: { wsgiFile: 'app.py', module: undefined } },
+    { argv: ['site/app.wsgi'], expected: { wsgiFile: 'site/app.wsgi' } },
+    { argv: ['app.py:myapp'], expected: { wsgiFile: 'app.py', callable: 'myapp' } },
+    { argv: ['app.py:create_app()'], expected: { wsgiFile: 'app.py', callable: 'create_app()' } },
+    { argv: ['mysite.wsgi:application'], expected: { module: 'mysite.wsgi:application', wsgiFile: undefined } },
+    { argv: ['mysite.wsgi'], expected: { wsgiFile: 'mysite.wsgi', module: undefined } },
+    { argv: ['./legacy.wsgi:app'], expected: { wsgiFile: './legacy.wsgi', callable: 'app' } },
+    { argv: ['wsgi:app'], expected: { module: 'wsgi:app' } },
+    { argv: ['pkg.app:make_app()'], expected: { module: 'pkg.app:make_app()' } },
+    { argv: ['--master', 'app.py'], expected: { master: true, wsgiFile: 'app.py' } },
+    { argv: ['app.py', '--processes', '2'], expected: { wsgiFile: 'app.py', processes: 2 } },
+    { argv: ['--', '-odd-name.py'], expected: { wsgiFile: '-odd-name.py' } },
+    { argv: ['--', '--app.py'], expected: { wsgiFile: '--app.py' } },
+  ];
+  for (const { argv, expected } of cases) {
+    it(argv.join(' '), () => {
+      const config = serve(['--http', ':8000', ...argv]);
+      for (const [field, value] of Object.entries(expected)) {
+        assert.deepEqual(config[field as keyof Config], value, field);
+      }
+    });
+  }
+});
+
+describe('--help', () => {
+  for (const argv of [['--help'], ['-h'], ['--usage'], ['--processes', 'four', '--help'], ['app.py', '-Mh']]) {
+    it(argv.join(' '), () => {
+      const command = parseCommandLine(argv, {});
+      assert.equal(command.kind, 'help');
+    });
+  }
+
+  it('lists every option with its aliases, short flag, expected form and default', () => {
+    const command = parseCommandLine(['--help'], {});
+    assert.equal(command.kind, 'help');
+    const text = command.text;
+    assert.match(text, /^Usage: nuwsgi \[OPTIONS\]/);
+    for (const option of OPTIONS) {
+      assert.ok(text.includes(`--${option.name}`), option.name);
+      assert.ok(text.includes(option.help), `help of ${option.name}`);
+      assert.ok(text.includes(`expects ${option.expected}`), `expected form of ${option.name}`);
+      for (const alias of option.aliases) assert.ok(text.includes(`--${alias}`), alias);
+      if (option.short !== undefined) assert.ok(text.includes(`-${option.short}, --${option.name}`), option.short);
+    }
+    assert.match(text, /-p, --processes N +number of Python worker processes \(default: 1\)\n +also --workers; /);
+    assert.match(text, /--buffer-size BYTES +largest request head accepted, in bytes \(default: 4096\)/);
+    assert.match(text, /--http-keepalive\[=SECONDS\] /);
+  });
+
+  it('aligns the descriptions in one column', () => {
+    const command = parseCommandLine(['--help'], {});
+    assert.equal(command.kind, 'help');
+    const lines = command.text.split('\n');
+    const optionLines = lines.slice(lines.indexOf('Options:') + 1).filter((line) => line !== '');
+    assert.equal(optionLines.length, 2 * OPTIONS.length);
+    // Option lines: synopsis, then two or more spaces; continuation lines: only the indentation.
+    const columns = optionLines.map((line) => (/^ +-.*?\S {2,}(?=\S)/.exec(line) ?? /^ +/.exec(line))![0].length);
+    assert.equal(new Set(columns).size, 1, command.text);
+  });
+});
+
+describe('--version', () => {
+  it("prints the version of nuwsgi's package.json", () => {
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    assert.deepEqual(parseCommandLine(['--version'], {}), { kind: 'version', text: `nuwsgi ${manifest.version}` });
+  });
+
+  it('wins over a configuration that would not start', () => {
+    assert.equal(parseCommandLine(['--processes', 'four', '--version'], {}).kind, 'version');
+  });
+});
