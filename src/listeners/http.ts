@@ -27,7 +27,7 @@ class HttpExchange extends Exchange {
   }
 
   protected writeHead(status: number, reason: string, headers: string[]): void {
-    if (this.listener.draining) headers.push('Connection', 'close');
+    if (this.listener.closesEveryConnection) headers.push('Connection', 'close');
     try {
       this.res.writeHead(status, reason, headers);
     } catch (err) {
@@ -112,6 +112,11 @@ export class HttpListener {
         resolve({ host: this.address.host, port });
       });
     });
+  }
+
+  /** Shutting down, or keep-alive turned off (--http-keepalive=0): every response closes its connection. */
+  get closesEveryConnection(): boolean {
+    return this.draining || this.options.keepAliveTimeoutMs === 0;
   }
 
   /** Stops accepting; idle keep-alive connections close, busy ones close after their response. */
