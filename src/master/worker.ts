@@ -8,6 +8,10 @@ import { FrameDecoder, ChannelError } from '../channel/decoder.ts';
 import { encodeFrame, encodeHeader, encodeJsonFrame, encodeLatin1Frame, encodeU32Frame } from '../channel/encoder.ts';
 import type { Exchange, ExchangeCarrier } from '../router/exchange.ts';
 
+/** Requests a worker may hold per core beyond the one it runs (see canPipeline). */
+const PIPELINE_DEPTH = 16;
+const PIPELINE_MAX_AGE_MS = 20;
+
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'dead';
 
 /** What the worker learns in its CONFIG frame (docs/channel.md). */
@@ -77,9 +81,25 @@ export class Worker implements ExchangeCarrier {
     this.write(encodeJsonFrame(F.CONFIG, 0, config));
   }
 
-  /** True while it can take another request. */
+  /** True while a core is idle. */
   get hasFreeCore(): boolean {
     return this.state === 'ready' && this.inflight.size < this.cores;
+  }
+
+  /**
+   * True while it can take a request beyond its cores, queued in the worker (pipelining): only up
+   * to PIPELINE_DEPTH per core, and only while its oldest request is younger than PIPELINE_MAX_AGE_MS,
+   * so that requests do not pile up behind one that turns out slow.
+   */
+  canPipeline(now: number): boolean {
+    return this.state === 'ready' && this.inflight.size < this.cores * (1 + PIPELINE_DEPTH) &&
+      now - this.oldestDispatchMs < PIPELINE_MAX_AGE_MS;
+  }
+
+  /** When the oldest request in flight was sent (requests finish in order on a single core). */
+  private get oldestDispatchMs(): number {
+    for (const exchange of this.inflight.values()) return exchange.dispatchedMs;
+    return Infinity;
   }
 
   /** Sends a request to this worker. */
@@ -87,6 +107,7 @@ export class Worker implements ExchangeCarrier {
     const id = this.nextId;
     this.nextId = id === 0xffffffff ? 1 : id + 1;
     this.inflight.set(id, exchange);
+    exchange.dispatchedMs = Date.now();
     this.write(encodeLatin1Frame(F.REQUEST, exchange.flags, id, exchange.environ));
     exchange.attach(this, id);
   }

@@ -1,5 +1,7 @@
-// Hands requests to workers. A worker never gets more requests in flight than it has cores; the
-// rest wait here in arrival order and go to the first worker that frees a core.
+// Hands requests to workers. A request goes to a worker with an idle core when there is one; when
+// every core is busy it may be pipelined to a worker that is making progress (Worker.canPipeline),
+// which keeps the workers fed without a round trip per request; otherwise it waits here, in
+// arrival order, for the first worker that frees a core.
 import type { Worker } from '../master/worker.ts';
 import type { Exchange } from './exchange.ts';
 
@@ -64,7 +66,8 @@ export class Dispatcher {
   }
 
   private drainQueueInto(worker: Worker): void {
-    while (worker.hasFreeCore && this.queued > 0) {
+    const now = Date.now();
+    while (this.queued > 0 && (worker.hasFreeCore || worker.canPipeline(now))) {
       const exchange = this.queue[this.queueHead++];
       if (this.queueHead === this.queue.length) {
         this.queue = [];
@@ -74,16 +77,24 @@ export class Dispatcher {
     }
   }
 
-  /** The least busy worker with a free core, rotating among equals so that load spreads. */
+  /**
+   * The least busy worker with an idle core, else the least busy one that can pipeline; rotating
+   * among equals so that load spreads.
+   */
   private pickWorker(): Worker | undefined {
     const workers = this.workers;
     const n = workers.length;
+    const now = Date.now();
     let best: Worker | undefined;
+    let bestIdle = false;
     for (let k = 0; k < n; k++) {
       const w = workers[(this.rotation + k) % n];
-      if (!w.hasFreeCore) continue;
-      if (best === undefined || w.inflight.size < best.inflight.size) best = w;
-      if (w.inflight.size === 0) break;
+      const idle = w.hasFreeCore;
+      if (!idle && (bestIdle || !w.canPipeline(now))) continue;
+      if (best === undefined || (idle && !bestIdle) || w.inflight.size < best.inflight.size) {
+        best = w;
+        bestIdle = idle;
+      }
     }
     this.rotation = n === 0 ? 0 : (this.rotation + 1) % n;
     return best;

@@ -46,6 +46,8 @@ export abstract class Exchange {
   readonly flags: number;
   readonly info: RequestInfo;
   readonly startedMs = Date.now();
+  /** When a worker took it. */
+  dispatchedMs = 0;
 
   /** Set when a worker takes the request. */
   carrier: ExchangeCarrier | null = null;
