@@ -1,0 +1,105 @@
+"""Entry point of a worker process.
+
+The master runs
+    python3 -c "import sys; sys.path.insert(1, sys.argv.pop(1)); from nuwsgi_worker.main import main; main()" DIR
+with the channel on fd 3 and the working directory and environment of the app already set.
+"""
+
+import ctypes
+import glob
+import json
+import os
+import signal
+import socket
+import sys
+import traceback
+
+from .channel import READY
+from .environ import base_environ
+from .loader import AppLoadError, describe, load_app
+from .pump import Pump
+from .worker import Worker
+
+CHANNEL_FD = 3
+# uWSGI's exit status for "the app could not be loaded".
+EXIT_APP_LOAD_FAILED = 22
+
+
+def main():
+    sys.argv = ['nuwsgi']
+    _forget_own_directory()
+    # Ctrl-C, and a service manager's SIGTERM, reach the whole process group (systemd signals the
+    # whole cgroup): the master coordinates the shutdown, so in-flight requests can finish. The
+    # master stops a worker with a STOP frame, or SIGKILL after its mercy; its death kills us too.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_IGN)
+    _die_with_parent()
+
+    sock = _inherited_channel()
+    pump = Pump(sock)
+    pump.wait_until(lambda: pump.config is not None)
+    config = json.loads(pump.config.decode('utf-8'))
+    pump.response_window = int(config['response_window'])
+
+    for pattern in reversed(config.get('pythonpath') or []):
+        sys.path[0:0] = sorted(glob.glob(pattern)) or [pattern]
+    app_config = config['app']
+    try:
+        app = load_app(app_config)
+    except BaseException as exc:
+        _exit_load_failed(describe(app_config), exc)
+
+    pump.send_frame(READY, 0, json.dumps({
+        'pid': os.getpid(),
+        'python': '%d.%d.%d' % sys.version_info[:3],
+        'app': describe(app_config),
+    }).encode('utf-8'))
+    worker = Worker(
+        pump, app, base_environ(config),
+        request_body_window=int(config['request_body_window']),
+        catch_exceptions=bool(config.get('catch_exceptions')),
+    )
+    worker.serve()
+    sock.close()
+
+
+def _inherited_channel():
+    """The channel socket the master left on fd 3. (A pre-forking zygote would connect back to the
+    master instead; nothing else in the worker depends on how the socket was obtained.)"""
+    os.set_inheritable(CHANNEL_FD, False)
+    sock = socket.socket(fileno=CHANNEL_FD)
+    sock.setblocking(True)
+    return sock
+
+
+def _forget_own_directory():
+    """Takes this package's directory off sys.path again, so that the app sees a clean sys.path."""
+    own = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    sys.path[:] = [entry for entry in sys.path if not entry or os.path.realpath(entry) != own]
+
+
+def _die_with_parent():
+    """On Linux, asks the kernel to SIGKILL this process when the master dies."""
+    if not sys.platform.startswith('linux'):
+        return
+    parent = os.getppid()
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        # The master died before prctl() took effect: nobody would ever kill this process.
+        os._exit(0)
+
+
+def _exit_load_failed(description, exc):
+    if isinstance(exc, AppLoadError):
+        summary = str(exc)
+    else:
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        summary = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    sys.stderr.write('nuwsgi: failed to load WSGI app from %s: %s\n' % (description, summary))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_APP_LOAD_FAILED)

@@ -1,0 +1,127 @@
+"""The single owner of the channel socket.
+
+Whoever needs input (the main loop waiting for a REQUEST, wsgi.input waiting for body bytes, a
+response waiting for credit) calls `wait_until(predicate)`, which reads from the socket and
+dispatches the frames until the predicate holds. Frames addressed to a request go to its
+RequestState; new REQUESTs queue up in `pending`.
+
+Outgoing frames are collected and sent with one `sendall` right before the worker blocks in `recv`,
+when a caller asks for it (`flush`), or once they pass FLUSH_THRESHOLD bytes.
+
+The interface (send_frame, flush, poll, wait_until, next_request, finish) is all the rest of the worker
+uses, so that a threaded mode can put a reader thread and a condition variable behind it.
+"""
+
+import os
+import socket
+import sys
+from collections import deque
+
+from .channel import CONFIG, REQUEST, STOP, HEADER, ChannelError, FrameDecoder
+from .request import RequestState
+
+# CPython allocates the full size for every recv() and then shrinks it; sizes past glibc's mmap
+# threshold (128 KiB) turn each call into an mmap/munmap pair, five times slower here.
+RECV_SIZE = 64 * 1024
+FLUSH_THRESHOLD = 256 * 1024
+
+
+class Pump:
+    def __init__(self, sock):
+        self.sock = sock
+        self.decoder = FrameDecoder()
+        self.out = []
+        self.out_bytes = 0
+        self.requests = {}
+        self.pending = deque()
+        self.stopping = False
+        self.config = None
+        # Set from CONFIG before READY: the initial response-body credit of every request.
+        self.response_window = 0
+
+    def send_frame(self, type_, id_, payload=b'', flags=0):
+        out = self.out
+        out.append(HEADER.pack(type_, flags, 0, id_, len(payload)))
+        if payload:
+            out.append(payload)
+            self.out_bytes += len(payload)
+            if self.out_bytes > FLUSH_THRESHOLD:
+                self.flush()
+
+    def flush(self):
+        out = self.out
+        if out:
+            data = b''.join(out)
+            out.clear()
+            self.out_bytes = 0
+            try:
+                self.sock.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                _master_gone()
+
+    def wait_until(self, predicate):
+        """Reads and dispatches frames until predicate() is true."""
+        while not predicate():
+            self.flush()
+            self._receive(0)
+
+    def poll(self):
+        """Dispatches the frames already waiting, without blocking. A streaming response calls it
+        after each chunk, so that it sees a CANCEL while it still has credit."""
+        self._receive(socket.MSG_DONTWAIT)
+
+    def next_request(self):
+        """The next request to run, or None once STOP arrived and no request is left."""
+        pending = self.pending
+        if not pending:
+            # The master pipelines: more requests may already be waiting. Take them without
+            # blocking, so that the responses queued so far leave with the next ones in one flush.
+            self._receive(socket.MSG_DONTWAIT)
+            while not pending:
+                if self.stopping:
+                    return None
+                self.flush()
+                self._receive(0)
+        return pending.popleft()
+
+    def finish(self, state):
+        """Forgets a request once its terminal frame is queued: later frames for it are ignored."""
+        del self.requests[state.id]
+
+    def _receive(self, recv_flags):
+        try:
+            data = self.sock.recv(RECV_SIZE, recv_flags)
+        except BlockingIOError:
+            return
+        except ConnectionResetError:
+            data = b''
+        if not data:
+            _master_gone()
+        try:
+            frames = self.decoder.feed(data)
+            for type_, flags, id_, payload in frames:
+                if type_ == REQUEST:
+                    state = RequestState(id_, flags, payload, self.response_window)
+                    self.requests[id_] = state
+                    self.pending.append(state)
+                elif type_ == STOP:
+                    self.stopping = True
+                elif type_ == CONFIG:
+                    self.config = payload
+                else:
+                    state = self.requests.get(id_)
+                    if state is not None:
+                        state.receive(type_, flags, payload)
+        except ChannelError as exc:
+            _channel_broken(exc)
+
+
+def _master_gone():
+    """EOF on the channel: the master is gone, and nobody is left to answer. Exit at once."""
+    os._exit(0)
+
+
+def _channel_broken(exc):
+    sys.stderr.write('nuwsgi worker %d: invalid frame from the master (%s), exiting\n' % (os.getpid(), exc))
+    sys.stderr.flush()
+    os._exit(1)

@@ -1,0 +1,48 @@
+"""What the channel has delivered for one request: its environ block, the request-body bytes not
+yet read by the app, the response-body credit, and whether the client went away.
+
+The pump fills it in as frames arrive; wsgi.input and the response consume it.
+"""
+
+from collections import deque
+
+from .channel import ABORTED, BODY, BODY_END, CANCEL, EXPECT_CONTINUE, HAS_BODY, RESPONSE_CREDIT, decode_u32
+
+
+class ClientDisconnected(OSError):
+    """The client went away: raised by wsgi.input reads and by write() so that the app stops."""
+
+
+class RequestState:
+    __slots__ = (
+        'id', 'environ_block', 'expect_continue',
+        'body_chunks', 'body_buffered', 'body_ended', 'body_aborted',
+        'response_credit', 'cancelled',
+    )
+
+    def __init__(self, id_, flags, environ_block, response_window):
+        self.id = id_
+        self.environ_block = environ_block
+        self.expect_continue = bool(flags & EXPECT_CONTINUE)
+        has_body = flags & HAS_BODY
+        self.body_chunks = deque() if has_body else None
+        self.body_buffered = 0
+        self.body_ended = not has_body
+        self.body_aborted = False
+        self.response_credit = response_window
+        self.cancelled = False
+
+    def receive(self, type_, flags, payload):
+        """Takes one frame addressed to this request."""
+        if type_ == BODY:
+            if not self.body_ended and payload:
+                self.body_chunks.append(payload)
+                self.body_buffered += len(payload)
+        elif type_ == BODY_END:
+            if not self.body_ended:
+                self.body_ended = True
+                self.body_aborted = bool(flags & ABORTED)
+        elif type_ == RESPONSE_CREDIT:
+            self.response_credit += decode_u32(payload)
+        elif type_ == CANCEL:
+            self.cancelled = True

@@ -1,0 +1,92 @@
+"""The frame codec alone (docs/channel.md, "Frames")."""
+
+import struct
+import unittest
+
+from nuwsgi_worker.channel import (
+    BODY, BODY_END, CONFIG, FROM_WORKER, MAX_PAYLOAD, READY, REQUEST, RESPONSE_BODY, RESPONSE_CREDIT,
+    ChannelError, FrameDecoder, decode_u32, encode_frame, encode_u32,
+)
+
+
+class EncodeTest(unittest.TestCase):
+    def test_header_layout_is_little_endian(self):
+        data = encode_frame(REQUEST, 0x01020304, b'abc', flags=0x03)
+        self.assertEqual(data, bytes([0x02, 0x03, 0, 0, 4, 3, 2, 1, 3, 0, 0, 0]) + b'abc')
+
+    def test_empty_payload(self):
+        self.assertEqual(encode_frame(BODY_END, 7), struct.pack('<BBHII', BODY_END, 0, 0, 7, 0))
+
+    def test_u32(self):
+        self.assertEqual(encode_u32(65536), b'\x00\x00\x01\x00')
+        self.assertEqual(decode_u32(encode_u32(2 ** 32 - 1)), 2 ** 32 - 1)
+        with self.assertRaises(ChannelError):
+            decode_u32(b'\x01\x00')
+
+
+class DecodeTest(unittest.TestCase):
+    frames = [
+        (CONFIG, 0, 0, b'{"a": 1}'),
+        (REQUEST, 1, 1, b'REQUEST_METHOD\0GET'),
+        (BODY, 0, 1, b'x' * 1000),
+        (BODY_END, 1, 1, b''),
+        (RESPONSE_CREDIT, 0, 1, encode_u32(5)),
+    ]
+    stream = b''.join(encode_frame(type_, id_, payload, flags) for type_, flags, id_, payload in frames)
+
+    def test_many_frames_in_one_feed(self):
+        self.assertEqual(FrameDecoder().feed(self.stream), self.frames)
+
+    def test_one_byte_at_a_time(self):
+        decoder = FrameDecoder()
+        got = []
+        for i in range(len(self.stream)):
+            got.extend(decoder.feed(self.stream[i:i + 1]))
+        self.assertEqual(got, self.frames)
+
+    def test_every_split_point(self):
+        for cut in range(len(self.stream) + 1):
+            decoder = FrameDecoder()
+            got = decoder.feed(self.stream[:cut]) + decoder.feed(self.stream[cut:])
+            self.assertEqual(got, self.frames, 'split at %d' % cut)
+
+    def test_frame_straddling_several_feeds(self):
+        payload = bytes(range(256)) * 1024
+        data = encode_frame(BODY, 9, payload)
+        decoder = FrameDecoder()
+        self.assertEqual(decoder.feed(data[:5]), [])
+        self.assertEqual(decoder.feed(data[5:100]), [])
+        self.assertEqual(decoder.feed(data[100:-1]), [])
+        self.assertEqual(decoder.feed(data[-1:] + encode_frame(BODY_END, 9)), [(BODY, 0, 9, payload), (BODY_END, 0, 9, b'')])
+        self.assertEqual(decoder.feed(b''), [])
+
+    def test_accepts_memoryview(self):
+        self.assertEqual(FrameDecoder().feed(memoryview(self.stream)), self.frames)
+
+    def test_unknown_flag_bits_are_passed_through(self):
+        self.assertEqual(FrameDecoder().feed(encode_frame(BODY_END, 3, flags=0xF1)), [(BODY_END, 0xF1, 3, b'')])
+
+    def test_length_over_the_limit_is_rejected_from_the_header_alone(self):
+        header = struct.pack('<BBHII', BODY, 0, 0, 1, MAX_PAYLOAD + 1)
+        with self.assertRaisesRegex(ChannelError, 'over the'):
+            FrameDecoder().feed(header)
+
+    def test_length_at_the_limit_is_accepted(self):
+        decoder = FrameDecoder()
+        self.assertEqual(decoder.feed(struct.pack('<BBHII', BODY, 0, 0, 1, MAX_PAYLOAD)), [])
+
+    def test_unknown_type_is_rejected(self):
+        with self.assertRaisesRegex(ChannelError, 'unknown frame type 0x09'):
+            FrameDecoder().feed(encode_frame(0x09, 0))
+
+    def test_worker_frames_are_not_accepted_from_the_master(self):
+        with self.assertRaises(ChannelError):
+            FrameDecoder().feed(encode_frame(READY, 0, b'{}'))
+
+    def test_decoder_for_the_other_direction(self):
+        data = encode_frame(RESPONSE_BODY, 4, b'hi')
+        self.assertEqual(FrameDecoder(FROM_WORKER).feed(data), [(RESPONSE_BODY, 0, 4, b'hi')])
+
+
+if __name__ == '__main__':
+    unittest.main()
