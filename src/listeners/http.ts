@@ -98,7 +98,7 @@ export class HttpListener {
     });
     this.server.on('request', (req, res) => this.onRequest(req, res, false));
     this.server.on('checkContinue', (req, res) => this.onRequest(req, res, true));
-    this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException & { bytesParsed?: number }, socket as Socket));
+    this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket as Socket));
   }
 
   listen(): Promise<{ host: string; port: number }> {
@@ -184,10 +184,28 @@ export class HttpListener {
     this.dispatcher.dispatch(exchange);
   }
 
-  private onClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Socket): void {
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const peer = socket.remoteAddress ?? 'unknown';
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
+      return;
+    }
+    // The response being written on this connection, if any (node's own default handler looks at
+    // the same field).
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    const current = inProgress?.req;
+    if (current !== undefined && !current.complete) {
+      // The error is in the body of the request being served (the client closed the connection
+      // mid-body, or sent a malformed chunk): it cannot be completed. Closing the connection
+      // aborts the body, so wsgi.input raises in the app and the worker lets go of the request.
+      const what = err.code === 'HPE_INVALID_EOF_STATE' ? 'the client closed the connection' : `${err.code ?? 'error'}: ${err.message}`;
+      log(`${current.method} ${current.url} from ${peer}: request body broken off (${what}); connection closed`);
+      socket.destroy();
+      return;
+    }
+    if (err.code === 'HPE_CLOSED_CONNECTION') {
+      // bytes after a `Connection: close` request: ignored (RFC 9112 9.6), the connection closes after the response
+      if (!inProgress) socket.destroy();
       return;
     }
     let status = '400 Bad Request';
@@ -199,6 +217,11 @@ export class HttpListener {
       log(`request from ${peer} timed out before its head was complete: answered 408`);
     } else {
       log(`malformed HTTP request from ${peer} (${err.code ?? 'error'}: ${err.message}): answered 400`);
+    }
+    if (inProgress) {
+      // the error is in a request pipelined behind the one being answered: finish that one, then close
+      inProgress.once('finish', () => socket.destroy());
+      return;
     }
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }

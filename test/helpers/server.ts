@@ -34,6 +34,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Default 20 s: Django imports take a while on a loaded 2-core machine. */
   readyTimeoutMs?: number;
+  /** In a process group of its own, as under a service manager (signal it with process.kill(-pid)). */
+  detached?: boolean;
 }
 
 /** Runs `nuwsgi ...args` (add `--http 127.0.0.1:0` yourself) and waits for the ready line. */
@@ -42,6 +44,7 @@ export async function startServer(args: string[], options: StartOptions = {}): P
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   let text = '';
   const waiters = new Set<() => void>();
