@@ -10,7 +10,8 @@ export const workerPackageDir = path.join(packageRoot, 'python');
 
 export class PythonNotFound extends Error {}
 
-function isExecutable(file: string): boolean {
+/** A regular file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();

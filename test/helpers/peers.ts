@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { isExecutable } from '../../src/master/python.ts';
 
 /** The interpreter Debian's python3-* packages install for. */
 export const systemPython = '/usr/bin/python3';
@@ -55,15 +56,6 @@ function run(file: string, args: string[], timeoutMs = 120_000): Promise<RunResu
       resolve({ ok: err === null, output: `${stdout}${stderr}`.trim() || (err ? err.message : '') });
     });
   });
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }
 
 const moduleChecks = new Map<string, Promise<RunResult>>();
