@@ -92,14 +92,15 @@ export abstract class Exchange {
     const body = this.body;
     if (body === null) return;
     this.bodyCredit = this.flags & FLAG_EXPECT_CONTINUE ? 0 : REQUEST_BODY_WINDOW;
-    body.on('data', this.onBodyData);
-    body.on('end', this.onBodyEnd);
-    body.on('error', this.onBodyError);
+    // listeners are made here, not as fields, so that requests without a body allocate none
+    body.on('data', (chunk: Buffer) => this.onBodyData(chunk));
+    body.on('end', () => this.onBodyEnd());
+    body.on('error', () => this.onBodyError());
   }
 
   // --- request body: client -> worker ---------------------------------------------------------
 
-  private readonly onBodyData = (chunk: Buffer): void => {
+  private onBodyData(chunk: Buffer): void {
     if (this.finished || this.cancelled) return; // the app is done; the listener drains the rest
     const carrier = this.carrier!;
     if (chunk.length <= this.bodyCredit) {
@@ -112,19 +113,19 @@ export abstract class Exchange {
     this.bodyCredit = 0;
     this.bodyRemainder = chunk.subarray(n);
     this.body!.pause();
-  };
+  }
 
-  private readonly onBodyEnd = (): void => {
+  private onBodyEnd(): void {
     if (this.finished || this.cancelled) return;
     if (this.bodyRemainder !== null) this.bodyEndPending = true;
     else this.carrier!.sendBodyEnd(this.id, 0);
-  };
+  }
 
-  private readonly onBodyError = (): void => {
+  private onBodyError(): void {
     if (this.finished || this.cancelled) return;
     this.bodyRemainder = null;
     this.carrier!.sendBodyEnd(this.id, FLAG_ABORTED);
-  };
+  }
 
   /** BODY_CREDIT from the worker: the app wants more of the body. */
   onBodyCredit(bytes: number): void {
@@ -250,17 +251,17 @@ export abstract class Exchange {
     this.drainOwed += chunk.length;
     if (!this.waitingDrain) {
       this.waitingDrain = true;
-      this.onClientDrain(this.onDrain);
+      this.onClientDrain(() => this.onDrain());
     }
   }
 
-  private readonly onDrain = (): void => {
+  private onDrain(): void {
     this.waitingDrain = false;
     if (this.finished || this.cancelled) return;
     this.carrier!.sendResponseCredit(this.id, this.creditOwed + this.drainOwed);
     this.creditOwed = 0;
     this.drainOwed = 0;
-  };
+  }
 
   /** Stops forwarding the request body; the listener discards what the client still sends. */
   private releaseBody(): void {
