@@ -185,7 +185,10 @@ export abstract class Exchange {
   onEnd(): void {
     this.finished = true;
     this.releaseBody();
-    if (!this.cancelled) {
+    if (!this.cancelled && this.headers === null) {
+      // never a default 200: a response without a head is the worker's fault
+      this.breakResponse('the worker ended the response without sending its head', 502);
+    } else if (!this.cancelled) {
       this.writeHeadOnce();
       const last = this.pendingChunk;
       this.pendingChunk = null;
