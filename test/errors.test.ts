@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fixtureApps, runToExit, startServer, type RunningServer } from './helpers/server.ts';
 import {
-  RawClient, header, httpRequest, isAlive, parseResponse, stopServer, waitFor, workerPids, type RawResponse,
+  RawClient, header, httpRequest, isAlive, parseResponse, stopServer, tempDir, waitFor, workerPids, type RawResponse,
 } from './helpers/wire.ts';
 
 const errorsApp = path.join(fixtureApps, 'errors.py');
@@ -208,5 +208,22 @@ describe('startup failures', () => {
     assert.ok(lines.length >= 1, `a line names the missing home:\n${output}`);
     assert.doesNotMatch(output, /^\s+at .+:\d+:\d+\)?$/m, `no JavaScript stack trace:\n${output}`);
     assert.doesNotMatch(output, /Traceback/, `no Python traceback:\n${output}`);
+  });
+
+  it('exits non-zero with one clear line when no python3 is on PATH', async () => {
+    const emptyBin = tempDir();
+    const { code, output } = await runToExit(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'echo.py')],
+      { env: { PATH: emptyBin } });
+    assert.equal(code, 1, output);
+    assert.match(output, /no python3 on PATH: install Python >= 3\.8, or point --home at a virtualenv/);
+    assert.doesNotMatch(output, /^\s+at .+:\d+:\d+\)?$/m, `no JavaScript stack trace:\n${output}`);
+  });
+
+  it('exits non-zero with one clear line when --home is a directory without an interpreter', async () => {
+    const notAVenv = tempDir();
+    const { code, output } = await runToExit(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'echo.py'),
+      '--home', notAVenv]);
+    assert.equal(code, 1, output);
+    assert.match(output, new RegExp(`--home ${notAVenv}: no Python interpreter at ${notAVenv}/bin/python3 \\(is it a virtualenv\\?\\)`));
   });
 });
