@@ -144,12 +144,16 @@ export class Worker implements ExchangeCarrier {
     if (this.state !== 'dead') this.child.kill(signal);
   }
 
-  /** Frames written in one event-loop turn leave in one writev. */
+  /**
+   * Frames written in one event-loop turn leave in one writev. setImmediate, not nextTick: nextTick
+   * would flush after each client socket's callback, one write per request; setImmediate flushes
+   * once after every callback of the poll phase, so the requests that arrived together leave together.
+   */
   private write(buf: Buffer): void {
     if (!this.corked) {
       this.corked = true;
       this.channel.cork();
-      process.nextTick(this.uncork);
+      setImmediate(this.uncork);
     }
     this.channel.write(buf);
   }
