@@ -18,6 +18,7 @@ from .channel import READY
 from .environ import base_environ
 from .loader import AppLoadError, describe, load_app
 from .pump import Pump
+from .streams import tolerate_gone_log
 from .worker import Worker
 
 CHANNEL_FD = 3
@@ -28,6 +29,7 @@ EXIT_APP_LOAD_FAILED = 22
 def main():
     sys.argv = ['nuwsgi']
     _forget_own_directory()
+    tolerate_gone_log()
     # Ctrl-C, and a service manager's SIGTERM, reach the whole process group (systemd signals the
     # whole cgroup): the master coordinates the shutdown, so in-flight requests can finish. The
     # master stops a worker with a STOP frame, or SIGKILL after its mercy; its death kills us too.

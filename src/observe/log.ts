@@ -2,18 +2,18 @@
 // collected during one turn of the event loop and written together, synchronously, so a busy
 // server makes one write() per turn instead of one per request, and lines never change order.
 // The workers' stderr (tracebacks, wsgi.errors) is inherited and goes to the same place.
-import { createRequire } from 'node:module';
-import type { SonicBoom as SonicBoomClass } from 'sonic-boom';
+import fs from 'node:fs';
 
-// sonic-boom is CommonJS whose typings declare an ES default export; require() gives the class itself.
-const SonicBoom = createRequire(import.meta.url)('sonic-boom') as typeof SonicBoomClass;
-// sync: a full pipe is retried, never dropped; minLength keeps lines buffered until the flush
-// below (or until 16 KiB have gathered within one turn).
-const out = new SonicBoom({ fd: 2, sync: true, minLength: 16 * 1024 - 1, maxWrite: 16 * 1024 });
+const STDERR = 2;
+let pending: string[] = [];
 let flushScheduled = false;
+/** stderr is gone (EPIPE, EBADF): nobody is left to read the log, and the server must go on. */
+let stderrGone = false;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 function write(text: string): void {
-  out.write(text);
+  if (stderrGone) return;
+  pending.push(text);
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flushLog);
@@ -25,13 +25,23 @@ export function log(line: string): void {
   write(line + '\n');
 }
 
-/** Writes whatever is buffered (also right before the process exits). */
+/**
+ * Writes what is pending (also right before the process exits). A full pipe (EAGAIN: stderr may be
+ * non-blocking) is waited for, so a slow log reader loses no line; any other error means stderr is gone.
+ */
 export function flushLog(): void {
   flushScheduled = false;
-  try {
-    out.flushSync();
-  } catch {
-    // stderr is gone (closed pipe): nothing left to tell anyone
+  if (pending.length === 0) return;
+  const buf = Buffer.from(pending.join(''), 'utf8');
+  pending = [];
+  let offset = 0;
+  while (offset < buf.length && !stderrGone) {
+    try {
+      offset += fs.writeSync(STDERR, buf, offset);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') Atomics.wait(sleepCell, 0, 0, 5);
+      else stderrGone = true;
+    }
   }
 }
 
