@@ -1,4 +1,5 @@
-// The `nuwsgi` command: read the options, then run the master (or print help / the version).
+// The `nuwsgi` command: read the options, then run the master (or print help, the version, or the
+// configuration shown or checked).
 import { parseCommandLine, ConfigError } from './config/index.ts';
 import { Arbiter, StartupError } from './master/arbiter.ts';
 import { flushLog, log } from './observe/log.ts';
@@ -20,9 +21,13 @@ async function main(): Promise<void> {
     throw err;
   }
   if (command.kind !== 'serve') {
+    if (command.kind === 'show-config' || command.kind === 'check') {
+      for (const warning of command.warnings) process.stderr.write(`${warning}\n`);
+    }
     process.stdout.write(command.text.endsWith('\n') ? command.text : command.text + '\n');
     return;
   }
+  for (const warning of command.warnings) log(warning);
   // A bug in one request must not take every other request down with the master.
   process.on('uncaughtException', (err: Error) => log(`nuwsgi: internal error (the server keeps running): ${err.stack ?? String(err)}`));
   try {

@@ -63,9 +63,20 @@ describe('command line tokenizing', () => {
   }
 
   it('applies the defaults of the option table', () => {
-    const { options, ...config } = serve(BASE);
+    const { options, uwsgiAllow, trustedProxies, ...config } = serve(BASE);
     assert.deepEqual(config, {
       http: [':8000'],
+      socket: [],
+      uwsgiSocket: [],
+      httpSocket: [],
+      protocol: 'uwsgi',
+      listen: 100,
+      chmodSocket: undefined,
+      chownSocket: undefined,
+      vacuum: false,
+      socketTimeout: 4,
+      uid: undefined,
+      gid: undefined,
       wsgiFile: 'app.py',
       module: undefined,
       callable: 'application',
@@ -82,6 +93,8 @@ describe('command line tokenizing', () => {
       httpKeepalive: 75,
       forkbombDelay: 2,
     });
+    assert.equal(uwsgiAllow.has('127.0.0.1') && uwsgiAllow.has('::1') && !uwsgiAllow.has('10.0.0.1'), true, 'uwsgi-allow: loopback');
+    assert.equal(trustedProxies.empty, true, 'trusted-proxy: none');
     assert.deepEqual(options, { http: [':8000'], 'wsgi-file': 'app.py' });
   });
 
@@ -100,8 +113,8 @@ describe('command line tokenizing', () => {
     });
   });
 
-  it('emits ordered events with the spelling used and no value for bare optional options', () => {
-    const events = readCommandLine(['-Mp', '4', '--http=:8000', '--master', 'app.py', '--workers', '2']);
+  it('emits ordered events with the spelling used, no value for bare optional options, positional arguments last', () => {
+    const events = readCommandLine(['-Mp', '4', '--http=:8000', '--master', 'app.py', '--workers', '2', 'app.ini']);
     assert.deepEqual(
       events.map((event) => [event.option.name, event.spelling, event.value, event.origin.source]),
       [
@@ -109,8 +122,9 @@ describe('command line tokenizing', () => {
         ['processes', '-p', '4', 'command line'],
         ['http', '--http', ':8000', 'command line'],
         ['master', '--master', undefined, 'command line'],
-        ['wsgi-file', '--wsgi-file', 'app.py', 'command line'],
         ['processes', '--workers', '2', 'command line'],
+        ['wsgi-file', '--wsgi-file', 'app.py', 'command line'],
+        ['include', '--include', 'app.ini', 'command line'],
       ],
     );
   });

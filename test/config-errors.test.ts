@@ -55,16 +55,10 @@ const cases: { rule: string; argv: string[]; env?: NodeJS.ProcessEnv; message: s
     message: "nuwsgi: bad value for -b on the command line: '1048577' (must be at most 1048576 bytes, 1 MiB)",
   },
   {
-    rule: 'an --env value must contain =',
-    argv: [...BASE, '--env', 'DEBUG'],
-    message: "nuwsgi: bad value for --env on the command line: 'DEBUG' " +
-      '(expected KEY=value, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings)',
-  },
-  {
     rule: 'an --env value must name a variable',
     argv: [...BASE, '--env', '=1'],
     message: "nuwsgi: bad value for --env on the command line: '=1' " +
-      '(expected KEY=value, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings)',
+      '(expected KEY=value, or KEY alone to remove it, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings)',
   },
   {
     rule: 'a string cannot be empty',
@@ -140,29 +134,11 @@ const cases: { rule: string; argv: string[]; env?: NodeJS.ProcessEnv; message: s
 
   // Positional arguments
   {
-    rule: 'an ini file is not supported yet',
-    argv: ['uwsgi.ini'],
-    message: "nuwsgi: cannot load 'uwsgi.ini': INI configuration files are not supported by this version of " +
-      'nuwsgi yet; give the options on the command line instead (see nuwsgi --help)',
+    rule: 'an XML file is not supported',
+    argv: [...HTTP, 'app.xml'],
+    message: "nuwsgi: cannot load 'app.xml': XML configuration files are not supported; " +
+      'write the options in an .ini, .json or .yaml file instead',
   },
-  {
-    rule: 'an ini file with a section is not supported yet',
-    argv: ['uwsgi.ini:production'],
-    message: "nuwsgi: cannot load 'uwsgi.ini:production': INI configuration files are not supported by this " +
-      'version of nuwsgi yet; give the options on the command line instead (see nuwsgi --help)',
-  },
-  ...[
-    ['app.yaml', 'YAML'],
-    ['app.yml', 'YAML'],
-    ['app.json', 'JSON'],
-    ['app.js', 'JSON'],
-    ['app.xml', 'XML'],
-  ].map(([file, format]) => ({
-    rule: `a ${format} file is not supported yet (${file})`,
-    argv: [...HTTP, file],
-    message: `nuwsgi: cannot load '${file}': ${format} configuration files are not supported by this version of ` +
-      'nuwsgi yet; give the options on the command line instead (see nuwsgi --help)',
-  })),
   {
     rule: 'an argument of no known form',
     argv: [...BASE, 'serve'],
@@ -223,7 +199,8 @@ const cases: { rule: string; argv: string[]; env?: NodeJS.ProcessEnv; message: s
   {
     rule: 'a listener is required',
     argv: APP,
-    message: 'nuwsgi: no listener: give --http ADDR, e.g. --http 127.0.0.1:8000',
+    message: 'nuwsgi: no listener: give --socket ADDR (the uwsgi protocol, for nginx), --http-socket ADDR or --http ADDR, ' +
+      'e.g. --socket /run/app.sock or --http 127.0.0.1:8000',
   },
 ];
 

@@ -1,6 +1,7 @@
 // Graceful shutdown: SIGTERM and SIGINT let the request in flight finish, then the master exits 0
 // and no worker survives. If the master is killed outright, the workers notice (EOF on fd 3) and exit.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
@@ -58,6 +59,36 @@ describe('shutdown (slow app, -p 2)', () => {
     const exit = await within(s.exited, 10_000);
     assert.deepEqual(exit, { code: 0, signal: null }, s.output());
     await waitFor(() => workers.every((p) => !isAlive(p)), 5_000, 'the workers to be gone');
+  });
+
+  it('SIGTERM after whoever read stderr went away (EPIPE): still exits 0', async () => {
+    server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', slowApp]);
+    const s = server;
+    s.proc.stdout!.destroy();
+    s.proc.stderr!.destroy();
+    // the request log line and the shutdown lines now meet a closed pipe
+    assert.equal((await httpRequest(`${s.url}/?sleep=0&id=epipe`, { timeoutMs: 10_000 })).status, 200);
+    s.proc.kill('SIGTERM');
+    assert.deepEqual(await within(s.exited, 10_000), { code: 0, signal: null });
+  });
+
+  it('SIGTERM while a slow client is still reading: it gets the whole response', async () => {
+    server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'streaming.py')]);
+    const s = server;
+    const size = 16 * 1024 * 1024;
+    const received = await new Promise<number>((resolve, reject) => {
+      http.get(`${s.url}/download?bytes=${size}&cl=1`, (res) => {
+        let got = 0;
+        res.pause(); // read nothing until the shutdown has begun: the tail sits in the master
+        res.on('data', (c: Buffer) => { got += c.length; });
+        res.on('end', () => resolve(got));
+        res.on('error', reject);
+        s.proc.kill('SIGTERM');
+        void s.waitForOutput(/SIGTERM received/).then(() => setTimeout(() => res.resume(), 500));
+      }).on('error', reject);
+    });
+    assert.equal(received, size);
+    assert.deepEqual(await within(s.exited, 15_000), { code: 0, signal: null });
   });
 
   it('kill -9 of the master: the workers exit by themselves within a few seconds', async () => {

@@ -5,7 +5,8 @@
 //   --opt         --opt=VALUE        options whose value is optional (flags: --master=false)
 //   -p 4   -p4   -Mp 4   -Mp4        short options, grouped
 //   --                               everything after it is a positional argument
-//   app.py   app.py:app   pkg.mod:app positional arguments, dispatched on their form as uWSGI does
+//   app.ini  app.py  pkg.mod:app      positional arguments, dispatched on their form as uWSGI does,
+//                                    and handled after every option, as getopt_long orders them
 //
 // Unlike getopt_long, long names cannot be abbreviated (a prefix that is unique today would become
 // ambiguous as options are added), and a value is never taken from a following argument that
@@ -44,13 +45,14 @@ class CommandLineReader {
   }
 
   read(): OptionEvent[] {
+    const positionals: OptionEvent[] = [];
     let afterTerminator = false;
     while (this.index < this.argv.length) {
       const argument = this.argv[this.index++];
       const previousBareOptional = this.bareOptional;
       this.bareOptional = undefined;
       if (afterTerminator || argument === '-' || !argument.startsWith('-')) {
-        this.events.push(...positionalEvents(argument, previousBareOptional));
+        positionals.push(...positionalEvents(argument, previousBareOptional));
       } else if (argument === '--') {
         afterTerminator = true;
       } else if (argument.startsWith('--')) {
@@ -59,7 +61,9 @@ class CommandLineReader {
         this.readShortOptions(argument);
       }
     }
-    return this.events;
+    // getopt_long moves bare arguments after the options, so uWSGI reads `uwsgi app.ini -p 4` as
+    // -p 4 followed by the options of app.ini (a processes line there wins).
+    return [...this.events, ...positionals];
   }
 
   private readLongOption(argument: string): void {
@@ -135,31 +139,24 @@ function unknownShortOption(letter: string, argument: string): ConfigError {
 }
 
 const CONFIG_FILE = /\.(ini|ya?ml|json|js|xml)(:[^/]*)?$/;
-const FORMAT_NAMES: Record<string, string> = {
-  ini: 'INI',
-  yaml: 'YAML',
-  yml: 'YAML',
-  json: 'JSON',
-  js: 'JSON',
-  xml: 'XML',
-};
 const IDENTIFIER = '[\\p{L}_][\\p{L}\\p{N}_]*';
 const MODULE_PATH = new RegExp(`^${IDENTIFIER}(\\.${IDENTIFIER})*$`, 'u');
 const CALLABLE = new RegExp(`^${IDENTIFIER}(\\(\\))?$`, 'u');
 
 /**
  * A bare argument, dispatched on its form like uWSGI's `uwsgi_opt_load` and the Python plugin's
- * "magic" handler: a config file (app.ini, optionally app.ini:section), a Python file (app.py,
- * app.wsgi, optionally followed by :callable) or a module with its callable (pkg.mod:app). uWSGI
- * silently ignores anything else; nuwsgi refuses it. uWSGI also requires a dot in the module path;
- * nuwsgi accepts wsgi:app, the usual way of naming a Flask app.
+ * "magic" handler: a config file (app.ini, optionally app.ini:section, read as `include` reads it),
+ * a Python file (app.py, app.wsgi, optionally followed by :callable) or a module with its callable
+ * (pkg.mod:app). uWSGI silently ignores anything else; nuwsgi refuses it. uWSGI also requires a dot
+ * in the module path; nuwsgi accepts wsgi:app, the usual way of naming a Flask app.
  */
 function positionalEvents(
   argument: string,
   previousBareOptional: BareOptional | undefined,
 ): OptionEvent[] {
   const configFile = CONFIG_FILE.exec(argument);
-  if (configFile !== null) throw configFileNotSupported(argument, FORMAT_NAMES[configFile[1]]);
+  if (configFile?.[1] === 'xml') throw configFileNotSupported(argument, 'XML');
+  if (configFile !== null) return [positionalEvent('include', argument)];
 
   const colon = argument.indexOf(':');
   const target = colon === -1 ? argument : argument.slice(0, colon);

@@ -1,10 +1,37 @@
 // The resolved configuration the master runs with. It is produced from the option table
-// (options.ts) by the readers (argv, UWSGI_* environment variables, and later ini/json/yaml),
+// (options.ts) by the readers (argv, UWSGI_* environment variables, ini/json/yaml files),
 // so every field here corresponds to one option of the table.
+import type { AddressList } from '../listeners/peers.ts';
 
 export interface Config {
   /** `--http ADDR` listeners speaking HTTP/1.1 (`:8000`, `127.0.0.1:8000`, `[::1]:8000`). */
   http: string[];
+  /** `--socket`/`-s ADDR` listeners speaking `protocol` (TCP, a unix socket path or `@abstract`). */
+  socket: string[];
+  /** `--uwsgi-socket ADDR` listeners speaking the uwsgi protocol. */
+  uwsgiSocket: string[];
+  /** `--http-socket ADDR` listeners speaking HTTP/1.1. */
+  httpSocket: string[];
+  /** `--protocol`/`--socket-protocol`: what `--socket` listeners speak (default uwsgi). */
+  protocol: 'uwsgi' | 'http';
+  /** `--listen`/`-l`: the backlog of every listener (default 100). */
+  listen: number;
+  /** `--chmod-socket`/`-C`: the mode given to unix socket files; undefined leaves the umask's. */
+  chmodSocket: number | undefined;
+  /** `--chown-socket USER[:GROUP]`: the owner given to unix socket files (names or numbers). */
+  chownSocket: string | undefined;
+  /** `--vacuum`: remove the unix socket files on exit. */
+  vacuum: boolean;
+  /** `--socket-timeout`/`-z`: seconds a uwsgi connection gets for its head and each wait for its body (default 4). */
+  socketTimeout: number;
+  /** `--uwsgi-allow`: peers that may connect to TCP uwsgi sockets (default loopback). */
+  uwsgiAllow: AddressList;
+  /** `--trusted-proxy`: peers whose X-Forwarded-For / X-Forwarded-Proto are believed (default none). */
+  trustedProxies: AddressList;
+  /** `--uid`: the user (name or number) to run as once the listeners are bound. */
+  uid: string | undefined;
+  /** `--gid`: the group (name or number) to run as once the listeners are bound. */
+  gid: string | undefined;
   /** `--wsgi-file FILE`: a Python file loaded as a module. */
   wsgiFile: string | undefined;
   /** `--module`/`-w`/`--wsgi`: `pkg.mod`, `pkg.mod:callable` or `pkg.mod:factory()`. */
@@ -41,6 +68,9 @@ export interface Config {
 
 /** What the command line asked for besides running the server. */
 export type Command =
-  | { kind: 'serve'; config: Config }
+  /** Run the server. `warnings` are to be logged first (unknown keys, missing sections...). */
+  | { kind: 'serve'; config: Config; warnings: string[] }
+  /** `--show-config` and `check`/`--check`: print `warnings` to stderr, `text` to stdout, exit 0. */
+  | { kind: 'show-config' | 'check'; text: string; warnings: string[] }
   | { kind: 'help'; text: string }
   | { kind: 'version'; text: string };

@@ -1,6 +1,6 @@
 // Every configuration error nuwsgi reports, in one place. Each message is complete, ready to print:
 // it names the option, where it came from and what was expected.
-import { describeOrigin, type OptionEvent, type Origin } from './events.ts';
+import { type ConfigEntry, describeEntry, describeOrigin, type OptionEvent, type Origin } from './events.ts';
 import type { OptionSpec } from './options.ts';
 
 /** A configuration the server cannot start with. `message` is meant for the user, as is. */
@@ -36,8 +36,8 @@ export function unexpectedValue(spelling: string, written: string, origin: Origi
 
 export function configFileNotSupported(argument: string, format: string): ConfigError {
   return new ConfigError(
-    `nuwsgi: cannot load '${argument}': ${format} configuration files are not supported by this version ` +
-      `of nuwsgi yet; give the options on the command line instead (see nuwsgi --help)`,
+    `nuwsgi: cannot load '${argument}': ${format} configuration files are not supported; ` +
+      'write the options in an .ini, .json or .yaml file instead',
   );
 }
 
@@ -46,6 +46,62 @@ export function unrecognizedArgument(argument: string, hint: string | undefined)
   return new ConfigError(
     `nuwsgi: don't know what to do with '${argument}' on the command line: ` +
       (hint ?? 'give a Python file (app.py), a module (package.module:callable) or an option (see nuwsgi --help)'),
+  );
+}
+
+/** `reason` is short: "no such file", "permission denied". */
+export function unreadableConfigFile(file: string, entry: ConfigEntry, reason: string): ConfigError {
+  return new ConfigError(`nuwsgi: cannot read ${file} (${describeEntry(entry)}): ${reason}`);
+}
+
+export function invalidConfigFile(file: string, line: number, problem: string): ConfigError {
+  return new ConfigError(`nuwsgi: ${file} line ${line}: ${problem}`);
+}
+
+export function unknownConfigFormat(file: string, entry: ConfigEntry): ConfigError {
+  return new ConfigError(
+    `nuwsgi: cannot tell the format of ${file} (${describeEntry(entry)}): name it .ini, .json, .js, .yaml or .yml`,
+  );
+}
+
+export function missingJsonSection(file: string, section: string, entry: ConfigEntry): ConfigError {
+  return new ConfigError(`nuwsgi: ${file} has no "${section}" object (${describeEntry(entry)})`);
+}
+
+export function includeLoop(file: string, entry: ConfigEntry): ConfigError {
+  return new ConfigError(
+    `nuwsgi: ${file} would be read again (${describeEntry(entry)}): it includes itself, directly or through other files`,
+  );
+}
+
+export function nestedBlock(entry: ConfigEntry, open: ConfigEntry): ConfigError {
+  return new ConfigError(
+    `nuwsgi: ${describeEntry(entry)} opens a block inside the ${open.spelling} block opened ${describeOrigin(open.origin)}: ` +
+      'blocks cannot be nested (close the first with endfor or endif)',
+  );
+}
+
+export function endlessExpansion(entry: ConfigEntry): ConfigError {
+  return new ConfigError(
+    `nuwsgi: the value of ${describeEntry(entry)} keeps expanding: does a placeholder refer to itself?`,
+  );
+}
+
+export function unreadableValueFile(file: string, entry: ConfigEntry, reason: string): ConfigError {
+  return new ConfigError(`nuwsgi: cannot read ${file} for @(${file}) in the value of ${describeEntry(entry)}: ${reason}`);
+}
+
+export function unsupportedOption(entry: ConfigEntry): ConfigError {
+  return new ConfigError(
+    `nuwsgi: ${describeEntry(entry)} is a uWSGI option that nuwsgi does not support yet ` +
+      '(docs/compat.md says what to use instead)',
+  );
+}
+
+export function unknownKeyInStrictMode(entry: ConfigEntry, suggestion: string | undefined): ConfigError {
+  const hint = suggestion === undefined ? '' : `did you mean ${suggestion}? `;
+  return new ConfigError(
+    `nuwsgi: unknown option ${describeEntry(entry)} (${hint}with strict, declare placeholders with set-placeholder)`,
   );
 }
 
@@ -64,5 +120,8 @@ export function twoApplications(wsgiFile: Origin, module: Origin): ConfigError {
 }
 
 export function noListener(): ConfigError {
-  return new ConfigError('nuwsgi: no listener: give --http ADDR, e.g. --http 127.0.0.1:8000');
+  return new ConfigError(
+    'nuwsgi: no listener: give --socket ADDR (the uwsgi protocol, for nginx), --http-socket ADDR or --http ADDR, ' +
+      'e.g. --socket /run/app.sock or --http 127.0.0.1:8000',
+  );
 }

@@ -2,11 +2,13 @@
 import { OPTIONS, type OptionSpec } from './options.ts';
 
 const INTRODUCTION = [
-  'Usage: nuwsgi [OPTIONS] [app.py | package.module:callable]',
+  'Usage: nuwsgi [OPTIONS] [app.ini | app.py | package.module:callable]',
+  '       nuwsgi check [OPTIONS]   (check the configuration, and exit)',
   '',
   "Serves a Python WSGI application. Option names and meanings are uWSGI's.",
-  'Every option can also be set as an environment variable UWSGI_<NAME>, e.g. UWSGI_PROCESSES=4;',
-  'the command line wins over the environment.',
+  'Every option can also be set in a configuration file (--ini app.ini, --json, --yaml), where',
+  'it is written without the dashes (processes = 4), or as an environment variable',
+  'UWSGI_<NAME>, e.g. UWSGI_PROCESSES=4; the command line wins over the environment.',
   '',
   'Options:',
 ];

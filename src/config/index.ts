@@ -1,27 +1,61 @@
-// The configuration front end: from the command line and the environment to the Config the master
-// runs with, or to a request for help or the version.
+// The configuration front end: from the command line, the environment and the configuration files
+// they name to the Config the master runs with, or to another answer (help, the version, the
+// configuration shown or checked).
 import { readCommandLine } from './argv.ts';
 import type { Command } from './config.ts';
+import { type LoadContext, processContext } from './context.ts';
 import { readEnvironment } from './environment.ts';
+import { ConfigError } from './errors.ts';
+import type { OptionEvent } from './events.ts';
 import { helpText } from './help.ts';
+import { entryOfEvent, loadConfiguration } from './loader.ts';
 import { resolveConfig } from './resolve.ts';
+import { showConfig } from './show.ts';
+import { convertValue } from './values.ts';
 import { packageVersion } from './version.ts';
 
 export type { Command, Config } from './config.ts';
+export type { LoadContext } from './context.ts';
 export { ConfigError } from './errors.ts';
 export type { OptionEvent, Origin } from './events.ts';
 export { OPTIONS, type OptionSpec } from './options.ts';
 export { readCommandLine, readEnvironment };
 
 /**
- * `argv` is `process.argv.slice(2)`. Throws ConfigError, with a message ready to print, when the
- * configuration is unusable. The environment's UWSGI_* variables are applied before the command
- * line. `--help` and `--version` answer without looking at the rest of the configuration.
+ * `argv` is `process.argv.slice(2)`; `nuwsgi check ...` is `nuwsgi ... --check`. The environment's
+ * UWSGI_* variables are applied before the command line. `--help` and `--version` answer without
+ * looking at the rest of the configuration. Throws ConfigError, with a message ready to print (one
+ * line per problem), when the configuration is unusable. `context` is this process's unless given.
  */
-export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Command {
-  const commandLine = readCommandLine(argv);
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context?: LoadContext): Command {
+  const checkCommand = argv[0] === 'check';
+  const commandLine = readCommandLine(checkCommand ? argv.slice(1) : argv);
+  const asked = (name: string) => commandLine.some((event) => event.option.name === name);
   const request = commandLine.find((event) => event.option.name === 'help' || event.option.name === 'version');
   if (request?.option.name === 'help') return { kind: 'help', text: helpText() };
   if (request?.option.name === 'version') return { kind: 'version', text: `nuwsgi ${packageVersion()}` };
-  return { kind: 'serve', config: resolveConfig([...readEnvironment(env), ...commandLine]) };
+
+  const entries = [...readEnvironment(env), ...commandLine].map(entryOfEvent);
+  const loaded = loadConfiguration(entries, context ?? processContext(env));
+  const problems = [...loaded.errors, ...valueErrors(loaded.events)];
+  if (problems.length > 0) throw new ConfigError(problems.map((problem) => problem.message).join('\n'));
+  const config = resolveConfig(loaded.events);
+  const warnings = loaded.warnings;
+  if (checkCommand || asked('check')) return { kind: 'check', text: 'nuwsgi: configuration OK', warnings };
+  if (asked('show-config')) return { kind: 'show-config', text: showConfig(config), warnings };
+  return { kind: 'serve', config, warnings };
+}
+
+/** Every bad value at once, so that one run reports them all. */
+function valueErrors(events: readonly OptionEvent[]): ConfigError[] {
+  const errors: ConfigError[] = [];
+  for (const event of events) {
+    try {
+      convertValue(event);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(error);
+    }
+  }
+  return errors;
 }

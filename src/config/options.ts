@@ -1,9 +1,13 @@
 // The option table: the one description of every option nuwsgi understands. The command line,
-// UWSGI_* environment variables, `--help` (and later the ini/json/yaml readers and the options
-// reference in docs/) are all driven by it. Adding an option means adding one entry here.
+// UWSGI_* environment variables, configuration files (ini/json/yaml), `--help` (and later the
+// options reference in docs/) are all driven by it. Adding an option means adding one entry here;
+// the options that steer the reading of the configuration itself are in loading-options.ts.
 //
 // Names, aliases, short letters and defaults follow uWSGI 2.0 (core/uwsgi.c, plugins/python/
 // python_plugin.c, plugins/http/http.c).
+import { addressEntryProblem } from '../listeners/peers.ts';
+import { LOADING_OPTIONS } from './loading-options.ts';
+import { pluginListProblem } from './plugins.ts';
 
 /**
  * How a value is read (see values.ts):
@@ -40,13 +44,23 @@ interface CommonSpec {
   placeholder?: string;
   /** Asks for something other than configuration (`--help`); ignored outside the command line. */
   commandLineOnly?: boolean;
+  /**
+   * Acts as soon as it is read (uWSGI's UWSGI_OPT_IMMEDIATE), so $(VAR), @(file) and %(name) are
+   * never expanded in its value.
+   */
+  immediate?: boolean;
+  /** What an optional value means when it is left out (`--chmod-socket` alone is 666). */
+  bare?: string;
 }
+
+/** Why a string or list value is unusable (a sentence for the error message), or undefined. */
+export type ValueCheck = (text: string) => string | undefined;
 
 export type OptionSpec =
   | (CommonSpec & { kind: 'flag'; default: boolean })
   | (CommonSpec & { kind: 'int' | 'size'; default: number; min?: number; max?: number })
-  | (CommonSpec & { kind: 'string'; default: string | undefined; pattern?: RegExp })
-  | (CommonSpec & { kind: 'list'; default: readonly string[]; pattern?: RegExp });
+  | (CommonSpec & { kind: 'string'; default: string | undefined; pattern?: RegExp; check?: ValueCheck })
+  | (CommonSpec & { kind: 'list'; default: readonly string[]; pattern?: RegExp; check?: ValueCheck });
 
 const MiB = 1024 * 1024;
 
@@ -60,6 +74,148 @@ export const OPTIONS: readonly OptionSpec[] = [
     placeholder: 'ADDR',
     help: 'add an HTTP/1.1 listener on ADDR (repeatable)',
     expected: 'an address such as :8000, 127.0.0.1:8000 or [::1]:8000, e.g. --http 127.0.0.1:8000',
+  },
+  {
+    name: 'socket',
+    aliases: [],
+    short: 's',
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    placeholder: 'ADDR',
+    help: 'add a listener speaking --protocol (uwsgi unless told otherwise) on ADDR (repeatable)',
+    expected: 'HOST:PORT, :PORT, a unix socket path or @abstract-name, e.g. --socket /run/app.sock',
+  },
+  {
+    name: 'uwsgi-socket',
+    aliases: [],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    placeholder: 'ADDR',
+    help: "add a listener speaking the uwsgi protocol (nginx's uwsgi_pass) on ADDR (repeatable)",
+    expected: 'HOST:PORT, :PORT, a unix socket path or @abstract-name, e.g. --uwsgi-socket 127.0.0.1:3031',
+  },
+  {
+    name: 'http-socket',
+    aliases: [],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    placeholder: 'ADDR',
+    help: 'add an HTTP/1.1 listener on ADDR, which may be a unix socket (repeatable)',
+    expected: 'HOST:PORT, :PORT, a unix socket path or @abstract-name, e.g. --http-socket /run/app.sock',
+  },
+  {
+    name: 'protocol',
+    aliases: ['socket-protocol'],
+    kind: 'string',
+    arg: 'required',
+    default: 'uwsgi',
+    pattern: /^(?:uwsgi|http)$/,
+    placeholder: 'NAME',
+    help: 'what --socket listeners speak: uwsgi or http',
+    expected: 'uwsgi or http, e.g. --protocol=http',
+  },
+  {
+    // uWSGI refuses a backlog above net.core.somaxconn at startup; so does nuwsgi (arbiter.ts).
+    name: 'listen',
+    aliases: [],
+    short: 'l',
+    kind: 'int',
+    arg: 'required',
+    default: 100,
+    min: 1,
+    placeholder: 'N',
+    help: 'listen queue (backlog) of every listener, at most net.core.somaxconn',
+    expected: 'a whole number, e.g. --listen 1024',
+  },
+  {
+    name: 'chmod-socket',
+    aliases: ['chmod'],
+    short: 'C',
+    kind: 'string',
+    arg: 'optional',
+    bare: '666',
+    default: undefined,
+    pattern: /^(?:[0-7]{3}|1)$/,
+    placeholder: 'MODE',
+    help: 'set the permissions of unix socket files (no value, or 1: 666)',
+    expected: 'three octal digits, attached with =, e.g. --chmod-socket=660',
+  },
+  {
+    name: 'chown-socket',
+    aliases: [],
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    pattern: /^[^:]+(?::[^:]+)?$/,
+    placeholder: 'USER[:GROUP]',
+    help: 'set the owner (and group) of unix socket files',
+    expected: 'a user, optionally with :group, as names or numbers, e.g. --chown-socket www-data:www-data',
+  },
+  {
+    name: 'vacuum',
+    aliases: [],
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    help: 'remove the unix socket files on exit (unless another server replaced them)',
+    expected: 'no value, or =false/off/no/0 to turn it off',
+  },
+  {
+    name: 'socket-timeout',
+    aliases: [],
+    short: 'z',
+    kind: 'int',
+    arg: 'required',
+    default: 4,
+    min: 1,
+    placeholder: 'SECONDS',
+    help: 'seconds a uwsgi connection gets to send its request head, and to send more of its body',
+    expected: 'a whole number of seconds, e.g. --socket-timeout 10',
+  },
+  {
+    name: 'uwsgi-allow',
+    aliases: [],
+    kind: 'list',
+    arg: 'required',
+    default: ['127.0.0.0/8', '::1'],
+    check: addressEntryProblem,
+    placeholder: 'ADDR[/BITS]',
+    help: 'peers allowed to connect to TCP uwsgi sockets; giving it replaces the default (repeatable)',
+    expected: 'an IP address or network, e.g. --uwsgi-allow 10.0.0.0/8 (0.0.0.0/0 and ::/0 allow everyone)',
+  },
+  {
+    name: 'trusted-proxy',
+    aliases: [],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    check: addressEntryProblem,
+    placeholder: 'ADDR[/BITS]',
+    help: 'a proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable)',
+    expected: 'an IP address or network, or unix for peers on unix sockets, e.g. --trusted-proxy 10.0.0.2',
+  },
+  {
+    name: 'uid',
+    aliases: [],
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    placeholder: 'USER',
+    help: 'run the master and the workers as this user once the listeners are bound',
+    expected: 'a user name or number, e.g. --uid www-data',
+  },
+  {
+    name: 'gid',
+    aliases: [],
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    placeholder: 'GROUP',
+    help: 'run the master and the workers with this group once the listeners are bound',
+    expected: 'a group name or number, e.g. --gid www-data',
   },
   {
     name: 'wsgi-file',
@@ -151,10 +307,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'list',
     arg: 'required',
     default: [],
-    pattern: /^[^=]+=/,
+    // As uWSGI's putenv(): KEY=VALUE sets KEY, a KEY alone removes it, and an empty value (a blank
+    // line of a for-readline file) does nothing.
+    pattern: /^(?!=)/,
     placeholder: 'KEY=VALUE',
-    help: 'set an environment variable for the application (repeatable)',
-    expected: 'KEY=value, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings',
+    help: 'set an environment variable for the application (KEY alone removes it; repeatable)',
+    expected: 'KEY=value, or KEY alone to remove it, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings',
   },
   {
     // uWSGI 2.0 silently clamps buffer-size to 65535; nuwsgi accepts up to 1 MiB and refuses more.
@@ -179,6 +337,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: false,
     help: 'do not log requests',
     expected: 'no value, or =false/off/no/0 to turn it off',
+  },
+  {
+    // uWSGI 2.0 reloads on SIGTERM unless this is set; SIGTERM always shuts nuwsgi down gracefully,
+    // so the flag changes nothing and is accepted for the configs that carry it.
+    name: 'die-on-term',
+    aliases: [],
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    help: 'accepted for uWSGI configs: SIGTERM always means a graceful shutdown in nuwsgi',
+    expected: 'no value, or =false/off/no/0',
   },
   {
     name: 'catch-exceptions',
@@ -221,6 +390,29 @@ export const OPTIONS: readonly OptionSpec[] = [
     expected: 'a whole number of seconds, e.g. --forkbomb-delay 5',
   },
   {
+    name: 'plugins',
+    aliases: ['plugin'],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    immediate: true,
+    check: pluginListProblem,
+    placeholder: 'NAMES',
+    help: 'accepted for python, python3, pythonNN, http and gevent, which are built in (no effect)',
+    expected: 'a comma-separated list of python, python3, pythonNN, http or gevent, e.g. --plugins python3',
+  },
+  {
+    name: 'strict',
+    aliases: [],
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    immediate: true,
+    help: 'refuse keys that name no option in configuration files, instead of keeping them as placeholders',
+    expected: 'no value, or =false/off/no/0 to turn it off',
+  },
+  ...LOADING_OPTIONS,
+  {
     name: 'help',
     aliases: ['usage'],
     short: 'h',
@@ -239,6 +431,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: false,
     commandLineOnly: true,
     help: 'print the version and exit',
+    expected: 'no value',
+  },
+  {
+    name: 'show-config',
+    aliases: [],
+    kind: 'flag',
+    arg: 'none',
+    default: false,
+    commandLineOnly: true,
+    help: 'print the configuration as resolved, as an INI file, and exit',
+    expected: 'no value',
+  },
+  {
+    name: 'check',
+    aliases: [],
+    kind: 'flag',
+    arg: 'none',
+    default: false,
+    commandLineOnly: true,
+    help: "check the configuration and exit: 0 and 'configuration OK', or 1 and the errors (or: nuwsgi check ...)",
     expected: 'no value',
   },
 ];

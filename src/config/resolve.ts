@@ -1,6 +1,7 @@
 // Applies the option events of every reader, in order, and builds the Config the master runs with.
 // This is where values are validated (once, at load) and where options are checked against each
 // other.
+import { AddressList } from '../listeners/peers.ts';
 import type { Config } from './config.ts';
 import { noApplication, noListener, twoApplications } from './errors.ts';
 import type { OptionEvent, Origin } from './events.ts';
@@ -18,10 +19,26 @@ export function resolveConfig(events: readonly OptionEvent[]): Config {
     throw twoApplications(given.origin('wsgi-file'), given.origin('module'));
   }
   const http = given.list('http');
-  if (http.length === 0) throw noListener();
+  const socket = given.list('socket');
+  const uwsgiSocket = given.list('uwsgi-socket');
+  const httpSocket = given.list('http-socket');
+  if (http.length + socket.length + uwsgiSocket.length + httpSocket.length === 0) throw noListener();
 
   return {
     http,
+    socket,
+    uwsgiSocket,
+    httpSocket,
+    protocol: given.stringWithDefault('protocol') === 'http' ? 'http' : 'uwsgi',
+    listen: given.number('listen'),
+    chmodSocket: socketMode(given.string('chmod-socket')),
+    chownSocket: given.string('chown-socket'),
+    vacuum: given.flag('vacuum'),
+    socketTimeout: given.number('socket-timeout'),
+    uwsgiAllow: new AddressList(given.list('uwsgi-allow')),
+    trustedProxies: new AddressList(given.list('trusted-proxy')),
+    uid: given.string('uid'),
+    gid: given.string('gid'),
     wsgiFile,
     module,
     callable: given.stringWithDefault('callable'),
@@ -48,6 +65,12 @@ export function resolveConfig(events: readonly OptionEvent[]): Config {
 function keepaliveTimeout(given: GivenOptions): number {
   const seconds = given.number('http-keepalive');
   return seconds === 1 ? tableEntry('http-keepalive', 'int').default : seconds;
+}
+
+/** chmod-socket: three octal digits, or uWSGI's `1` for 666 (a bare --chmod-socket reads as 666). */
+function socketMode(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  return text === '1' ? 0o666 : parseInt(text, 8);
 }
 
 /** The options given so far, by canonical name; single-valued ones keep the last value. */

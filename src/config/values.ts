@@ -9,11 +9,13 @@ const FALSE_WORDS = new Set(['false', 'off', 'no']);
 const WHOLE_NUMBER = /^[0-9]+$/;
 
 /**
- * The text an occurrence stands for. Given without a value, a number means 1 and anything else
- * the empty string, as uWSGI's setters read a missing optional argument; a flag then reads as true.
+ * The text an occurrence stands for. Given without a value, an option with a `bare` value means
+ * that; otherwise a number means 1 and anything else the empty string, as uWSGI's setters read a
+ * missing optional argument; a flag then reads as true.
  */
 export function valueText(event: OptionEvent): string {
   if (event.value !== undefined) return event.value;
+  if (event.option.bare !== undefined) return event.option.bare;
   return event.option.kind === 'int' || event.option.kind === 'size' ? '1' : '';
 }
 
@@ -38,7 +40,12 @@ export function convertValue(event: OptionEvent): boolean | number | string {
     }
     case 'string':
     case 'list':
-      if (text === '' || (option.pattern !== undefined && !option.pattern.test(text))) throw badValue(event, text);
+      // An empty value is refused unless the option's pattern allows it.
+      if (option.pattern === undefined ? text === '' : !option.pattern.test(text)) throw badValue(event, text);
+      if (option.check !== undefined) {
+        const problem = option.check(text);
+        if (problem !== undefined) throw badValue(event, text, `${problem}; expected ${option.expected}`);
+      }
       return text;
   }
 }

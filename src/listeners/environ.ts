@@ -1,27 +1,5 @@
 // Pieces of the WSGI environ that every listener builds the same way.
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/**
- * `:8000` (every interface), `127.0.0.1:8000`, `localhost:8000`, `[::1]:8000`, as uWSGI writes them.
- * Throws with the expected form.
- */
-export function parseListenAddress(spec: string): ListenAddress {
-  const colon = spec.lastIndexOf(':');
-  if (colon === -1) throw new Error(`'${spec}' is not an address (expected HOST:PORT or :PORT, e.g. 127.0.0.1:8000)`);
-  let host = spec.slice(0, colon);
-  const portText = spec.slice(colon + 1);
-  if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
-    throw new Error(`'${spec}' has no valid port (expected HOST:PORT with a port from 0 to 65535)`);
-  }
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (host === '') host = '0.0.0.0';
-  return { host, port: Number(portText) };
-}
-
 const headerNames = new Map<string, string | null>();
 const MAX_CACHED_NAMES = 2000;
 

@@ -1,18 +1,27 @@
-// The HTTP/1.1 front (`--http`), on node:http: keep-alive, pipelining, chunked bodies both ways,
-// Expect: 100-continue, HEAD and HTTP/1.0 are node's; this file turns a request into the environ
-// block the workers read (docs/channel.md) and the worker's answer back into a response.
+// The HTTP/1.1 front (`--http`, `--http-socket`, `--socket` with `--protocol=http`), on node:http:
+// keep-alive, pipelining, chunked bodies both ways, Expect: 100-continue, HEAD and HTTP/1.0 are
+// node's; this file turns a request into the environ block the workers read (docs/channel.md) and
+// the worker's answer back into a response.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import { log } from '../observe/log.ts';
 import type { Dispatcher } from '../router/dispatcher.ts';
 import { Exchange, type RequestCounters, type RequestInfo } from '../router/exchange.ts';
-import { cgiHeaderName, percentDecodeLatin1, type ListenAddress } from './environ.ts';
+import type { SocketAddress } from './address.ts';
+import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
+import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
+import { forwardedClient, forwardedScheme, type AddressList } from './peers.ts';
+
+/** While draining, how often connections that went idle are closed. */
+const IDLE_SWEEP_MS = 100;
 
 export interface HttpListenerOptions {
   /** Largest request head accepted (buffer-size). */
   maxHeadSize: number;
   keepAliveTimeoutMs: number;
+  /** trusted-proxy: peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  trustedProxies: AddressList;
 }
 
 class HttpExchange extends Exchange {
@@ -74,19 +83,18 @@ class HttpExchange extends Exchange {
   }
 }
 
-export class HttpListener {
-  readonly spec: string;
-  readonly address: ListenAddress;
+export class HttpListener implements Listener {
+  readonly address: SocketAddress;
   readonly counters: RequestCounters;
   draining = false;
   private readonly server: http.Server;
   private readonly dispatcher: Dispatcher;
   private readonly options: HttpListenerOptions;
   private readonly serverName = os.hostname();
-  private serverPort = '';
+  /** uWSGI's SERVER_PORT: the TCP port, or 80 on a unix or abstract socket. */
+  private serverPort = '80';
 
-  constructor(spec: string, address: ListenAddress, dispatcher: Dispatcher, counters: RequestCounters, options: HttpListenerOptions) {
-    this.spec = spec;
+  constructor(address: SocketAddress, dispatcher: Dispatcher, counters: RequestCounters, options: HttpListenerOptions) {
     this.address = address;
     this.dispatcher = dispatcher;
     this.counters = counters;
@@ -101,17 +109,10 @@ export class HttpListener {
     this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket as Socket));
   }
 
-  listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.address.host, port: this.address.port, backlog: 511 }, () => {
-        this.server.off('error', reject);
-        const bound = this.server.address();
-        const port = typeof bound === 'object' && bound !== null ? bound.port : this.address.port;
-        this.serverPort = String(port);
-        resolve({ host: this.address.host, port });
-      });
-    });
+  async listen(options: BindOptions): Promise<BoundSocket> {
+    const bound = await bindServer(this.server, this.address, options);
+    if (this.address.kind === 'tcp') this.serverPort = String(bound.port);
+    return bound;
   }
 
   /** Shutting down, or keep-alive turned off (--http-keepalive=0): every response closes its connection. */
@@ -120,10 +121,15 @@ export class HttpListener {
   }
 
   /** Stops accepting; idle keep-alive connections close, busy ones close after their response. */
-  close(): void {
+  close(): Promise<void> {
     this.draining = true;
-    this.server.close();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Connections busy now go idle after their response (those whose head went out before the
+    // drain began were promised keep-alive): close each as soon as it does.
     this.server.closeIdleConnections();
+    const sweep = setInterval(() => this.server.closeIdleConnections(), IDLE_SWEEP_MS).unref();
+    void closed.then(() => clearInterval(sweep));
+    return closed;
   }
 
   /** Drops every connection (after the mercy timeout). */
@@ -148,8 +154,8 @@ export class HttpListener {
 
     let environ = 'REQUEST_METHOD\0' + req.method + '\0REQUEST_URI\0' + url + '\0PATH_INFO\0' + pathInfo +
       '\0QUERY_STRING\0' + (q === -1 ? '' : url.slice(q + 1)) + '\0SERVER_PROTOCOL\0' + protocol +
-      '\0SCRIPT_NAME\0\0SERVER_NAME\0' + this.serverName + '\0SERVER_PORT\0' + this.serverPort +
-      '\0REMOTE_ADDR\0' + remoteAddr + '\0REMOTE_PORT\0' + (socket.remotePort ?? '') + '\0wsgi.url_scheme\0http';
+      '\0SCRIPT_NAME\0\0SERVER_NAME\0' + this.serverName + '\0SERVER_PORT\0' + this.serverPort;
+    if (socket.remotePort !== undefined) environ += '\0REMOTE_PORT\0' + socket.remotePort;
 
     const raw = req.rawHeaders;
     let keys: string[] | null = null;
@@ -170,9 +176,18 @@ export class HttpListener {
         values![seen] += (key === 'HTTP_COOKIE' ? '; ' : ', ') + raw[i + 1];
       }
     }
+    let scheme = 'http';
     if (keys !== null) {
       for (let i = 0; i < keys.length; i++) environ += '\0' + keys[i] + '\0' + values![i];
+      const trusted = this.options.trustedProxies;
+      if (!trusted.empty && (this.address.kind === 'tcp' ? trusted.has(remoteAddr) : trusted.unix)) {
+        const forwardedFor = keys.indexOf('HTTP_X_FORWARDED_FOR');
+        if (forwardedFor !== -1) remoteAddr = forwardedClient(values![forwardedFor], trusted) ?? remoteAddr;
+        const forwardedProto = keys.indexOf('HTTP_X_FORWARDED_PROTO');
+        if (forwardedProto !== -1) scheme = forwardedScheme(values![forwardedProto]) ?? scheme;
+      }
     }
+    environ += '\0REMOTE_ADDR\0' + remoteAddr + '\0wsgi.url_scheme\0' + scheme;
 
     const hasBody = req.headers['transfer-encoding'] !== undefined ||
       (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');

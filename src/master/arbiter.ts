@@ -3,11 +3,14 @@
 // respawn with a throttle when workers die in a loop, stop gracefully within a mercy timeout.
 import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
+import { parseSocketAddress } from '../listeners/address.ts';
+import type { BindOptions, BoundSocket, Listener } from '../listeners/bind.ts';
 import { HttpListener } from '../listeners/http.ts';
-import { parseListenAddress } from '../listeners/environ.ts';
+import { UwsgiListener } from '../listeners/uwsgi.ts';
 import { log } from '../observe/log.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW, type RequestCounters } from '../router/exchange.ts';
+import { dropPrivileges, socketOwner } from './privileges.ts';
 import { resolvePython, workerArgs, PythonNotFound } from './python.ts';
 import { Worker, type ReadyInfo, type WorkerConfig } from './worker.ts';
 
@@ -32,7 +35,9 @@ export class Arbiter {
   private readonly config: Config;
   private readonly dispatcher = new Dispatcher();
   private readonly counters: RequestCounters;
-  private readonly listeners: HttpListener[] = [];
+  private readonly listeners: Listener[] = [];
+  /** What the listeners are bound to, for vacuum. */
+  private readonly boundSockets: BoundSocket[] = [];
   private readonly slots: Array<Worker | null>;
   /** Consecutive failures to load the app, per slot, for the respawn back-off. */
   private readonly loadFailures: number[];
@@ -40,6 +45,10 @@ export class Arbiter {
   private python = '';
   private startingUp = true;
   private stopping = false;
+  /** The last moment of worker-reload-mercy once stopping began. */
+  private mercyDeadline = 0;
+  private listenersClosed: Promise<unknown> | undefined;
+  private finishing = false;
   private exitCode = 0;
   private finish: (code: number) => void = () => {};
   private readonly done: Promise<number>;
@@ -64,8 +73,10 @@ export class Arbiter {
       }
     }
     for (const assignment of config.env) {
+      // putenv() semantics, as in uWSGI: KEY=VALUE sets, KEY alone removes, '' does nothing.
       const eq = assignment.indexOf('=');
-      process.env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+      if (eq === -1) delete process.env[assignment];
+      else process.env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
     }
     try {
       this.python = resolvePython(config.home, process.env.PATH);
@@ -74,7 +85,13 @@ export class Arbiter {
       throw err;
     }
     this.checkAppSource();
-    await this.bindListeners();
+    try {
+      await this.bindListeners();
+      this.dropPrivileges();
+    } catch (err) {
+      this.releaseListeners();
+      throw err;
+    }
     this.installSignalHandlers();
     for (let slot = 1; slot <= config.processes; slot++) this.spawn(slot);
     return this.done;
@@ -88,29 +105,91 @@ export class Arbiter {
     }
   }
 
+  /** Every listener of the configuration: --http, --http-socket, --socket (per --protocol), --uwsgi-socket. */
   private async bindListeners(): Promise<void> {
     const config = this.config;
-    for (const spec of config.http) {
+    const wanted = [
+      ...config.http.map((spec) => ({ option: 'http', spec, protocol: 'http' })),
+      ...config.httpSocket.map((spec) => ({ option: 'http-socket', spec, protocol: 'http' })),
+      ...config.socket.map((spec) => ({ option: 'socket', spec, protocol: config.protocol })),
+      ...config.uwsgiSocket.map((spec) => ({ option: 'uwsgi-socket', spec, protocol: 'uwsgi' })),
+    ];
+    const bindOptions = this.bindOptions();
+    for (const { option, spec, protocol } of wanted) {
       let address;
       try {
-        address = parseListenAddress(spec);
+        address = parseSocketAddress(spec);
       } catch (err) {
-        throw new StartupError(`--http ${(err as Error).message}`);
+        throw new StartupError(`--${option} ${(err as Error).message}`);
       }
-      const listener = new HttpListener(spec, address, this.dispatcher, this.counters, {
-        maxHeadSize: config.bufferSize,
-        keepAliveTimeoutMs: config.httpKeepalive * 1000,
-      });
+      const listener: Listener = protocol === 'http'
+        ? new HttpListener(address, this.dispatcher, this.counters, {
+          maxHeadSize: config.bufferSize,
+          keepAliveTimeoutMs: config.httpKeepalive * 1000,
+          trustedProxies: config.trustedProxies,
+        })
+        : new UwsgiListener(address, this.dispatcher, this.counters, {
+          maxDatasize: config.bufferSize,
+          socketTimeoutMs: config.socketTimeout * 1000,
+          allow: config.uwsgiAllow,
+          trustedProxies: config.trustedProxies,
+        });
+      let bound;
       try {
-        const bound = await listener.listen();
-        const host = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
-        log(`HTTP listening on ${host}:${bound.port}`);
+        bound = await listener.listen(bindOptions);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        throw new StartupError(`cannot listen on --http ${spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
+        throw new StartupError(`cannot listen on --${option} ${spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
       }
       this.listeners.push(listener);
+      this.boundSockets.push(bound);
+      log(`${protocol === 'http' ? 'HTTP' : 'uwsgi'} listening on ${bound.label}`);
     }
+  }
+
+  /** listen (checked against the kernel's limit, as uWSGI does), chmod-socket, chown-socket. */
+  private bindOptions(): BindOptions {
+    const config = this.config;
+    const somaxconn = kernelListenLimit();
+    if (somaxconn !== undefined && config.listen > somaxconn) {
+      throw new StartupError(`--listen ${config.listen}: the listen queue size is greater than the system maximum ` +
+        `net.core.somaxconn (${somaxconn}): lower --listen, or raise net.core.somaxconn with sysctl`);
+    }
+    let owner;
+    if (config.chownSocket !== undefined) {
+      try {
+        owner = socketOwner(config.chownSocket);
+      } catch (err) {
+        throw new StartupError(`--chown-socket ${config.chownSocket}: ${(err as Error).message}`);
+      }
+    }
+    return { backlog: config.listen, mode: config.chmodSocket, owner };
+  }
+
+  /** uid/gid, once the listeners are bound (binding may need root; serving must not). */
+  private dropPrivileges(): void {
+    const { uid, gid } = this.config;
+    try {
+      dropPrivileges(uid, gid);
+    } catch (err) {
+      const asked = [uid === undefined ? '' : `--uid ${uid}`, gid === undefined ? '' : `--gid ${gid}`].join(' ').trim();
+      const e = err as NodeJS.ErrnoException;
+      const hint = e.code === 'EPERM' ? ' (only a master started as root can change its user)' : '';
+      throw new StartupError(`cannot run as ${asked}: ${e.message}${hint}`);
+    }
+  }
+
+  /** Stops accepting; resolves once every connection has closed (each after its response). */
+  private closeListeners(): Promise<unknown> {
+    this.listenersClosed ??= Promise.all(this.listeners.map((listener) => listener.close()));
+    return this.listenersClosed;
+  }
+
+  /** Drops whatever connections are left; with vacuum, removes the unix socket files. */
+  private releaseListeners(): void {
+    void this.closeListeners();
+    for (const listener of this.listeners) listener.closeAll();
+    if (this.config.vacuum) for (const bound of this.boundSockets) bound.removeFile();
   }
 
   private workerConfig(slot: number): WorkerConfig {
@@ -160,7 +239,7 @@ export class Arbiter {
     if (this.slots[worker.slot - 1] === worker) this.slots[worker.slot - 1] = null;
     if (this.stopping) {
       log(`worker ${worker.slot} (pid: ${worker.pid}) stopped (${how})`);
-      this.finishIfAllStopped();
+      void this.finishIfAllStopped();
       return;
     }
     if (!wasReady && this.startingUp) {
@@ -228,10 +307,11 @@ export class Arbiter {
     this.stopping = true;
     this.exitCode = exitCode;
     const mercy = this.config.workerReloadMercy;
+    this.mercyDeadline = Date.now() + mercy * 1000;
     if (signal !== null) {
       log(`${signal} received: graceful shutdown (${this.dispatcher.inflight + this.dispatcher.queued} requests to finish, mercy ${mercy} s)`);
     }
-    for (const listener of this.listeners) listener.close();
+    void this.closeListeners();
     const mercyTimer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), mercy * 1000).unref());
     const outcome = await Promise.race([this.dispatcher.whenIdle().then(() => 'idle' as const), mercyTimer]);
     if (outcome === 'timeout') {
@@ -241,7 +321,7 @@ export class Arbiter {
       for (const w of this.slots) w?.stop();
       setTimeout(() => this.killAll(), STOP_GRACE_MS).unref();
     }
-    this.finishIfAllStopped();
+    void this.finishIfAllStopped();
   }
 
   private killAll(): void {
@@ -249,10 +329,25 @@ export class Arbiter {
     for (const listener of this.listeners) listener.closeAll();
   }
 
-  private finishIfAllStopped(): void {
-    if (!this.stopping || this.slots.some((w) => w !== null)) return;
-    for (const listener of this.listeners) listener.closeAll();
+  private async finishIfAllStopped(): Promise<void> {
+    if (!this.stopping || this.finishing || this.slots.some((w) => w !== null)) return;
+    this.finishing = true;
+    // Responses handed to the listeners may still be on their way to slow clients: let them
+    // drain (their connections close after them), within what is left of the mercy.
+    const left = Math.max(0, this.mercyDeadline - Date.now());
+    await Promise.race([this.closeListeners(), new Promise((resolve) => setTimeout(resolve, left).unref())]);
+    this.releaseListeners();
     if (!this.startingUp || this.exitCode === 0) log('goodbye to nuwsgi.');
     this.finish(this.exitCode);
+  }
+}
+
+/** net.core.somaxconn, where the kernel tells (Linux). */
+function kernelListenLimit(): number | undefined {
+  try {
+    const value = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isSafeInteger(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,38 @@
+// uWSGI options that nuwsgi does not implement yet (docs/compat.md says what to use instead). In a
+// configuration file, a key that names no option is a placeholder, as in uWSGI; these names are
+// refused instead, so that `threads = 100` in an ini is never silently ignored. The option table is
+// looked up first: when an option is added to options.ts, remove its names here.
+const NAMES = [
+  // Concurrency inside a worker
+  'threads', 'enable-threads', 'gevent', 'async', 'offload-threads', 'thunder-lock', 'single-interpreter',
+  // Listeners and routing
+  'http11-socket', 'httprouter', 'http-timeout', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
+  'final-route', 'error-route', 'response-route', 'add-header', 'del-header', 'collect-header',
+  // Applications
+  'mount', 'manage-script-name', 'chdir2', 'lazy-apps', 'lazy', 'need-app', 'no-default-app', 'dynamic-apps',
+  'wsgi-disable-file-wrapper', 'wsgi-manage-chunked-input', 'post-buffering', 'limit-post',
+  // Process management
+  'harakiri', 'harakiri-verbose', 'harakiri-graceful-timeout', 'harakiri-graceful-signal',
+  'harakiri-queue-threshold', 'max-requests', 'max-requests-delta', 'min-worker-lifetime', 'max-worker-lifetime',
+  'reload-on-rss', 'reload-mercy', 'check-interval', 'touch-reload', 'touch-chain-reload', 'touch-workers-reload',
+  'py-autoreload', 'py-auto-reload', 'python-autoreload', 'python-auto-reload', 'daemonize', 'pidfile',
+  'pidfile2', 'safe-pidfile', 'master-fifo', 'procname-prefix', 'auto-procname', 'stop', 'reload', 'pause',
+  'suspend', 'resume',
+  // Static files
+  'static-map', 'static-map2', 'static-expires', 'static-expires-uri', 'static-expires-path-info',
+  'static-expires-type', 'check-static',
+  // Logging and stats
+  'logto', 'logto2', 'log-format', 'logformat', 'log-4xx', 'log-5xx', 'log-slow', 'log-big', 'log-zero',
+  'memory-report', 'stats', 'stats-server', 'stats-http', 'stats-minified', 'stats-no-cores',
+  // Configuration
+  'xml', 'xmlconfig', 'config', 'set', 'declare-option', 'ini-paste', 'ini-paste-logged', 'for-glob', 'else',
+  'if-reload', 'if-not-reload', 'if-hostname', 'if-not-hostname', 'if-hostname-match', 'if-not-hostname-match',
+  'if-plugin', 'if-not-plugin', 'ifplugin',
+];
+
+const UNSUPPORTED = new Set(NAMES);
+
+/** Whether `name` is a uWSGI option that nuwsgi does not implement yet. */
+export function isUnsupportedUwsgiOption(name: string): boolean {
+  return UNSUPPORTED.has(name);
+}

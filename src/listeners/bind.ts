@@ -1,0 +1,150 @@
+// Binding a listener's server to its address: TCP, a unix socket file or a Linux abstract socket.
+//
+// A unix socket is bound under a temporary name in the same directory, given its mode and owner
+// there, then renamed over the configured path. So the path never shows a socket with the wrong
+// permissions, a stale file is replaced in one step, and the file is ours to manage: libuv unlinks
+// the path it bound when the server closes, which would remove the file even without `vacuum` (and
+// even when another server has replaced it since); it only ever knows the temporary name.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { log } from '../observe/log.ts';
+import { describeAddress, type SocketAddress } from './address.ts';
+
+/** sun_path holds 108 bytes with its NUL; node would silently truncate a longer path. */
+const MAX_UNIX_PATH_BYTES = 107;
+
+export interface BindOptions {
+  /** listen: the backlog. */
+  backlog: number;
+  /** chmod-socket: the mode of unix socket files; undefined leaves the umask's. */
+  mode: number | undefined;
+  /** chown-socket: the owner of unix socket files (gid -1 leaves the group). */
+  owner: { uid: number; gid: number } | undefined;
+}
+
+export interface BoundSocket {
+  /** `127.0.0.1:3031`, `[::1]:3031`, `/run/app.sock`, `@app`: the address as bound, for the log. */
+  label: string;
+  /** The TCP port bound (the one chosen for port 0); 0 for unix and abstract sockets. */
+  port: number;
+  /** vacuum: removes the unix socket file if it is still the one this process created. */
+  removeFile(): void;
+}
+
+/** What the arbiter needs from a listener, whatever its protocol. */
+export interface Listener {
+  listen(options: BindOptions): Promise<BoundSocket>;
+  /** Stops accepting; connections finish their request. Resolves once every connection has closed. */
+  close(): Promise<void>;
+  /** Drops every connection (after the mercy timeout). */
+  closeAll(): void;
+}
+
+let temporaryNames = 0;
+
+/** Binds `server`; rejects with an Error whose message says what is wrong with the address. */
+export async function bindServer(server: net.Server, address: SocketAddress, options: BindOptions): Promise<BoundSocket> {
+  switch (address.kind) {
+    case 'tcp': {
+      await listen(server, { host: address.host, port: address.port, backlog: options.backlog });
+      const port = (server.address() as net.AddressInfo).port;
+      return { label: describeAddress(address, port), port, removeFile: () => {} };
+    }
+    case 'abstract':
+      await listen(server, { path: '\0' + address.name, backlog: options.backlog });
+      return { label: describeAddress(address), port: 0, removeFile: () => {} };
+    case 'unix':
+      return bindUnix(server, address.path, options);
+  }
+}
+
+async function bindUnix(server: net.Server, file: string, options: BindOptions): Promise<BoundSocket> {
+  checkLength(file, 'the unix socket path');
+  await checkNotInUse(file);
+  const temporary = path.join(path.dirname(file), `.nuwsgi-${process.pid}-${++temporaryNames}`);
+  checkLength(temporary, `the temporary name nuwsgi binds first (${temporary})`);
+  fs.rmSync(temporary, { force: true });
+  await listen(server, { path: temporary, backlog: options.backlog });
+  try {
+    if (options.mode !== undefined) fs.chmodSync(temporary, options.mode);
+    if (options.owner !== undefined) fs.chownSync(temporary, options.owner.uid, options.owner.gid);
+    fs.renameSync(temporary, file);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const { dev, ino } = fs.statSync(file);
+  return { label: file, port: 0, removeFile: () => removeIfOurs(file, dev, ino) };
+}
+
+function checkLength(file: string, what: string): void {
+  const bytes = Buffer.byteLength(file);
+  if (bytes > MAX_UNIX_PATH_BYTES) {
+    throw new Error(`${what} is ${bytes} bytes long, more than the ${MAX_UNIX_PATH_BYTES} a unix socket address holds: choose a shorter path`);
+  }
+}
+
+/**
+ * A file already at `file` is either a stale socket (left by a server that did not clean up:
+ * nothing answers, and the rename replaces it), a live one (another server answers: refused), or
+ * not a socket at all (refused, never deleted).
+ */
+async function checkNotInUse(file: string): Promise<void> {
+  let stats: fs.Stats;
+  try {
+    stats = fs.lstatSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!stats.isSocket()) throw new Error(`${file} exists and is not a socket: remove it or choose another path`);
+  const answer = await probe(file);
+  if (answer === 'live') {
+    throw new Error(`another server is listening on ${file} (is nuwsgi or uWSGI already running there?)`);
+  }
+  log(`replacing stale unix socket ${file} (nothing answers on it)`);
+}
+
+/** Connects to a unix socket: 'live' if something accepts (or its queue is full), 'stale' if refused. */
+function probe(file: string): Promise<'live' | 'stale'> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ path: file });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('live');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      socket.destroy();
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve('stale');
+      else if (err.code === 'EAGAIN') resolve('live');
+      else reject(new Error(`cannot tell whether ${file} is in use: ${err.code ?? err.message}`));
+    });
+  });
+}
+
+function listen(server: net.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** uWSGI's vacuum: unlink the socket file, unless it is no longer the inode this process bound. */
+function removeIfOurs(file: string, dev: number, ino: number): void {
+  try {
+    const stats = fs.lstatSync(file);
+    if (stats.dev !== dev || stats.ino !== ino) {
+      log(`VACUUM: ${file} was replaced by another server's socket: left in place`);
+      return;
+    }
+    fs.unlinkSync(file);
+    log(`VACUUM: unix socket ${file} removed.`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') log(`VACUUM: cannot remove ${file}: ${code ?? (err as Error).message}`);
+  }
+}
