@@ -3,22 +3,19 @@
 //
 //   npm run bench:nginx                        # 5 rounds of 5 s, wrk -t1 -c50, 2 processes each
 //   npm run bench:nginx -- --rounds 3 --seconds 3
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startNginx, startNuwsgiSocket, uwsgiSite } from '../test/helpers/nginx.ts';
 import { repoRoot } from '../test/helpers/server.ts';
 import { startUwsgiOracle } from '../test/helpers/uwsgi-oracle.ts';
 import { tempDir } from '../test/helpers/wire.ts';
+import { interleave, median, numberArg, writeResults, wrk } from './harness.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-const rounds = arg('--rounds', 5);
-const seconds = arg('--seconds', 5);
-const connections = arg('--connections', 50);
-const processes = String(arg('--processes', 2));
+const rounds = numberArg('--rounds', 5);
+const seconds = numberArg('--seconds', 5);
+const connections = numberArg('--connections', 50);
+const processes = String(numberArg('--processes', 2));
 const app = path.join(repoRoot, 'examples', 'hello', 'app.py');
 // the same backlog for both: nginx opens a connection per request
 const backlog = ['--listen', '1024'];
@@ -51,18 +48,8 @@ const backends: Record<string, Backend> = {
   'nginx -> bare node:net responder (no app)': bareNodeUwsgi,
 };
 
-function wrk(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, url], (err, stdout) => {
-      if (err) { reject(err); return; }
-      const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-      if (!m || /Non-2xx|Socket errors/.test(stdout)) { reject(new Error(`wrk reported errors:\n${stdout}`)); return; }
-      resolve(Number(m[1]));
-    });
-  });
-}
-
-async function measure(start: Backend): Promise<number> {
+async function measure(name: string): Promise<number> {
+  const start = backends[name];
   const dir = tempDir('nuwsgi-bench-');
   const socket = path.join(dir, 'app.sock');
   const backend = await start(socket);
@@ -71,8 +58,8 @@ async function measure(start: Backend): Promise<number> {
     dir, port, http: uwsgiSite({ port, pass: `unix:${socket}` }),
   });
   try {
-    await wrk(`${nginx.url}/plaintext`); // warm-up
-    return await wrk(`${nginx.url}/plaintext`);
+    await wrk(`${nginx.url}/plaintext`, connections, seconds); // warm-up
+    return await wrk(`${nginx.url}/plaintext`, connections, seconds);
   } finally {
     await nginx.stop();
     await backend.stop();
@@ -80,28 +67,11 @@ async function measure(start: Backend): Promise<number> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = new Map<string, number[]>();
-for (let r = 1; r <= rounds; r++) {
-  for (const [name, start] of Object.entries(backends)) {
-    const rps = await measure(start);
-    results.set(name, [...(results.get(name) ?? []), rps]);
-    console.log(`round ${r}: ${name}: ${rps.toFixed(0)} req/s`);
-  }
-}
+const results = await interleave(rounds, Object.keys(backends), measure);
 const [uwsgi, ours, bare] = [...results.values()].map(median);
-const lines = [
+writeResults('nginx.md',
   `Hello world behind nginx (uwsgi_pass, unix socket), wrk -t1 -c${connections}, ${rounds} interleaved rounds of ${seconds} s (${new Date().toISOString()})`,
-  '',
-  '| contender | median req/s | min–max | ratio to nginx -> uWSGI |',
-  '|---|---|---|---|',
-  ...[...results.entries()].map(([name, xs]) =>
-    `| ${name} | ${median(xs).toFixed(0)} | ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} | ${(median(xs) / uwsgi).toFixed(2)} |`),
-  '',
-  `nginx -> nuwsgi / nginx -> uWSGI = ${(ours / uwsgi).toFixed(2)}`,
-  `nginx -> nuwsgi / the bare node:net ceiling = ${(ours / bare).toFixed(2)}`,
-];
-console.log('\n' + lines.join('\n'));
-const out = path.join(repoRoot, 'bench', 'results', 'nginx.md');
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, lines.join('\n') + '\n');
+  results, Object.keys(backends)[0], [
+    `nginx -> nuwsgi / nginx -> uWSGI = ${(ours / uwsgi).toFixed(2)}`,
+    `nginx -> nuwsgi / the bare node:net ceiling = ${(ours / bare).toFixed(2)}`,
+  ]);
