@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { readIni } from '../src/config/ini.ts';
 import type { NumberedLine } from '../src/config/magic.ts';
 import { errorOf, ini, parseInDirectory, serveFiles, writeFiles } from './helpers/config-files.ts';
+import { needPythonModule, systemVenv } from './helpers/peers.ts';
 import { startServer } from './helpers/server.ts';
 
 function lines(text: string): NumberedLine[] {
@@ -157,11 +158,11 @@ describe('the classic tutorial', () => {
     '  env = %(_)',
     'endfor =',
   ];
-  const supported = tutorial.filter((line) => !/^(threads|gevent|async) /.test(line)).join('\n') + '\n';
+  const published = tutorial.join('\n') + '\n';
 
   it('turns every line of .envs into an env entry, exactly as uWSGI 2.0 does', () => {
     const envs = 'DEBUG=0\nSECRET="quoted stays"\n  INDENTED=1\nA = B\n\n# comment\nexport X=1\nUNSET_ME\nCRLF=1\r\n';
-    const { config, warnings } = serveFiles({ 'codingpy.ini': supported, '.envs': envs }, ['--ini', 'codingpy.ini']);
+    const { config, warnings } = serveFiles({ 'codingpy.ini': published, '.envs': envs }, ['--ini', 'codingpy.ini']);
     assert.deepEqual(config.env, [
       'DEBUG=0', 'SECRET="quoted stays"', '  INDENTED=1', 'A = B', '', '# comment', 'export X=1', 'UNSET_ME', 'CRLF=1',
     ]);
@@ -171,17 +172,22 @@ describe('the classic tutorial', () => {
     assert.equal(config.options['die-on-term'], true);
   });
 
-  it("puts .envs in the app's os.environ", async () => {
+  it("puts .envs in the app's os.environ (gevent workers from a virtualenv with gevent)", async (t) => {
+    if (!(await needPythonModule(t, 'gevent', 'python3-gevent'))) return;
+    const venv = await systemVenv(t);
+    if (venv === undefined) return;
     const app = 'import json, os\n' +
       'def app(environ, start_response):\n' +
       "    start_response('200 OK', [('Content-Type', 'application/json')])\n" +
       "    return [json.dumps({k: os.environ.get(k) for k in ['DEBUG', 'SECRET', 'A ', 'UNSET_ME']}).encode()]\n";
     const directory = writeFiles({
-      'codingpy.ini': supported.replace('/tmp/codingpy.sock', '%dcodingpy.sock'),
+      'codingpy.ini': published.replace('/tmp/codingpy.sock', '%dcodingpy.sock'),
       '.envs': 'DEBUG=0\nSECRET="q s"\nA = B\n\n# comment\nUNSET_ME\n',
       'wsgi.py': app,
     });
-    const server = await startServer(['--ini', 'codingpy.ini', '--http', '127.0.0.1:0'], { cwd: directory, env: { UNSET_ME: '1' } });
+    const server = await startServer(['--ini', 'codingpy.ini', '--http', '127.0.0.1:0', '--home', venv], {
+      cwd: directory, env: { UNSET_ME: '1' },
+    });
     try {
       const response = await fetch(server.url);
       assert.deepEqual(await response.json(), { DEBUG: '0', SECRET: '"q s"', 'A ': ' B', UNSET_ME: null });
@@ -191,25 +197,22 @@ describe('the classic tutorial', () => {
   });
 
   it('a missing .envs is a warning, not a failure', () => {
-    const { config, warnings } = serveFiles({ 'codingpy.ini': supported }, ['--ini', 'codingpy.ini']);
+    const { config, warnings } = serveFiles({ 'codingpy.ini': published }, ['--ini', 'codingpy.ini']);
     assert.deepEqual(config.env, []);
     assert.deepEqual(warnings, [
-      'nuwsgi: warning: cannot read .envs (for-readline in codingpy.ini line 13): no such file; ' +
+      'nuwsgi: warning: cannot read .envs (for-readline in codingpy.ini line 16): no such file; ' +
         'the block repeats nothing, as in uWSGI',
     ]);
   });
 
   it('reads .envs from the working directory, not from the ini file\'s', () => {
-    const files = { 'site/codingpy.ini': supported, 'site/.envs': 'IN_SITE=1\n', '.envs': 'IN_CWD=1\n' };
+    const files = { 'site/codingpy.ini': published, 'site/.envs': 'IN_SITE=1\n', '.envs': 'IN_CWD=1\n' };
     assert.deepEqual(serveFiles(files, ['--ini', 'site/codingpy.ini']).config.env, ['IN_CWD=1']);
   });
 
-  it('refuses the options nuwsgi does not support yet, naming each', () => {
-    assert.equal(errorOf({ 'codingpy.ini': tutorial.join('\n'), '.envs': '' }, ['--ini', 'codingpy.ini']), [
-      'nuwsgi: threads in codingpy.ini line 6 is a uWSGI option that nuwsgi does not support yet (docs/compat.md says what to use instead)',
-      'nuwsgi: gevent in codingpy.ini line 7 is a uWSGI option that nuwsgi does not support yet (docs/compat.md says what to use instead)',
-      'nuwsgi: async in codingpy.ini line 8 is a uWSGI option that nuwsgi does not support yet (docs/compat.md says what to use instead)',
-    ].join('\n'));
+  it('reads threads, gevent and async as given', () => {
+    const { config } = serveFiles({ 'codingpy.ini': published, '.envs': '' }, ['--ini', 'codingpy.ini']);
+    assert.deepEqual([config.threads, config.gevent, config.async], [100, 100, 100]);
   });
 });
 
@@ -260,8 +263,8 @@ describe('keys and values in files', () => {
 
   it('on the command line an unknown option stays an error', () => {
     assert.equal(
-      errorOf({}, ['--http', ':8000', '--threads', '4']),
-      'nuwsgi: unknown option --threads on the command line (see nuwsgi --help)',
+      errorOf({}, ['--http', ':8000', '--harakiri', '30']),
+      'nuwsgi: unknown option --harakiri on the command line (see nuwsgi --help)',
     );
   });
 

@@ -65,7 +65,8 @@ test('the classic tutorial\'s site serves its Flask app through nuwsgi', { timeo
 
   // codingpy.ini's settings that nuwsgi understands, on the command line: module = wsgi:app,
   // master = true, processes = 5, socket, chmod-socket = 660, vacuum = true. (threads, gevent and
-  // async, die-on-term and the for-readline loop over .envs are left out.) The app is the
+  // async are tested in test/gevent.test.ts; die-on-term and the for-readline loop over .envs are
+  // left out.) The app is the
   // tutorial's layout in examples/flask, run from a virtualenv as in the tutorial.
   server = await startNuwsgiSocket(socket, [
     '--chdir', path.join(repoRoot, 'examples', 'flask'), '--module', 'wsgi:app', '--home', venv,

@@ -10,7 +10,9 @@ def base_environ(config):
     return {
         'wsgi.version': (1, 0),
         'wsgi.errors': sys.stderr,
-        'wsgi.multithread': int(config.get('threads', 1)) > 1,
+        # Several threads may run the app at once. Greenlets switch only where they wait, so a gevent
+        # worker says False, as uWSGI does for --gevent alone.
+        'wsgi.multithread': config.get('mode', 'threads') == 'threads' and int(config.get('threads', 1)) > 1,
         'wsgi.multiprocess': int(config.get('processes', 1)) > 1,
         'wsgi.run_once': False,
         # The master always marks the end of the body (BODY_END), also for chunked requests.

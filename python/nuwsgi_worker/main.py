@@ -19,6 +19,7 @@ from .environ import base_environ
 from .loader import AppLoadError, describe, load_app
 from .pump import Pump
 from .streams import tolerate_gone_log
+from .threaded_pump import ThreadedPump, run_threads
 from .worker import Worker
 
 CHANNEL_FD = 3
@@ -42,6 +43,12 @@ def main():
     pump.wait_until(lambda: pump.config is not None)
     config = json.loads(pump.config.decode('utf-8'))
     pump.response_window = int(config['response_window'])
+    # CONFIG's mode and threads: 'threads' with 1 core is the single-threaded pump; more cores, or
+    # gevent, run requests concurrently behind a ThreadedPump.
+    gevent_mode = config.get('mode') == 'gevent'
+    cores = int(config.get('threads', 1))
+    if gevent_mode:
+        pump.sock = _patch_for_gevent(sock)
 
     for pattern in reversed(config.get('pythonpath') or []):
         sys.path[0:0] = sorted(glob.glob(pattern)) or [pattern]
@@ -51,6 +58,9 @@ def main():
     except BaseException as exc:
         _exit_load_failed(describe(app_config), exc)
 
+    concurrent = gevent_mode or cores > 1
+    if concurrent:
+        pump = ThreadedPump(pump)
     pump.send_frame(READY, 0, json.dumps({
         'pid': os.getpid(),
         'python': '%d.%d.%d' % sys.version_info[:3],
@@ -61,8 +71,19 @@ def main():
         request_body_window=int(config['request_body_window']),
         catch_exceptions=bool(config.get('catch_exceptions')),
     )
-    worker.serve()
-    sock.close()
+    if concurrent:
+        run_threads(worker, cores)
+    else:
+        worker.serve()
+    pump.sock.close()
+
+
+def _patch_for_gevent(sock):
+    """gevent mode: makes the standard library cooperative before the app is imported, and returns
+    the channel as a gevent socket (the one made before patching would block every greenlet)."""
+    from gevent import monkey
+    monkey.patch_all()
+    return socket.socket(fileno=sock.detach())
 
 
 def _inherited_channel():

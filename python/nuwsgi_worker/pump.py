@@ -9,7 +9,8 @@ Outgoing frames are collected and sent with one `sendall` right before the worke
 when a caller asks for it (`flush`), or once they pass FLUSH_THRESHOLD bytes.
 
 The interface (send_frame, flush, poll, wait_until, next_request, finish) is all the rest of the worker
-uses, so that a threaded mode can put a reader thread and a condition variable behind it.
+uses; threaded_pump.ThreadedPump puts a reader thread and condition variables behind it for workers
+that run several requests at once. This one stays the fast path of a single-threaded worker.
 """
 
 import os
@@ -57,7 +58,7 @@ class Pump:
             try:
                 self.sock.sendall(data)
             except (BrokenPipeError, ConnectionResetError):
-                _master_gone()
+                master_gone()
 
     def wait_until(self, predicate):
         """Reads and dispatches frames until predicate() is true."""
@@ -96,7 +97,7 @@ class Pump:
         except ConnectionResetError:
             data = b''
         if not data:
-            _master_gone()
+            master_gone()
         try:
             frames = self.decoder.feed(data)
             for type_, flags, id_, payload in frames:
@@ -113,15 +114,15 @@ class Pump:
                     if state is not None:
                         state.receive(type_, flags, payload)
         except ChannelError as exc:
-            _channel_broken(exc)
+            channel_broken(exc)
 
 
-def _master_gone():
+def master_gone():
     """EOF on the channel: the master is gone, and nobody is left to answer. Exit at once."""
     os._exit(0)
 
 
-def _channel_broken(exc):
+def channel_broken(exc):
     sys.stderr.write('nuwsgi worker %d: invalid frame from the master (%s), exiting\n' % (os.getpid(), exc))
     sys.stderr.flush()
     os._exit(1)

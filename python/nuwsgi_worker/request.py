@@ -1,7 +1,10 @@
 """What the channel has delivered for one request: its environ block, the request-body bytes not
 yet read by the app, the response-body credit, and whether the client went away.
 
-The pump fills it in as frames arrive; wsgi.input and the response consume it.
+The pump fills it in as frames arrive; wsgi.input and the response consume it. Every field has one
+writer: the counters here only grow as frames arrive, and the consumers keep their own tallies
+(WsgiInput._consumed, Response._credit_used). So in threaded mode the reader thread and the thread
+that runs the request never update the same number.
 """
 
 from collections import deque
@@ -16,7 +19,7 @@ class ClientDisconnected(OSError):
 class RequestState:
     __slots__ = (
         'id', 'environ_block', 'expect_continue',
-        'body_chunks', 'body_buffered', 'body_ended', 'body_aborted',
+        'body_chunks', 'body_received', 'body_ended', 'body_aborted',
         'response_credit', 'cancelled',
     )
 
@@ -26,9 +29,11 @@ class RequestState:
         self.expect_continue = bool(flags & EXPECT_CONTINUE)
         has_body = flags & HAS_BODY
         self.body_chunks = deque() if has_body else None
-        self.body_buffered = 0
+        # Request-body bytes received so far (read or not).
+        self.body_received = 0
         self.body_ended = not has_body
         self.body_aborted = False
+        # Response-body credit granted so far, the initial window included.
         self.response_credit = response_window
         self.cancelled = False
 
@@ -37,7 +42,7 @@ class RequestState:
         if type_ == BODY:
             if not self.body_ended and payload:
                 self.body_chunks.append(payload)
-                self.body_buffered += len(payload)
+                self.body_received += len(payload)
         elif type_ == BODY_END:
             if not self.body_ended:
                 self.body_ended = True

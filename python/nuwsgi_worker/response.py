@@ -21,7 +21,7 @@ _GENERIC_500_BODY = b'Internal Server Error\n'
 
 
 class Response:
-    __slots__ = ('_state', '_pump', '_environ', '_status', '_head', '_length', '_head_sent', '_sent', '_truncated')
+    __slots__ = ('_state', '_pump', '_environ', '_status', '_head', '_length', '_head_sent', '_sent', '_truncated', '_credit_used')
 
     def __init__(self, state, pump, environ):
         self._state = state
@@ -34,6 +34,8 @@ class Response:
         self._head_sent = False
         self._sent = 0
         self._truncated = False
+        # Response-body bytes sent against state.response_credit.
+        self._credit_used = 0
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info:
@@ -144,18 +146,18 @@ class Response:
         self._sent += len(data)
         state = self._state
         pump = self._pump
-        if len(data) <= state.response_credit and len(data) <= MAX_BODY_FRAME:
-            state.response_credit -= len(data)
+        if len(data) <= state.response_credit - self._credit_used and len(data) <= MAX_BODY_FRAME:
+            self._credit_used += len(data)
             pump.send_frame(RESPONSE_BODY, state.id, data)
             return
         view = memoryview(data)
         while view:
-            if state.response_credit <= 0:
-                pump.wait_until(lambda: state.response_credit > 0 or state.cancelled)
+            if state.response_credit <= self._credit_used:
+                pump.wait_until(lambda: state.response_credit > self._credit_used or state.cancelled)
                 if state.cancelled:
                     return
-            size = min(len(view), state.response_credit, MAX_BODY_FRAME)
-            state.response_credit -= size
+            size = min(len(view), state.response_credit - self._credit_used, MAX_BODY_FRAME)
+            self._credit_used += size
             pump.send_frame(RESPONSE_BODY, state.id, view[:size])
             view = view[size:]
 

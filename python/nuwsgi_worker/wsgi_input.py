@@ -76,12 +76,13 @@ class WsgiInput:
     def _ensure_data(self):
         """True once some body bytes are buffered; False at the end of the body."""
         state = self._state
-        if state.body_buffered:
+        # The chunks are never empty, and the one partly read stays first until it is used up.
+        if state.body_chunks:
             return True
         if not state.body_ended and not state.cancelled:
             self._grant()
-            self._pump.wait_until(lambda: state.body_buffered or state.body_ended or state.cancelled)
-            if state.body_buffered:
+            self._pump.wait_until(lambda: state.body_chunks or state.body_ended or state.cancelled)
+            if state.body_chunks:
                 return True
         if state.body_aborted or not state.body_ended:
             raise ClientDisconnected('client disconnected before the end of the request body')
@@ -101,7 +102,6 @@ class WsgiInput:
         else:
             data = chunk[offset:offset + limit]
             self._offset = offset + limit
-        state.body_buffered -= len(data)
         self._consumed += len(data)
         if not state.body_ended and self._granted - self._consumed <= self._window // 2:
             self._grant()

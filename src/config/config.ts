@@ -40,6 +40,12 @@ export interface Config {
   callable: string;
   /** `--processes`/`-p`/`--workers`: number of Python worker processes (default 1). */
   processes: number;
+  /** `--threads`: requests a worker runs at once in threads (default 1; see master/mode.ts). */
+  threads: number;
+  /** `--gevent N`: run the workers under gevent with N greenlets each; 0 (default) is off. */
+  gevent: number;
+  /** `--async N`: async cores per worker, run as threads; 0 or 1 (default 0) is off. */
+  async: number;
   /** `--master`/`-M`. The Node process is always the master; this only sets uwsgi.masterpid(). */
   master: boolean;
   /** `--chdir DIR`: the master and the workers run in DIR. */

@@ -4,7 +4,7 @@
 // looked up first: when an option is added to options.ts, remove its names here.
 const NAMES = [
   // Concurrency inside a worker
-  'threads', 'enable-threads', 'gevent', 'async', 'offload-threads', 'thunder-lock', 'single-interpreter',
+  'offload-threads', 'thunder-lock', 'single-interpreter',
   // Listeners and routing
   'http11-socket', 'httprouter', 'http-timeout', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
   'final-route', 'error-route', 'response-route', 'add-header', 'del-header', 'collect-header',

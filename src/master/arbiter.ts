@@ -11,7 +11,8 @@ import { log } from '../observe/log.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW, type RequestCounters } from '../router/exchange.ts';
 import { dropPrivileges, socketOwner } from './privileges.ts';
-import { resolvePython, workerArgs, PythonNotFound } from './python.ts';
+import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
+import { canImportGevent, resolvePython, workerArgs, PythonNotFound } from './python.ts';
 import { Worker, type ReadyInfo, type WorkerConfig } from './worker.ts';
 
 /** uWSGI's exit status for "the app could not be loaded" (UWSGI_FAILED_APP_CODE). */
@@ -33,6 +34,7 @@ export class StartupError extends Error {
 
 export class Arbiter {
   private readonly config: Config;
+  private readonly mode: ConcurrencyMode;
   private readonly dispatcher = new Dispatcher();
   private readonly counters: RequestCounters;
   private readonly listeners: Listener[] = [];
@@ -55,6 +57,7 @@ export class Arbiter {
 
   constructor(config: Config) {
     this.config = config;
+    this.mode = concurrencyMode(config);
     this.counters = { total: 0, logging: !config.disableLogging };
     this.slots = new Array<Worker | null>(config.processes).fill(null);
     this.loadFailures = new Array<number>(config.processes).fill(0);
@@ -85,6 +88,11 @@ export class Arbiter {
       throw err;
     }
     this.checkAppSource();
+    log(this.mode.logLine);
+    if (this.mode.kind === 'gevent' && !canImportGevent(this.python)) {
+      throw new StartupError(`gevent = ${config.gevent} needs gevent in the workers' Python (${this.python}): ` +
+        'apt-get install python3-gevent, or pip install gevent in the virtualenv');
+    }
     try {
       await this.bindListeners();
       this.dropPrivileges();
@@ -198,7 +206,8 @@ export class Arbiter {
       worker_id: slot,
       master_pid: c.master ? process.pid : 0,
       processes: c.processes,
-      threads: 1,
+      threads: this.mode.cores,
+      mode: this.mode.kind,
       app: { wsgi_file: c.wsgiFile ?? null, module: c.module ?? null, callable: c.callable },
       pythonpath: c.pythonpath,
       catch_exceptions: c.catchExceptions,

@@ -1,5 +1,6 @@
 // Which Python runs the workers, and the command line that starts one. The worker package ships
 // inside the npm package (python/nuwsgi_worker) and is found relative to this file.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,4 +57,13 @@ export function workerArgs(): string[] {
     'import sys; sys.path.insert(1, sys.argv.pop(1)); from nuwsgi_worker.main import main; main()',
     workerPackageDir,
   ];
+}
+
+/**
+ * Whether `python` can import gevent, asked once before gevent-mode workers are spawned so that a
+ * missing package is one clear startup error rather than workers failing to load in a loop.
+ */
+export function canImportGevent(python: string): boolean {
+  const result = spawnSync(python, ['-c', 'import gevent'], { stdio: 'ignore', timeout: 30_000 });
+  return result.status === 0;
 }

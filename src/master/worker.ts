@@ -19,7 +19,10 @@ export interface WorkerConfig {
   worker_id: number;
   master_pid: number;
   processes: number;
+  /** Requests the worker runs at once: its cores. */
   threads: number;
+  /** threads (one thread per core; 1 is the single-threaded worker) or gevent (one greenlet per core). */
+  mode: 'threads' | 'gevent';
   app: { wsgi_file: string | null; module: string | null; callable: string };
   pythonpath: string[];
   catch_exceptions: boolean;

@@ -27,6 +27,7 @@ DEFAULT_CONFIG = {
     'master_pid': 0,
     'processes': 1,
     'threads': 1,
+    'mode': 'threads',
     'app': {'wsgi_file': None, 'module': None, 'callable': 'application'},
     'pythonpath': [],
     'catch_exceptions': False,
@@ -179,6 +180,18 @@ class FakeMaster:
         while response.terminal is None:
             self._take(response, self.read_frame(), return_credit)
         return response
+
+    def read_responses(self, ids):
+        """Reads frames until every request in `ids` has its terminal frame, in whatever order a
+        threaded worker interleaves them, returning response credit as the bodies arrive. The body
+        credit other requests grant meanwhile is skipped."""
+        responses = {id_: Response(id_) for id_ in ids}
+        while any(response.terminal is None for response in responses.values()):
+            frame = self.read_frame()
+            if frame[2] not in responses and frame[0] == BODY_CREDIT:
+                continue
+            self._take(responses[frame[2]], frame, True)
+        return responses
 
     def _take(self, response, frame, return_credit):
         type_, _, id_, payload = frame
