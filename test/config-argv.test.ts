@@ -44,10 +44,17 @@ describe('command line tokenizing', () => {
     { argv: ['--pyhome=/c'], expected: { home: '/c' } },
     { argv: ['--chdir', '/srv/app'], expected: { chdir: '/srv/app' } },
     { argv: ['--callable', 'app'], expected: { callable: 'app' } },
+    {
+      argv: ['--mount', '/a=a.py', '--mount=/b/=pkg.mod:app=x'],
+      expected: { mounts: [{ mountpoint: '/a', app: 'a.py' }, { mountpoint: '/b/', app: 'pkg.mod:app=x' }] },
+    },
+    { argv: ['--manage-script-name'], expected: { manageScriptName: true } },
+    { argv: ['--chdir2', '/srv/data'], expected: { chdir2: '/srv/data' } },
     { argv: ['-b', '32768'], expected: { bufferSize: 32768 } },
     { argv: ['--buffer-size=1048576'], expected: { bufferSize: 1048576 } },
     { argv: ['--worker-reload-mercy', '5'], expected: { workerReloadMercy: 5 } },
     { argv: ['--forkbomb-delay', '0'], expected: { forkbombDelay: 0 } },
+    { argv: ['--python-auto-reload', '3'], expected: { pyAutoreload: 3 } },
     { argv: ['--http-keepalive=30'], expected: { httpKeepalive: 30 } },
     { argv: ['--http-keepalive=0'], expected: { httpKeepalive: 0 } },
     { argv: ['--http-keepalive'], expected: { httpKeepalive: 75 } },
@@ -80,12 +87,15 @@ describe('command line tokenizing', () => {
       wsgiFile: 'app.py',
       module: undefined,
       callable: 'application',
+      mounts: [],
+      manageScriptName: false,
       processes: 1,
       threads: 1,
       gevent: 0,
       async: 0,
       master: false,
       chdir: undefined,
+      chdir2: undefined,
       home: undefined,
       pythonpath: [],
       env: [],
@@ -95,10 +105,16 @@ describe('command line tokenizing', () => {
       workerReloadMercy: 60,
       httpKeepalive: 75,
       forkbombDelay: 2,
+      pyAutoreload: 0,
     });
     assert.equal(uwsgiAllow.has('127.0.0.1') && uwsgiAllow.has('::1') && !uwsgiAllow.has('10.0.0.1'), true, 'uwsgi-allow: loopback');
     assert.equal(trustedProxies.empty, true, 'trusted-proxy: none');
     assert.deepEqual(options, { http: [':8000'], 'wsgi-file': 'app.py' });
+  });
+
+  it('mounts alone are enough: the default app may be left out, as in uWSGI', () => {
+    const config = serve(['--http', ':8000', '--mount', '/a=a.py']);
+    assert.deepEqual([config.wsgiFile, config.module, config.mounts], [undefined, undefined, [{ mountpoint: '/a', app: 'a.py' }]]);
   });
 
   it('records every option given by canonical name: flags as booleans, lists as arrays, the rest as written', () => {

@@ -61,6 +61,29 @@ const cases: { rule: string; argv: string[]; env?: NodeJS.ProcessEnv; message: s
       '(expected KEY=value, or KEY alone to remove it, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings)',
   },
   {
+    rule: 'a --mount value needs MOUNTPOINT=APP',
+    argv: [...BASE, '--mount', '/admin'],
+    message: "nuwsgi: bad value for --mount on the command line: '/admin' " +
+      '(expected MOUNTPOINT=APP, where APP is a .py/.wsgi file or pkg.mod[:callable], e.g. --mount /admin=admin.py)',
+  },
+  {
+    rule: 'a --mount value needs a mountpoint',
+    argv: [...BASE, '--mount', '=admin.py'],
+    message: "nuwsgi: bad value for --mount on the command line: '=admin.py' " +
+      '(expected MOUNTPOINT=APP, where APP is a .py/.wsgi file or pkg.mod[:callable], e.g. --mount /admin=admin.py)',
+  },
+  {
+    rule: 'a --mount value needs an app',
+    argv: [...BASE, '--mount', '/admin='],
+    message: "nuwsgi: bad value for --mount on the command line: '/admin=' " +
+      '(expected MOUNTPOINT=APP, where APP is a .py/.wsgi file or pkg.mod[:callable], e.g. --mount /admin=admin.py)',
+  },
+  {
+    rule: 'chdir2 cannot be empty',
+    argv: [...BASE, '--chdir2='],
+    message: "nuwsgi: bad value for --chdir2 on the command line: '' (expected a directory, e.g. --chdir2 /srv/data)",
+  },
+  {
     rule: 'a string cannot be empty',
     argv: [...BASE, '--chdir='],
     message: "nuwsgi: bad value for --chdir on the command line: '' (expected a directory, e.g. --chdir /srv/app)",
@@ -181,7 +204,7 @@ const cases: { rule: string; argv: string[]; env?: NodeJS.ProcessEnv; message: s
     rule: 'an application is required',
     argv: HTTP,
     message: 'nuwsgi: no application: give --wsgi-file FILE (e.g. --wsgi-file app.py) ' +
-      'or --module MODULE (e.g. --module mysite.wsgi:application)',
+      'or --module MODULE (e.g. --module mysite.wsgi:application), or --mount MOUNTPOINT=APP',
   },
   {
     rule: 'only one application',

@@ -21,6 +21,13 @@ def describe(app_config):
     return 'file %r' % app_config.get('wsgi_file')
 
 
+def mount_config(app, default_callable):
+    """The app config of a mount's APP: a .py or .wsgi file, or else a module spec, as uWSGI decides."""
+    if app.endswith(('.py', '.wsgi')):
+        return {'wsgi_file': app, 'callable': default_callable}
+    return {'module': app, 'callable': default_callable}
+
+
 def load_app(app_config):
     """Imports the app and returns its callable. Any exception from the app's own code propagates."""
     default_name = app_config.get('callable') or 'application'

@@ -16,8 +16,10 @@ import traceback
 
 from .channel import READY
 from .environ import base_environ
-from .loader import AppLoadError, describe, load_app
+from .apps import AppTable
+from .loader import AppLoadError, describe, load_app, mount_config
 from .pump import Pump
+from .reloader import start_reloader
 from .streams import tolerate_gone_log
 from .threaded_pump import ThreadedPump, run_threads
 from .worker import Worker
@@ -52,24 +54,26 @@ def main():
 
     for pattern in reversed(config.get('pythonpath') or []):
         sys.path[0:0] = sorted(glob.glob(pattern)) or [pattern]
-    app_config = config['app']
-    try:
-        app = load_app(app_config)
-    except BaseException as exc:
-        _exit_load_failed(describe(app_config), exc)
+    app, app_table, loaded = _load_apps(config)
+    if config.get('chdir2'):
+        _chdir2(config['chdir2'])
 
     concurrent = gevent_mode or cores > 1
     if concurrent:
         pump = ThreadedPump(pump)
+    autoreload = int(config.get('py_autoreload', 0))
+    if autoreload > 0:
+        start_reloader(pump, autoreload)
     pump.send_frame(READY, 0, json.dumps({
         'pid': os.getpid(),
         'python': '%d.%d.%d' % sys.version_info[:3],
-        'app': describe(app_config),
+        'app': loaded,
     }).encode('utf-8'))
     worker = Worker(
         pump, app, base_environ(config),
         request_body_window=int(config['request_body_window']),
         catch_exceptions=bool(config.get('catch_exceptions')),
+        app_table=app_table,
     )
     if concurrent:
         run_threads(worker, cores)
@@ -114,6 +118,46 @@ def _die_with_parent():
     if os.getppid() != parent:
         # The master died before prctl() took effect: nobody would ever kill this process.
         os._exit(0)
+
+
+def _load_apps(config):
+    """Loads the default app (CONFIG's module or wsgi_file) and the mounts, or exits. Returns the
+    default app (None when only mounts were given), the AppTable (None without mounts) and what was
+    loaded, for READY: "file 'app.py', mount '/x' = module 'x'"."""
+    app_config = config['app']
+    mounts = config.get('mounts') or []
+    app = None
+    loaded = []
+    # Without mounts the default app is required: the loader reports a CONFIG that names neither.
+    if app_config.get('module') or app_config.get('wsgi_file') or not mounts:
+        app = _load_or_exit(app_config, describe(app_config))
+        loaded.append(describe(app_config))
+    if not mounts:
+        return app, None, loaded[0]
+    mounted = []
+    for mountpoint, spec in mounts:
+        mount = mount_config(spec, app_config.get('callable'))
+        description = 'mount %r = %s' % (mountpoint, describe(mount))
+        mounted.append((mountpoint, _load_or_exit(mount, description)))
+        loaded.append(description)
+    return app, AppTable(app, mounted, bool(config.get('manage_script_name'))), ', '.join(loaded)
+
+
+def _load_or_exit(app_config, description):
+    try:
+        return load_app(app_config)
+    except BaseException as exc:
+        _exit_load_failed(description, exc)
+
+
+def _chdir2(directory):
+    """chdir2: the workers change directory once the apps are loaded."""
+    try:
+        os.chdir(directory)
+    except OSError as exc:
+        sys.stderr.write('nuwsgi: --chdir2 %s: %s\n' % (directory, exc.strerror))
+        sys.stderr.flush()
+        os._exit(EXIT_APP_LOAD_FAILED)
 
 
 def _exit_load_failed(description, exc):

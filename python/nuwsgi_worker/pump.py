@@ -8,14 +8,16 @@ RequestState; new REQUESTs queue up in `pending`.
 Outgoing frames are collected and sent with one `sendall` right before the worker blocks in `recv`,
 when a caller asks for it (`flush`), or once they pass FLUSH_THRESHOLD bytes.
 
-The interface (send_frame, flush, poll, wait_until, next_request, finish) is all the rest of the worker
-uses; threaded_pump.ThreadedPump puts a reader thread and condition variables behind it for workers
-that run several requests at once. This one stays the fast path of a single-threaded worker.
+The interface (send_frame, flush, send_now, poll, wait_until, next_request, finish) is all the rest
+of the worker uses; threaded_pump.ThreadedPump puts a reader thread and condition variables behind it
+for workers that run several requests at once. This one stays the fast path of a single-threaded
+worker.
 """
 
 import os
 import socket
 import sys
+import threading
 from collections import deque
 
 from .channel import CONFIG, REQUEST, STOP, HEADER, ChannelError, FrameDecoder
@@ -33,6 +35,8 @@ class Pump:
         self.decoder = FrameDecoder()
         self.out = []
         self.out_bytes = 0
+        # The socket is written by this thread, and by the reloader thread's send_now.
+        self.send_lock = threading.Lock()
         self.requests = {}
         self.pending = deque()
         self.stopping = False
@@ -55,8 +59,17 @@ class Pump:
             data = b''.join(out)
             out.clear()
             self.out_bytes = 0
+            with self.send_lock:
+                try:
+                    self.sock.sendall(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    master_gone()
+
+    def send_now(self, type_, id_):
+        """Sends an empty frame at once, from any thread (the reloader's), between whole flushes."""
+        with self.send_lock:
             try:
-                self.sock.sendall(data)
+                self.sock.sendall(HEADER.pack(type_, 0, 0, id_, 0))
             except (BrokenPipeError, ConnectionResetError):
                 master_gone()
 

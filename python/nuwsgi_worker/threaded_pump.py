@@ -1,7 +1,7 @@
 """The channel for a worker that runs several requests at once (threads > 1, or gevent).
 
-It offers the interface of pump.Pump (send_frame, flush, poll, wait_until, next_request, finish),
-so the request loop, wsgi.input and the response do not know which one they use:
+It offers the interface of pump.Pump (send_frame, flush, send_now, poll, wait_until, next_request,
+finish), so the request loop, wsgi.input and the response do not know which one they use:
 
 - A reader thread owns the receive side of the socket. It dispatches every frame under one lock:
   a REQUEST joins `pending` and wakes one idle thread (`queued`); a frame addressed to a request
@@ -68,6 +68,11 @@ class ThreadedPump:
                 self.sock.sendall(data)
             except (BrokenPipeError, ConnectionResetError):
                 master_gone()
+
+    def send_now(self, type_, id_):
+        """Sends an empty frame at once, from any thread (the reloader's)."""
+        self.send_frame(type_, id_)
+        self.flush()
 
     def wait_until(self, predicate):
         """Waits until predicate() is true; the reader thread re-checks it after every frame."""

@@ -6,9 +6,11 @@ from .wsgi_input import WsgiInput
 
 
 class Worker:
-    def __init__(self, pump, app, base_environ, request_body_window, catch_exceptions):
+    def __init__(self, pump, app, base_environ, request_body_window, catch_exceptions, app_table=None):
+        """`app` serves every request, unless an `app_table` (there are mounts) picks one per request."""
         self.pump = pump
         self.app = app
+        self.app_table = app_table
         self.base_environ = base_environ
         self.request_body_window = request_body_window
         self.catch_exceptions = catch_exceptions
@@ -28,9 +30,10 @@ class Worker:
         environ = build_environ(
             state.environ_block, self.base_environ, WsgiInput(state, pump, self.request_body_window))
         response = Response(state, pump, environ)
+        app = self.app if self.app_table is None else self.app_table.select(environ)
         # Only Exception: SystemExit and KeyboardInterrupt from the app end the worker, as in gunicorn.
         try:
-            result = self.app(environ, response.start_response)
+            result = app(environ, response.start_response)
             try:
                 response.send_result(result)
             finally:

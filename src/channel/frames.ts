@@ -21,6 +21,8 @@ export const RESPONSE_BODY = 0x43;
 export const RESPONSE_END = 0x44;
 export const RESPONSE_ABORT = 0x45;
 export const BODY_CREDIT = 0x46;
+/** The worker's code changed on disk (py-autoreload): stop it and start a new one. */
+export const RELOAD = 0x47;
 
 /** REQUEST flags. */
 export const FLAG_HAS_BODY = 0x01;
@@ -28,7 +30,7 @@ export const FLAG_EXPECT_CONTINUE = 0x02;
 /** BODY_END flag: the client went away before the end of the body. */
 export const FLAG_ABORTED = 0x01;
 
-const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT]);
+const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD]);
 const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP]);
 
 export function isWorkerFrame(type: number): boolean {

@@ -38,6 +38,10 @@ export interface Config {
   module: string | undefined;
   /** `--callable`: the name looked up in the module or file (default `application`). */
   callable: string;
+  /** `--mount MOUNTPOINT=APP`: more apps, each a .py/.wsgi file or `pkg.mod[:callable]`, in order. */
+  mounts: Mount[];
+  /** `--manage-script-name`: pick the mount by PATH_INFO's prefix and move the prefix to SCRIPT_NAME. */
+  manageScriptName: boolean;
   /** `--processes`/`-p`/`--workers`: number of Python worker processes (default 1). */
   processes: number;
   /** `--threads`: requests a worker runs at once in threads (default 1; see master/mode.ts). */
@@ -50,6 +54,8 @@ export interface Config {
   master: boolean;
   /** `--chdir DIR`: the master and the workers run in DIR. */
   chdir: string | undefined;
+  /** `--chdir2 DIR`: the workers change to DIR once their apps are loaded. */
+  chdir2: string | undefined;
   /** `--home`/`-H`/`--virtualenv`/`--venv`/`--pyhome`: a virtualenv whose interpreter runs the workers. */
   home: string | undefined;
   /** `--pythonpath`/`--python-path`/`--pp`: directories (globs allowed) prepended to sys.path. */
@@ -68,8 +74,16 @@ export interface Config {
   httpKeepalive: number;
   /** `--forkbomb-delay`: seconds to wait before respawning when workers die in a loop (default 2). */
   forkbombDelay: number;
+  /** `--py-autoreload`: seconds between the workers' scans of their modules' files; 0 (default) is off. */
+  pyAutoreload: number;
   /** Every option as given after resolution, by canonical name, for `uwsgi.opt` and `--show-config`. */
   options: Record<string, string | boolean | string[]>;
+}
+
+/** One `--mount`: the app (a .py/.wsgi file or `pkg.mod[:callable]`) serving `mountpoint`. */
+export interface Mount {
+  mountpoint: string;
+  app: string;
 }
 
 /** What the command line asked for besides running the server. */

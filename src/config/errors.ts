@@ -108,7 +108,7 @@ export function unknownKeyInStrictMode(entry: ConfigEntry, suggestion: string | 
 export function noApplication(): ConfigError {
   return new ConfigError(
     'nuwsgi: no application: give --wsgi-file FILE (e.g. --wsgi-file app.py) ' +
-      'or --module MODULE (e.g. --module mysite.wsgi:application)',
+      'or --module MODULE (e.g. --module mysite.wsgi:application), or --mount MOUNTPOINT=APP',
   );
 }
 

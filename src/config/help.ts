@@ -27,14 +27,16 @@ export function helpText(): string {
 /** `  -p, --processes N`, `      --http ADDR`, `      --http-keepalive[=SECONDS]`. */
 function synopsis(option: OptionSpec): string {
   const short = option.short === undefined ? '    ' : `-${option.short}, `;
-  const placeholder = option.placeholder ?? defaultPlaceholder(option);
+  const placeholder = valuePlaceholder(option);
   let value = '';
   if (option.kind !== 'flag' && option.arg === 'required') value = ` ${placeholder}`;
   if (option.kind !== 'flag' && option.arg === 'optional') value = `[=${placeholder}]`;
   return `  ${short}--${option.name}${value}`;
 }
 
-function defaultPlaceholder(option: OptionSpec): string {
+/** The value's name: the table's placeholder, or one derived from the kind. */
+export function valuePlaceholder(option: OptionSpec): string {
+  if (option.placeholder !== undefined) return option.placeholder;
   switch (option.kind) {
     case 'int':
       return 'N';

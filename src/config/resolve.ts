@@ -2,7 +2,7 @@
 // This is where values are validated (once, at load) and where options are checked against each
 // other.
 import { AddressList } from '../listeners/peers.ts';
-import type { Config } from './config.ts';
+import type { Config, Mount } from './config.ts';
 import { noApplication, noListener, twoApplications } from './errors.ts';
 import type { OptionEvent, Origin } from './events.ts';
 import { findOption, type OptionSpec } from './options.ts';
@@ -14,7 +14,8 @@ export function resolveConfig(events: readonly OptionEvent[]): Config {
 
   const wsgiFile = given.string('wsgi-file');
   const module = given.string('module');
-  if (wsgiFile === undefined && module === undefined) throw noApplication();
+  const mounts = given.list('mount').map(parseMount);
+  if (wsgiFile === undefined && module === undefined && mounts.length === 0) throw noApplication();
   if (wsgiFile !== undefined && module !== undefined) {
     throw twoApplications(given.origin('wsgi-file'), given.origin('module'));
   }
@@ -42,12 +43,15 @@ export function resolveConfig(events: readonly OptionEvent[]): Config {
     wsgiFile,
     module,
     callable: given.stringWithDefault('callable'),
+    mounts,
+    manageScriptName: given.flag('manage-script-name'),
     processes: given.number('processes'),
     threads: given.number('threads'),
     gevent: given.number('gevent'),
     async: given.number('async'),
     master: given.flag('master'),
     chdir: given.string('chdir'),
+    chdir2: given.string('chdir2'),
     home: given.string('home'),
     pythonpath: given.list('pythonpath'),
     env: given.list('env'),
@@ -57,8 +61,15 @@ export function resolveConfig(events: readonly OptionEvent[]): Config {
     workerReloadMercy: given.number('worker-reload-mercy'),
     httpKeepalive: keepaliveTimeout(given),
     forkbombDelay: given.number('forkbomb-delay'),
+    pyAutoreload: given.number('py-autoreload'),
     options: given.asWritten,
   };
+}
+
+/** `MOUNTPOINT=APP`, split at the first '=' (the option's pattern guarantees there is one). */
+function parseMount(text: string): Mount {
+  const eq = text.indexOf('=');
+  return { mountpoint: text.slice(0, eq), app: text.slice(eq + 1) };
 }
 
 /**

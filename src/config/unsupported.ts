@@ -9,15 +9,14 @@ const NAMES = [
   'http11-socket', 'httprouter', 'http-timeout', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
   'final-route', 'error-route', 'response-route', 'add-header', 'del-header', 'collect-header',
   // Applications
-  'mount', 'manage-script-name', 'chdir2', 'lazy-apps', 'lazy', 'need-app', 'no-default-app', 'dynamic-apps',
+  'lazy-apps', 'lazy', 'need-app', 'no-default-app', 'dynamic-apps',
   'wsgi-disable-file-wrapper', 'wsgi-manage-chunked-input', 'post-buffering', 'limit-post',
   // Process management
   'harakiri', 'harakiri-verbose', 'harakiri-graceful-timeout', 'harakiri-graceful-signal',
   'harakiri-queue-threshold', 'max-requests', 'max-requests-delta', 'min-worker-lifetime', 'max-worker-lifetime',
   'reload-on-rss', 'reload-mercy', 'check-interval', 'touch-reload', 'touch-chain-reload', 'touch-workers-reload',
-  'py-autoreload', 'py-auto-reload', 'python-autoreload', 'python-auto-reload', 'daemonize', 'pidfile',
-  'pidfile2', 'safe-pidfile', 'master-fifo', 'procname-prefix', 'auto-procname', 'stop', 'reload', 'pause',
-  'suspend', 'resume',
+  'daemonize', 'pidfile', 'pidfile2', 'safe-pidfile', 'master-fifo', 'procname-prefix', 'auto-procname', 'stop',
+  'reload', 'pause', 'suspend', 'resume',
   // Static files
   'static-map', 'static-map2', 'static-expires', 'static-expires-uri', 'static-expires-path-info',
   'static-expires-type', 'check-static',

@@ -44,6 +44,8 @@ export class Arbiter {
   /** Consecutive failures to load the app, per slot, for the respawn back-off. */
   private readonly loadFailures: number[];
   private respawnTimes: number[] = [];
+  /** Workers stopped to be replaced (py-autoreload): their exit is planned, not a crash. */
+  private readonly reloading = new Set<Worker>();
   private python = '';
   private startingUp = true;
   private stopping = false;
@@ -105,11 +107,17 @@ export class Arbiter {
     return this.done;
   }
 
-  /** A missing --wsgi-file is reported before any worker starts. */
+  /** A missing --wsgi-file, or a missing file given to --mount, is reported before any worker starts. */
   private checkAppSource(): void {
     const file = this.config.wsgiFile;
     if (file !== undefined && !fs.existsSync(file)) {
       throw new StartupError(`--wsgi-file ${file}: no such file (working directory: ${process.cwd()})`, EXIT_APP_FAILED);
+    }
+    for (const { mountpoint, app } of this.config.mounts) {
+      if (isAppFile(app) && !fs.existsSync(app)) {
+        throw new StartupError(
+          `--mount ${mountpoint}=${app}: no such file (working directory: ${process.cwd()})`, EXIT_APP_FAILED);
+      }
     }
   }
 
@@ -209,7 +217,11 @@ export class Arbiter {
       threads: this.mode.cores,
       mode: this.mode.kind,
       app: { wsgi_file: c.wsgiFile ?? null, module: c.module ?? null, callable: c.callable },
+      mounts: c.mounts.map(({ mountpoint, app }) => [mountpoint, app]),
+      manage_script_name: c.manageScriptName,
+      chdir2: c.chdir2 ?? null,
       pythonpath: c.pythonpath,
+      py_autoreload: c.pyAutoreload,
       catch_exceptions: c.catchExceptions,
       request_body_window: REQUEST_BODY_WINDOW,
       response_window: RESPONSE_WINDOW,
@@ -221,6 +233,7 @@ export class Arbiter {
     const worker = new Worker(slot, this.python, workerArgs(), this.workerConfig(slot), {
       ready: (w, info) => this.onWorkerReady(w, info),
       free: (w) => this.dispatcher.workerFree(w),
+      reload: (w) => this.onWorkerReload(w),
       exit: (w, code, signal) => this.onWorkerExit(w, code, signal),
     });
     this.slots[slot - 1] = worker;
@@ -241,14 +254,33 @@ export class Arbiter {
     }
   }
 
+  /**
+   * The worker saw its code change: it gets no new request, finishes those it has (STOP) and exits;
+   * onWorkerExit starts its replacement. Meanwhile requests go to the other workers, or wait here.
+   */
+  private onWorkerReload(worker: Worker): void {
+    if (this.stopping || worker.state !== 'ready') return;
+    log(`worker ${worker.slot} (pid: ${worker.pid}) has modified code (py-autoreload): ` +
+      `reloading it once its ${worker.inflight.size} requests are done`);
+    this.reloading.add(worker);
+    this.dispatcher.removeWorker(worker);
+    worker.stop();
+  }
+
   private onWorkerExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     const how = signal !== null ? `killed by signal ${signal}` : `exit code ${code}`;
     const wasReady = worker.readyAt !== 0;
+    const planned = this.reloading.delete(worker);
     this.dispatcher.removeWorker(worker);
     if (this.slots[worker.slot - 1] === worker) this.slots[worker.slot - 1] = null;
     if (this.stopping) {
       log(`worker ${worker.slot} (pid: ${worker.pid}) stopped (${how})`);
       void this.finishIfAllStopped();
+      return;
+    }
+    if (planned && code === 0) {
+      log(`worker ${worker.slot} (pid: ${worker.pid}) reloaded after ${worker.requestsServed} requests: respawning`);
+      this.spawn(worker.slot);
       return;
     }
     if (!wasReady && this.startingUp) {
@@ -359,4 +391,9 @@ function kernelListenLimit(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether a --mount app names a file (as uWSGI decides: by the .py or .wsgi suffix) rather than a module. */
+function isAppFile(app: string): boolean {
+  return app.endsWith('.py') || app.endsWith('.wsgi');
 }

@@ -24,7 +24,13 @@ export interface WorkerConfig {
   /** threads (one thread per core; 1 is the single-threaded worker) or gevent (one greenlet per core). */
   mode: 'threads' | 'gevent';
   app: { wsgi_file: string | null; module: string | null; callable: string };
+  /** [mountpoint, app] pairs, app being a .py/.wsgi file or `pkg.mod[:callable]`. */
+  mounts: [string, string][];
+  manage_script_name: boolean;
+  chdir2: string | null;
   pythonpath: string[];
+  /** py-autoreload: seconds between scans of the modules' files; 0 is off. */
+  py_autoreload: number;
   catch_exceptions: boolean;
   request_body_window: number;
   response_window: number;
@@ -41,6 +47,8 @@ export interface WorkerEvents {
   ready(worker: Worker, info: ReadyInfo): void;
   /** A core became free (a request finished). */
   free(worker: Worker): void;
+  /** Its code changed on disk (py-autoreload): it asks to be replaced. */
+  reload(worker: Worker): void;
   exit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
@@ -183,6 +191,7 @@ export class Worker implements ExchangeCarrier {
   private readonly onFrame = (type: number, _flags: number, id: number, payload: Buffer): void => {
     if (id === 0) {
       if (type === F.READY) this.onReady(payload);
+      else if (type === F.RELOAD) this.events.reload(this);
       return;
     }
     const exchange = this.inflight.get(id);
