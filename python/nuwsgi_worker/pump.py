@@ -20,8 +20,8 @@ import sys
 import threading
 from collections import deque
 
-from .channel import CONFIG, REQUEST, STOP, HEADER, ChannelError, FrameDecoder
-from .request import RequestState
+from .channel import HEADER, ChannelError, FrameDecoder
+from .routing import route_frame
 
 # CPython allocates the full size for every recv() and then shrinks it; sizes past glibc's mmap
 # threshold (128 KiB) turn each call into an mmap/munmap pair, five times slower here.
@@ -114,18 +114,7 @@ class Pump:
         try:
             frames = self.decoder.feed(data)
             for type_, flags, id_, payload in frames:
-                if type_ == REQUEST:
-                    state = RequestState(id_, flags, payload, self.response_window)
-                    self.requests[id_] = state
-                    self.pending.append(state)
-                elif type_ == STOP:
-                    self.stopping = True
-                elif type_ == CONFIG:
-                    self.config = payload
-                else:
-                    state = self.requests.get(id_)
-                    if state is not None:
-                        state.receive(type_, flags, payload)
+                route_frame(self, type_, flags, id_, payload)
         except ChannelError as exc:
             channel_broken(exc)
 

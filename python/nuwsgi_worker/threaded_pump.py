@@ -21,9 +21,9 @@ import threading
 import traceback
 from collections import deque
 
-from .channel import CONFIG, REQUEST, STOP, HEADER, ChannelError
+from .channel import HEADER, ChannelError
 from .pump import FLUSH_THRESHOLD, RECV_SIZE, channel_broken, master_gone
-from .request import RequestState
+from .routing import DELIVERED, QUEUED, STOPPING, route_frame
 
 
 class ThreadedPump:
@@ -123,21 +123,13 @@ class ThreadedPump:
         with self.changed:
             changed = False
             for type_, flags, id_, payload in frames:
-                if type_ == REQUEST:
-                    state = RequestState(id_, flags, payload, self.response_window)
-                    self.requests[id_] = state
-                    self.pending.append(state)
+                what = route_frame(self, type_, flags, id_, payload)
+                if what is QUEUED:
                     self.queued.notify()
-                elif type_ == STOP:
-                    self.stopping = True
+                elif what is STOPPING:
                     self.queued.notify_all()
-                elif type_ == CONFIG:
-                    self.config = payload
-                else:
-                    state = self.requests.get(id_)
-                    if state is not None:
-                        state.receive(type_, flags, payload)
-                        changed = True
+                elif what is DELIVERED:
+                    changed = True
             if changed:
                 self.changed.notify_all()
 
