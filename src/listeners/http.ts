@@ -11,7 +11,7 @@ import { Exchange, type RequestCounters, type RequestInfo } from '../router/exch
 import type { SocketAddress } from './address.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
 import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
-import { forwardedClient, forwardedScheme, type AddressList } from './peers.ts';
+import { forwardedOrigin, type AddressList } from './peers.ts';
 
 /** While draining, how often connections that went idle are closed. */
 const IDLE_SWEEP_MS = 100;
@@ -182,9 +182,9 @@ export class HttpListener implements Listener {
       const trusted = this.options.trustedProxies;
       if (!trusted.empty && (this.address.kind === 'tcp' ? trusted.has(remoteAddr) : trusted.unix)) {
         const forwardedFor = keys.indexOf('HTTP_X_FORWARDED_FOR');
-        if (forwardedFor !== -1) remoteAddr = forwardedClient(values![forwardedFor], trusted) ?? remoteAddr;
         const forwardedProto = keys.indexOf('HTTP_X_FORWARDED_PROTO');
-        if (forwardedProto !== -1) scheme = forwardedScheme(values![forwardedProto]) ?? scheme;
+        ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme,
+          forwardedFor === -1 ? undefined : values![forwardedFor], forwardedProto === -1 ? undefined : values![forwardedProto]));
       }
     }
     environ += '\0REMOTE_ADDR\0' + remoteAddr + '\0wsgi.url_scheme\0' + scheme;

@@ -62,7 +62,7 @@ export class AddressList {
  * the first address that is not a trusted proxy is the client (entries further left were written
  * by that client and prove nothing). Undefined when the rightmost entry is not an address.
  */
-export function forwardedClient(forwardedFor: string, trusted: AddressList): string | undefined {
+function forwardedClient(forwardedFor: string, trusted: AddressList): string | undefined {
   let client: string | undefined;
   let end = forwardedFor.length;
   for (;;) {
@@ -76,8 +76,21 @@ export function forwardedClient(forwardedFor: string, trusted: AddressList): str
 }
 
 /** `http` or `https` from X-Forwarded-Proto (the last value if a proxy appended one), else undefined. */
-export function forwardedScheme(forwardedProto: string): 'http' | 'https' | undefined {
+function forwardedScheme(forwardedProto: string): 'http' | 'https' | undefined {
   const comma = forwardedProto.lastIndexOf(',');
   const value = (comma === -1 ? forwardedProto : forwardedProto.slice(comma + 1)).trim().toLowerCase();
   return value === 'https' || value === 'http' ? value : undefined;
+}
+
+/**
+ * REMOTE_ADDR and wsgi.url_scheme of a request whose direct peer is a trusted proxy, as its
+ * X-Forwarded-For and X-Forwarded-Proto say; each stays as it was when its header is absent or
+ * says nothing usable. The one place where those headers are believed, for every listener.
+ */
+export function forwardedOrigin(trusted: AddressList, remoteAddr: string, scheme: string,
+  forwardedFor: string | undefined, forwardedProto: string | undefined): { remoteAddr: string; scheme: string } {
+  return {
+    remoteAddr: forwardedFor === undefined ? remoteAddr : forwardedClient(forwardedFor, trusted) ?? remoteAddr,
+    scheme: forwardedProto === undefined ? scheme : forwardedScheme(forwardedProto) ?? scheme,
+  };
 }

@@ -16,7 +16,7 @@ import type { Dispatcher } from '../router/dispatcher.ts';
 import { Exchange, type RequestCounters, type RequestInfo } from '../router/exchange.ts';
 import type { SocketAddress } from './address.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
-import { forwardedClient, forwardedScheme, type AddressList } from './peers.ts';
+import { forwardedOrigin, type AddressList } from './peers.ts';
 import { UwsgiHeadParser, UwsgiParseError, type UwsgiHead } from './uwsgi-codec.ts';
 
 export interface UwsgiListenerOptions {
@@ -161,8 +161,7 @@ export class UwsgiListener implements Listener {
     let scheme = httpsOn || schemeHttps ? 'https' : 'http';
     const trusted = this.options.trustedProxies;
     if (!trusted.empty && trusted.has(remoteAddr)) {
-      if (forwardedFor !== undefined) remoteAddr = forwardedClient(forwardedFor, trusted) ?? remoteAddr;
-      if (forwardedProto !== undefined) scheme = forwardedScheme(forwardedProto) ?? scheme;
+      ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme, forwardedFor, forwardedProto));
     }
     if (remoteAddr !== '') environ += '\0REMOTE_ADDR\0' + remoteAddr;
     if (!hasScriptName) environ += '\0SCRIPT_NAME\0';
