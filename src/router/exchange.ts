@@ -205,12 +205,12 @@ export abstract class Exchange {
     this.logDone();
   }
 
-  /** The worker died with this request in flight. */
-  onWorkerLost(): void {
+  /** The worker died or was killed (harakiri gives 504): the client gets `status` if nothing was sent yet. */
+  onWorkerLost(reason = 'the worker died', status = 502): void {
     if (this.finished) return;
     this.finished = true;
     this.releaseBody();
-    if (!this.cancelled) this.breakResponse('the worker died', 502);
+    if (!this.cancelled) this.breakResponse(reason, status);
     this.logDone();
   }
 
