@@ -1,8 +1,11 @@
 // The `nuwsgi` command: read the options, then run the master (or print help, the version, or the
 // configuration shown or checked).
 import { parseCommandLine, ConfigError } from './config/index.ts';
+import type { Config } from './config/config.ts';
 import { Arbiter, StartupError } from './master/arbiter.ts';
-import { flushLog, log } from './observe/log.ts';
+import { daemonize, isDaemon } from './master/daemon.ts';
+import { signalPidfile } from './master/pidfile.ts';
+import { flushLog, log, logToFile } from './observe/log.ts';
 
 function exit(code: number): never {
   flushLog();
@@ -10,15 +13,25 @@ function exit(code: number): never {
 }
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const env = { ...process.env };
   let command;
   try {
-    command = parseCommandLine(process.argv.slice(2), process.env);
+    command = parseCommandLine(argv, env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       exit(1);
     }
     throw err;
+  }
+  if (command.kind === 'signal') {
+    const problem = signalPidfile(command.pidfile, command.signal);
+    if (problem !== undefined) {
+      process.stderr.write(`nuwsgi: ${problem}\n`);
+      exit(1);
+    }
+    return;
   }
   if (command.kind !== 'serve') {
     if (command.kind === 'show-config' || command.kind === 'check') {
@@ -27,11 +40,29 @@ async function main(): Promise<void> {
     process.stdout.write(command.text.endsWith('\n') ? command.text : command.text + '\n');
     return;
   }
+  const config = command.config;
+  if (config.daemonize !== undefined && !isDaemon()) {
+    try {
+      daemonize(config.daemonize);
+    } catch (err) {
+      process.stderr.write(`nuwsgi: --daemonize ${config.daemonize}: ${(err as Error).message}\n`);
+      exit(1);
+    }
+    return;
+  }
+  if (config.logto !== undefined) {
+    try {
+      logToFile(config.logto);
+    } catch (err) {
+      process.stderr.write(`nuwsgi: --logto ${config.logto}: ${(err as Error).message}\n`);
+      exit(1);
+    }
+  }
   for (const warning of command.warnings) log(warning);
   // A bug in one request must not take every other request down with the master.
   process.on('uncaughtException', (err: Error) => log(`nuwsgi: internal error (the server keeps running): ${err.stack ?? String(err)}`));
   try {
-    exit(await new Arbiter(command.config).run());
+    exit(await new Arbiter(config, () => rereadConfig(argv, env)).run());
   } catch (err) {
     if (err instanceof StartupError) {
       log(`nuwsgi: ${err.message}`);
@@ -39,6 +70,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+/** The configuration as the same command line reads it now (for a reload): the files may have changed. */
+function rereadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const command = parseCommandLine(argv, env);
+  if (command.kind !== 'serve') throw new Error('the command line no longer asks to serve');
+  for (const warning of command.warnings) log(warning);
+  return command.config;
 }
 
 void main();

@@ -130,7 +130,7 @@ const cases: { rule: string; argv: string[]; env?: NodeJS.ProcessEnv; message: s
   {
     rule: 'a long option written with one dash',
     argv: [...APP, '-http', ':8000'],
-    message: 'nuwsgi: unknown option -t (in -http) on the command line (did you mean --http?)',
+    message: 'nuwsgi: unknown option -http on the command line (did you mean --http?)',
   },
   {
     rule: 'a missing value at the end',

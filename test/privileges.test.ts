@@ -50,6 +50,7 @@ describe('--uid and --gid', { skip }, () => {
       assert.deepEqual(identity(server.pid), expected, `master: ${everyone}`);
       for (const { pid } of workerPids(server.output())) assert.deepEqual(identity(pid), expected, `worker ${pid}: ${everyone}`);
       assert.match(server.output(), /setgid\(\) to 65534\nsetuid\(\) to 65534\n/);
+      assert.doesNotMatch(server.output(), /running nuwsgi as root/);
       const r = await uwsgiRequest({ path: file }, nginxVars({ uri: '/as-nobody' }));
       assert.equal(r.statusCode, 200);
     } finally {
@@ -76,6 +77,17 @@ describe('--uid and --gid', { skip }, () => {
     const server = await startServer(['--socket', file, '--gid', 'nogroup', '--wsgi-file', echoApp], { env });
     try {
       assert.deepEqual(identity(server.pid), { uid: '0 0 0 0', gid: '65534 65534 65534 65534', groups: '65534' });
+    } finally {
+      await stopServer(server);
+    }
+  });
+});
+
+describe('running as root without --uid', { skip }, () => {
+  it("prints uWSGI's warning", async () => {
+    const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', echoApp]);
+    try {
+      assert.match(server.output(), /\*\*\* WARNING: you are running nuwsgi as root !!! \(use the --uid flag\) \*\*\*/);
     } finally {
       await stopServer(server);
     }

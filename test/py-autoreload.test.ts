@@ -48,7 +48,8 @@ for (const extra of [[], ['--threads', '2']]) {
 
     const output = server.output();
     assert.match(output, /\[uwsgi-python-reloader\] module\/file \S*app_version\.py has been modified/);
-    assert.match(output, /worker 1 \(pid: \d+\) reloaded after \d+ requests: respawning/);
+    assert.match(output, /worker 1 \(pid: \d+\) has modified code \(py-autoreload\): graceful reload/);
+    assert.match(output, /reload complete: 1 new workers serving/);
     assert.doesNotMatch(output, /DAMN|respawning too fast/);
   });
 }

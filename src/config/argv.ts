@@ -93,6 +93,11 @@ class CommandLineReader {
 
   /** `-M`, `-p4`, `-Mp 4`: letters are options until one takes the rest (or the next argument). */
   private readShortOptions(argument: string): void {
+    // `-http` spells a long option with one dash: read as letters it would mean something else.
+    const asLongName = argument.slice(1).split('=')[0];
+    if (argument.length > 2 && findOption(asLongName) !== undefined) {
+      throw unknownOption(argument, COMMAND_LINE, `--${asLongName}`);
+    }
     for (let position = 1; position < argument.length; position++) {
       const letter = argument[position];
       const spelling = `-${letter}`;

@@ -64,6 +64,10 @@ export interface Config {
   env: string[];
   /** `--buffer-size`/`-b`: the largest request head accepted, in bytes (default 4096). */
   bufferSize: number;
+  /** `--limit-post`: the largest request body accepted, in bytes; 0 (default) is no limit. */
+  limitPost: number;
+  /** `--post-buffering`: receive bodies before dispatch, in memory up to this many bytes; 0 (default) streams them. */
+  postBuffering: number;
   /** `--disable-logging`/`-L`: no request log lines. */
   disableLogging: boolean;
   /** `--catch-exceptions`: show the traceback in the body of a 500. */
@@ -76,6 +80,40 @@ export interface Config {
   forkbombDelay: number;
   /** `--py-autoreload`: seconds between the workers' scans of their modules' files; 0 (default) is off. */
   pyAutoreload: number;
+  /** `--harakiri`: seconds a request may run before it gets 504 and its worker is replaced; 0 is off. */
+  harakiri: number;
+  /** `--harakiri-verbose`: log the harakiri'd worker's syscall and wchan. */
+  harakiriVerbose: boolean;
+  /** `--harakiri-graceful-timeout`: seconds between `harakiriGracefulSignal` and SIGKILL; 0 is off. */
+  harakiriGracefulTimeout: number;
+  /** `--harakiri-graceful-signal`: a signal number (default 15). */
+  harakiriGracefulSignal: number;
+  /** `--max-requests`, `--max-requests-delta`, `--max-requests-jitter`: recycle after N requests; 0 is off. */
+  maxRequests: number;
+  maxRequestsDelta: number;
+  maxRequestsJitter: number;
+  /** `--min-worker-lifetime`: seconds before the limits may replace a worker (default 60). */
+  minWorkerLifetime: number;
+  /** `--max-worker-lifetime`, `--max-worker-lifetime-delta`: recycle after N seconds; 0 is off. */
+  maxWorkerLifetime: number;
+  maxWorkerLifetimeDelta: number;
+  /** `--reload-on-rss`: recycle a worker whose RSS exceeds this many MiB; 0 is off. */
+  reloadOnRss: number;
+  /** `--check-interval`: seconds between the master's checks (default 1). */
+  checkInterval: number;
+  /** `--touch-reload`, `--touch-chain-reload`, `--touch-workers-reload`: files watched for a reload. */
+  touchReload: string[];
+  touchChainReload: string[];
+  touchWorkersReload: string[];
+  /** `--master-fifo`: FIFOs the master reads one-letter commands from; the first is active. */
+  masterFifo: string[];
+  /** `--pidfile` (written before dropping privileges) and `--pidfile2` (after). */
+  pidfile: string | undefined;
+  pidfile2: string | undefined;
+  /** `--daemonize FILE`: detach and log to FILE. */
+  daemonize: string | undefined;
+  /** `--logto FILE`: log to FILE instead of stderr. */
+  logto: string | undefined;
   /** Every option as given after resolution, by canonical name, for `uwsgi.opt` and `--show-config`. */
   options: Record<string, string | boolean | string[]>;
 }
@@ -93,4 +131,6 @@ export type Command =
   /** `--show-config` and `check`/`--check`: print `warnings` to stderr, `text` to stdout, exit 0. */
   | { kind: 'show-config' | 'check'; text: string; warnings: string[] }
   | { kind: 'help'; text: string }
-  | { kind: 'version'; text: string };
+  | { kind: 'version'; text: string }
+  /** `--reload PIDFILE` and `--stop PIDFILE`: signal the master whose pid is in `pidfile`, then exit. */
+  | { kind: 'signal'; pidfile: string; signal: 'SIGHUP' | 'SIGTERM' };

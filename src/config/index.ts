@@ -34,6 +34,10 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context
   const request = commandLine.find((event) => event.option.name === 'help' || event.option.name === 'version');
   if (request?.option.name === 'help') return { kind: 'help', text: helpText() };
   if (request?.option.name === 'version') return { kind: 'version', text: `nuwsgi ${packageVersion()}` };
+  const control = commandLine.find((event) => event.option.name === 'reload' || event.option.name === 'stop');
+  if (control !== undefined) {
+    return { kind: 'signal', pidfile: String(convertValue(control)), signal: control.option.name === 'reload' ? 'SIGHUP' : 'SIGTERM' };
+  }
 
   const entries = [...readEnvironment(env), ...commandLine].map(entryOfEvent);
   const loaded = loadConfiguration(entries, context ?? processContext(env));

@@ -7,6 +7,7 @@
 // python_plugin.c, plugins/http/http.c).
 import { addressEntryProblem } from '../listeners/peers.ts';
 import { LOADING_OPTIONS } from './loading-options.ts';
+import { SUPERVISION_OPTIONS } from './supervision-options.ts';
 import { pluginListProblem } from './plugins.ts';
 
 /**
@@ -401,6 +402,37 @@ export const OPTIONS: readonly OptionSpec[] = [
     expected: 'a whole number of bytes up to 1048576 (1 MiB), e.g. --buffer-size 32768',
   },
   {
+    name: 'limit-post',
+    aliases: [],
+    kind: 'size',
+    arg: 'required',
+    default: 0,
+    placeholder: 'BYTES',
+    help: 'largest request body accepted, in bytes; larger ones get 413 (0: no limit)',
+    expected: 'a whole number of bytes, e.g. --limit-post 10485760',
+  },
+  {
+    name: 'post-buffering',
+    aliases: [],
+    kind: 'size',
+    arg: 'required',
+    default: 0,
+    placeholder: 'BYTES',
+    help: 'receive each request body before the app runs: in memory up to BYTES, else in a temporary file (0: stream it)',
+    expected: 'a whole number of bytes, e.g. --post-buffering 65536',
+  },
+  {
+    // uWSGI's read size while post-buffering; the master reads as the socket delivers.
+    name: 'post-buffering-bufsize',
+    aliases: [],
+    kind: 'size',
+    arg: 'required',
+    default: 0,
+    placeholder: 'BYTES',
+    help: 'accepted for compatibility, no effect',
+    expected: 'a whole number of bytes, e.g. --post-buffering-bufsize 8192',
+  },
+  {
     name: 'disable-logging',
     aliases: [],
     short: 'L',
@@ -493,6 +525,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'refuse keys that name no option in configuration files, instead of keeping them as placeholders',
     expected: 'no value, or =false/off/no/0 to turn it off',
   },
+  ...SUPERVISION_OPTIONS,
   ...LOADING_OPTIONS,
   {
     name: 'help',

@@ -9,19 +9,16 @@ const NAMES = [
   'http11-socket', 'httprouter', 'http-timeout', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
   'final-route', 'error-route', 'response-route', 'add-header', 'del-header', 'collect-header',
   // Applications
-  'lazy-apps', 'lazy', 'need-app', 'no-default-app', 'dynamic-apps',
-  'wsgi-disable-file-wrapper', 'wsgi-manage-chunked-input', 'post-buffering', 'limit-post',
+  'need-app', 'no-default-app', 'dynamic-apps',
+  'wsgi-disable-file-wrapper', 'wsgi-manage-chunked-input',
   // Process management
-  'harakiri', 'harakiri-verbose', 'harakiri-graceful-timeout', 'harakiri-graceful-signal',
-  'harakiri-queue-threshold', 'max-requests', 'max-requests-delta', 'min-worker-lifetime', 'max-worker-lifetime',
-  'reload-on-rss', 'reload-mercy', 'check-interval', 'touch-reload', 'touch-chain-reload', 'touch-workers-reload',
-  'daemonize', 'pidfile', 'pidfile2', 'safe-pidfile', 'master-fifo', 'procname-prefix', 'auto-procname', 'stop',
-  'reload', 'pause', 'suspend', 'resume',
+  'harakiri-queue-threshold', 'reload-mercy', 'safe-pidfile', 'procname-prefix', 'auto-procname', 'pause', 'suspend',
+  'resume',
   // Static files
   'static-map', 'static-map2', 'static-expires', 'static-expires-uri', 'static-expires-path-info',
   'static-expires-type', 'check-static',
   // Logging and stats
-  'logto', 'logto2', 'log-format', 'logformat', 'log-4xx', 'log-5xx', 'log-slow', 'log-big', 'log-zero',
+  'logto2', 'log-format', 'logformat', 'log-4xx', 'log-5xx', 'log-slow', 'log-big', 'log-zero',
   'memory-report', 'stats', 'stats-server', 'stats-http', 'stats-minified', 'stats-no-cores',
   // Configuration
   'xml', 'xmlconfig', 'config', 'set', 'declare-option', 'ini-paste', 'ini-paste-logged', 'for-glob', 'else',

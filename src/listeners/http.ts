@@ -15,6 +15,12 @@ import { forwardedOrigin, type AddressList } from './peers.ts';
 
 /** While draining, how often connections that went idle are closed. */
 const IDLE_SWEEP_MS = 100;
+/**
+ * An error response sent before the request body arrived keeps the connection open when at most
+ * this much of the body is still to come (node reads and discards it); past that, or when the
+ * length is unknown, reading it all would cost more than a new connection, so the connection closes.
+ */
+const DISCARDABLE_BODY = 64 * 1024;
 
 export interface HttpListenerOptions {
   /** Largest request head accepted (buffer-size). */
@@ -25,13 +31,18 @@ export interface HttpListenerOptions {
 }
 
 class HttpExchange extends Exchange {
+  private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
   private readonly listener: HttpListener;
+  private readonly expectContinue: boolean;
+  private continueSent = false;
 
   constructor(environ: string, info: RequestInfo, req: IncomingMessage, res: ServerResponse,
-    hasBody: boolean, expectContinue: boolean, listener: HttpListener) {
-    super(environ, info, hasBody ? req : null, expectContinue, listener.counters);
+    bodyLength: number, expectContinue: boolean, listener: HttpListener) {
+    super(environ, info, bodyLength !== 0 ? req : null, bodyLength, expectContinue, listener.counters);
+    this.req = req;
     this.res = res;
+    this.expectContinue = expectContinue;
     this.listener = listener;
   }
 
@@ -62,19 +73,30 @@ class HttpExchange extends Exchange {
     this.res.socket?.destroySoon();
   }
 
-  protected failResponse(status: number, reason: string): void {
+  protected failResponse(status: number, headers: readonly string[]): void {
     const res = this.res;
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const body = `${status} ${http.STATUS_CODES[status] ?? ''}\n`;
-    res.writeHead(status, ['Content-Type', 'text/plain', 'Content-Length', String(body.length)]);
+    const head = ['Content-Type', 'text/plain', 'Content-Length', String(body.length), ...headers];
+    if (this.tooMuchBodyToCome()) head.push('Connection', 'close');
+    res.writeHead(status, head);
     res.end(body);
-    log(`${this.info.method} ${this.info.uri}: answered ${status} because ${reason}`);
+  }
+
+  /** Whether too much of the request body (or an unknown amount) is still to come to discard it. */
+  private tooMuchBodyToCome(): boolean {
+    const req = this.req;
+    if (this.bodyLength === 0 || req.complete) return false;
+    // a client waiting for 100 Continue sends no body after a final status, so it cannot be read to its end
+    if (this.expectContinue && !this.continueSent) return true;
+    return this.bodyLength === -1 || this.bodyLength > DISCARDABLE_BODY;
   }
 
   protected sendContinue(): void {
+    this.continueSent = true;
     this.res.writeContinue();
   }
 
@@ -189,10 +211,11 @@ export class HttpListener implements Listener {
     }
     environ += '\0REMOTE_ADDR\0' + remoteAddr + '\0wsgi.url_scheme\0' + scheme;
 
-    const hasBody = req.headers['transfer-encoding'] !== undefined ||
-      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    // node has checked Content-Length, and refused requests with both it and Transfer-Encoding
+    const contentLength = req.headers['content-length'];
+    const bodyLength = req.headers['transfer-encoding'] !== undefined ? -1 : contentLength === undefined ? 0 : Number(contentLength);
     const info: RequestInfo = { method: req.method ?? 'GET', uri: url, protocol, remoteAddr };
-    const exchange = new HttpExchange(environ, info, req, res, hasBody, expectContinue && hasBody, this);
+    const exchange = new HttpExchange(environ, info, req, res, bodyLength, expectContinue && bodyLength !== 0, this);
     res.on('close', () => {
       if (!res.writableFinished) exchange.cancel();
     });

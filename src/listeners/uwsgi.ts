@@ -251,7 +251,7 @@ class UwsgiConnection {
       this.reading = 'done';
       this.socket.setTimeout(0); // the app may take its time; nothing more is expected from the peer
     }
-    const exchange = new UwsgiExchange(request, this.body, this);
+    const exchange = new UwsgiExchange(request, this.body, length, this);
     this.exchange = exchange;
     this.listener.dispatcher.dispatch(exchange);
     if (length > 0 && head.rest.length > 0) this.onBodyBytes(head.rest);
@@ -310,9 +310,16 @@ class UwsgiConnection {
   }
 
   /** A whole small response from the master itself, then the end of the connection. */
-  answerAndClose(status: number, reason: string, logLine: string, text = `${status} ${reason}\n`, protocol = 'HTTP/1.0'): void {
+  answer(status: number, reason: string, text: string, protocol: string, headers: readonly string[] = []): void {
+    let head = `${protocol} ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.finish(`${head}\r\n${text}`);
+  }
+
+  /** answer(), logged: for requests refused before they became an exchange. */
+  private answerAndClose(status: number, reason: string, logLine: string, text = `${status} ${reason}\n`): void {
     log(logLine);
-    this.finish(`${protocol} ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+    this.answer(status, reason, text, 'HTTP/1.0');
   }
 
   /**
@@ -334,8 +341,12 @@ class UwsgiConnection {
       if (this.receivedAny) log(`${this.origin}: the connection closed before the request head was complete`);
       this.socket.destroy();
     } else if (this.reading === 'body') {
-      log(`${this.origin}: the connection closed after ` +
-        `${this.bodyLength - this.bodyRemaining} of the ${this.bodyLength} bytes of the body`);
+      // once answered (the app did not want the rest, or the master refused the request), the
+      // rest of the body no longer matters
+      if (!this.ended) {
+        log(`${this.origin}: the connection closed after ` +
+          `${this.bodyLength - this.bodyRemaining} of the ${this.bodyLength} bytes of the body`);
+      }
       this.socket.destroy();
     } else if (this.ended) {
       this.socket.destroy();
@@ -394,8 +405,8 @@ class UwsgiExchange extends Exchange {
   /** The head waits corked for the first body bytes, so that they leave in one write. */
   private corked = false;
 
-  constructor(request: Request, body: UwsgiBody | null, connection: UwsgiConnection) {
-    super(request.environ, request.info, body, false, connection.listener.counters);
+  constructor(request: Request, body: UwsgiBody | null, bodyLength: number, connection: UwsgiConnection) {
+    super(request.environ, request.info, body, bodyLength, false, connection.listener.counters);
     this.connection = connection;
     this.socket = connection.socket;
     this.responseProtocol = request.responseProtocol;
@@ -429,10 +440,11 @@ class UwsgiExchange extends Exchange {
     this.socket.resetAndDestroy();
   }
 
-  protected failResponse(status: number, reason: string): void {
+  protected failResponse(status: number, headers: readonly string[]): void {
+    // what the peer still sends of the body is read and discarded (the exchange resumed it), so
+    // that nginx can finish sending the request and read this answer
     const message = http.STATUS_CODES[status] ?? '';
-    this.connection.answerAndClose(status, message, `${this.info.method} ${this.info.uri}: answered ${status} because ${reason}`,
-      `${status} ${message}\n`, this.responseProtocol);
+    this.connection.answer(status, message, `${status} ${message}\n`, this.responseProtocol, headers);
   }
 
   protected sendContinue(): void {

@@ -43,6 +43,20 @@ export interface ReadyInfo {
   app: string;
 }
 
+/** How to start the process: which interpreter, its environment, where its output goes. */
+export interface WorkerProcess {
+  python: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** The fd the worker's stdout and stderr go to (the master's log). */
+  logFd: number;
+  /**
+   * Whether requests may queue inside the worker beyond its cores (see canPipeline). Off under
+   * harakiri, where a request's clock must start when it starts running, not when it was queued.
+   */
+  pipelining: boolean;
+}
+
 export interface WorkerEvents {
   ready(worker: Worker, info: ReadyInfo): void;
   /** A core became free (a request finished). */
@@ -62,21 +76,25 @@ export class Worker implements ExchangeCarrier {
   readyAt = 0;
   pid = 0;
   requestsServed = 0;
+  /** Recycle it once it has served this many requests (max-requests); 0 is never. */
+  requestLimit = 0;
   readonly inflight = new Map<number, Exchange>();
 
   private readonly child: ChildProcess;
   private readonly channel: Socket;
   private readonly decoder: FrameDecoder;
   private readonly events: WorkerEvents;
+  private readonly pipelining: boolean;
   private nextId = 1;
   private corked = false;
   private dirty: Exchange[] = [];
 
-  constructor(slot: number, python: string, args: string[], config: WorkerConfig, events: WorkerEvents) {
+  constructor(slot: number, how: WorkerProcess, config: WorkerConfig, events: WorkerEvents) {
     this.slot = slot;
     this.cores = config.threads;
     this.events = events;
-    this.child = spawn(python, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+    this.pipelining = how.pipelining;
+    this.child = spawn(how.python, how.args, { stdio: ['ignore', how.logFd, how.logFd, 'pipe'], env: how.env });
     this.pid = this.child.pid ?? 0;
     this.channel = this.child.stdio[3] as Socket;
     this.decoder = new FrameDecoder(F.isWorkerFrame, this.onFrame);
@@ -103,12 +121,12 @@ export class Worker implements ExchangeCarrier {
    * so that requests do not pile up behind one that turns out slow.
    */
   canPipeline(now: number): boolean {
-    return this.state === 'ready' && this.inflight.size < this.cores * (1 + PIPELINE_DEPTH) &&
+    return this.pipelining && this.state === 'ready' && this.inflight.size < this.cores * (1 + PIPELINE_DEPTH) &&
       now - this.oldestDispatchMs < PIPELINE_MAX_AGE_MS;
   }
 
   /** When the oldest request in flight was sent (requests finish in order on a single core). */
-  private get oldestDispatchMs(): number {
+  get oldestDispatchMs(): number {
     for (const exchange of this.inflight.values()) return exchange.dispatchedMs;
     return Infinity;
   }
@@ -151,8 +169,21 @@ export class Worker implements ExchangeCarrier {
     this.write(encodeFrame(F.STOP, 0, 0));
   }
 
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+  kill(signal: NodeJS.Signals | number = 'SIGKILL'): void {
     if (this.state !== 'dead') this.child.kill(signal);
+  }
+
+  /** Closes the channel: the worker exits as soon as it reads the EOF (a fast shutdown). */
+  closeChannel(): void {
+    this.channel.end();
+  }
+
+  /**
+   * Gives up on a request the worker is still running (harakiri): the worker is told to cancel it,
+   * and whatever it sends for it from now on is dropped.
+   */
+  abandon(id: number): void {
+    if (this.inflight.delete(id)) this.sendCancel(id);
   }
 
   /**

@@ -1,10 +1,11 @@
 // The master's log: its own lines and the per-request lines, written to stderr. Lines are
 // collected during one turn of the event loop and written together, synchronously, so a busy
 // server makes one write() per turn instead of one per request, and lines never change order.
-// The workers' stderr (tracebacks, wsgi.errors) is inherited and goes to the same place.
+// The workers' stdout and stderr (tracebacks, wsgi.errors) go to the same place (logFd()).
 import fs from 'node:fs';
 
-const STDERR = 2;
+/** stderr, or the file given to --logto / --daemonize. */
+let logDescriptor = 2;
 let pending: string[] = [];
 let flushScheduled = false;
 /** stderr is gone (EPIPE, EBADF): nobody is left to read the log, and the server must go on. */
@@ -18,6 +19,17 @@ function write(text: string): void {
     flushScheduled = true;
     setImmediate(flushLog);
   }
+}
+
+/** Sends the log to `file` (appended to, created 0640 if missing) from now on. Throws if it cannot be opened. */
+export function logToFile(file: string): void {
+  flushLog();
+  logDescriptor = fs.openSync(file, 'a', 0o640);
+}
+
+/** Where the log goes, for the workers' stdout and stderr. */
+export function logFd(): number {
+  return logDescriptor;
 }
 
 /** A line about the server itself (startup, workers, limits). */
@@ -37,7 +49,7 @@ export function flushLog(): void {
   let offset = 0;
   while (offset < buf.length && !stderrGone) {
     try {
-      offset += fs.writeSync(STDERR, buf, offset);
+      offset += fs.writeSync(logDescriptor, buf, offset);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EAGAIN') Atomics.wait(sleepCell, 0, 0, 5);
       else stderrGone = true;

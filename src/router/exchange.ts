@@ -7,7 +7,8 @@
 // methods at the bottom); everything protocol-independent lives here.
 import type { Readable } from 'node:stream';
 import { FLAG_ABORTED, FLAG_EXPECT_CONTINUE, FLAG_HAS_BODY } from '../channel/frames.ts';
-import { logRequest } from '../observe/log.ts';
+import { log, logRequest } from '../observe/log.ts';
+import { BodyBrokenOff, bufferBody, TOO_LARGE } from './post-buffer.ts';
 
 /** The worker side of an exchange: what a worker must offer to carry one. */
 export interface ExchangeCarrier {
@@ -43,8 +44,12 @@ export abstract class Exchange {
   /** The environ block sent in the REQUEST frame. */
   readonly environ: string;
   /** REQUEST frame flags (HAS_BODY, EXPECT_CONTINUE). */
-  readonly flags: number;
+  flags: number;
   readonly info: RequestInfo;
+  /** The request body's declared length: 0 without a body, -1 when unknown (chunked). */
+  readonly bodyLength: number;
+  /** limit-post: the request stops when its body grows past this many bytes; 0 for no limit. */
+  bodyLimit = 0;
   readonly startedMs = Date.now();
   /** When a worker took it. */
   dispatchedMs = 0;
@@ -57,7 +62,10 @@ export abstract class Exchange {
   /** A terminal frame arrived, or the worker died: nothing more happens to this exchange. */
   finished = false;
 
-  private readonly body: Readable | null;
+  private body: Readable | null;
+  /** The body is the master's own copy (post-buffering): destroyed when the exchange ends. */
+  private bodyBuffered = false;
+  private bodyReceived = 0;
   private bodyCredit = 0;
   private bodyRemainder: Buffer | null = null;
   private bodyEndPending = false;
@@ -77,10 +85,12 @@ export abstract class Exchange {
 
   private readonly counters: RequestCounters;
 
-  constructor(environ: string, info: RequestInfo, body: Readable | null, expectContinue: boolean, counters: RequestCounters) {
+  constructor(environ: string, info: RequestInfo, body: Readable | null, bodyLength: number, expectContinue: boolean,
+    counters: RequestCounters) {
     this.environ = environ;
     this.info = info;
     this.body = body;
+    this.bodyLength = body === null ? 0 : bodyLength;
     this.flags = (body !== null ? FLAG_HAS_BODY : 0) | (expectContinue ? FLAG_EXPECT_CONTINUE : 0);
     this.counters = counters;
   }
@@ -98,10 +108,95 @@ export abstract class Exchange {
     body.on('error', () => this.onBodyError());
   }
 
+  /**
+   * post-buffering: receives the whole body (in memory up to `memoryLimit` bytes, else in a
+   * temporary file) before the request may go to a worker. Resolves true when it may; false when
+   * it was answered here (413 past limit-post) or the client went away.
+   */
+  async bufferBody(memoryLimit: number): Promise<boolean> {
+    const body = this.body;
+    if (body === null) return true;
+    if (this.flags & FLAG_EXPECT_CONTINUE) {
+      // the master is the one reading the body now, so it tells the client to send it
+      this.flags &= ~FLAG_EXPECT_CONTINUE;
+      this.continued = true;
+      this.sendContinue();
+    }
+    let buffered;
+    try {
+      buffered = await bufferBody(body, { memoryLimit, maxBytes: this.bodyLimit });
+    } catch (err) {
+      // a body that broke off is the listener's to log and close; a failure to store it is ours
+      if (!(err instanceof BodyBrokenOff)) {
+        log(`${this.info.method} ${this.info.uri}: ${(err as Error).message}: answered 500`);
+        this.refuse(500);
+      }
+      return false;
+    }
+    if (buffered === TOO_LARGE) {
+      this.refuseTooLarge();
+      return false;
+    }
+    this.body = buffered;
+    this.bodyBuffered = true;
+    if (this.cancelled) {
+      this.releaseBody();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Answers the client here, without a worker (413, 503...), and ends the exchange. What the
+   * client still sends of its body is discarded.
+   */
+  refuse(status: number, headers: readonly string[] = []): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.status = status;
+    this.releaseBody();
+    if (!this.cancelled) this.failResponse(status, headers);
+    this.logDone();
+  }
+
+  /** The body is larger than limit-post (as declared, or as received by post-buffering): 413. */
+  refuseTooLarge(): void {
+    log(`${this.describeTooLarge()}: answered 413; raise it with --limit-post`);
+    this.refuse(413);
+  }
+
+  private describeTooLarge(): string {
+    const size = this.bodyLength > this.bodyLimit ? `of ${this.bodyLength} bytes` : `of more than ${this.bodyLimit} bytes`;
+    return `${this.info.method} ${this.info.uri}: request body ${size} exceeds limit-post (${this.bodyLimit})`;
+  }
+
+  /**
+   * A body of unknown length (chunked) grew past limit-post while it went to the worker: the
+   * request is cancelled there (the app's next wsgi.input read raises OSError), and the client gets
+   * 413 when nothing of the response went out yet, else a response cut short.
+   */
+  private stopTooLarge(): void {
+    this.cancel();
+    this.releaseBody();
+    if (this.headWritten) {
+      log(`${this.describeTooLarge()}: response cut short; raise it with --limit-post`);
+      this.abortConnection();
+      return;
+    }
+    log(`${this.describeTooLarge()}: answered 413; raise it with --limit-post`);
+    this.status = 413;
+    this.failResponse(413, []);
+  }
+
   // --- request body: client -> worker ---------------------------------------------------------
 
   private onBodyData(chunk: Buffer): void {
     if (this.finished || this.cancelled) return; // the app is done; the listener drains the rest
+    this.bodyReceived += chunk.length;
+    if (this.bodyLimit > 0 && this.bodyReceived > this.bodyLimit) {
+      this.stopTooLarge();
+      return;
+    }
     const carrier = this.carrier!;
     if (chunk.length <= this.bodyCredit) {
       this.bodyCredit -= chunk.length;
@@ -220,12 +315,14 @@ export abstract class Exchange {
     this.cancelled = true;
     this.pendingChunk = null;
     if (this.carrier !== null) this.carrier.sendCancel(this.id);
+    else if (this.bodyBuffered) this.releaseBody(); // queued: nothing will read the buffered body
   }
 
   private breakResponse(reason: string, statusIfNothingSent = 500): void {
     if (this.headers === null && !this.headWritten) {
       this.status = statusIfNothingSent;
-      this.failResponse(statusIfNothingSent, reason);
+      log(`${this.info.method} ${this.info.uri}: answered ${statusIfNothingSent} because ${reason}`);
+      this.failResponse(statusIfNothingSent, []);
       return;
     }
     this.writeHeadOnce();
@@ -266,12 +363,16 @@ export abstract class Exchange {
     this.drainOwed = 0;
   }
 
-  /** Stops forwarding the request body; the listener discards what the client still sends. */
+  /**
+   * Stops forwarding the request body. A buffered copy is destroyed (which closes its temporary
+   * file); otherwise the listener discards what the client still sends.
+   */
   private releaseBody(): void {
     const body = this.body;
     if (body === null) return;
     this.bodyRemainder = null;
-    if (body.isPaused()) body.resume();
+    if (this.bodyBuffered) body.destroy();
+    else if (body.isPaused() || body.readableFlowing === null) body.resume();
   }
 
   private logDone(): void {
@@ -322,8 +423,8 @@ export abstract class Exchange {
   protected abstract endResponse(last: Buffer | null): void;
   /** Ends the connection so that the client sees an incomplete response. */
   protected abstract abortConnection(): void;
-  /** Answers a whole error response (nothing was sent yet). */
-  protected abstract failResponse(status: number, reason: string): void;
+  /** Answers a whole error response with extra headers (nothing was sent yet). */
+  protected abstract failResponse(status: number, headers: readonly string[]): void;
   /** Tells the client to go on sending its body (HTTP 100 Continue). */
   protected abstract sendContinue(): void;
   protected abstract onClientDrain(callback: () => void): void;

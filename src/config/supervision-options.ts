@@ -1,0 +1,119 @@
+// The options of supervision: reloads, recycling, harakiri, the master's control points (pidfiles,
+// master-fifo, --reload/--stop) and where the log goes. Part of the option table (options.ts);
+// src/master/ carries them out. Names and defaults follow uWSGI 2.0 (core/uwsgi.c).
+import type { OptionSpec } from './options.ts';
+
+function seconds(name: string, aliases: string[], fallback: number, help: string, example: number, short?: string): OptionSpec {
+  return {
+    name,
+    aliases,
+    ...(short === undefined ? {} : { short }),
+    kind: 'int',
+    arg: 'required',
+    default: fallback,
+    placeholder: 'SECONDS',
+    help,
+    expected: `a whole number of seconds, e.g. --${name} ${example}`,
+  };
+}
+
+function count(name: string, help: string, example: number, short?: string): OptionSpec {
+  return {
+    name,
+    aliases: [],
+    ...(short === undefined ? {} : { short }),
+    kind: 'int',
+    arg: 'required',
+    default: 0,
+    placeholder: 'N',
+    help,
+    expected: `a whole number, e.g. --${name} ${example}`,
+  };
+}
+
+function files(name: string, help: string): OptionSpec {
+  return {
+    name,
+    aliases: [],
+    kind: 'list',
+    arg: 'required',
+    default: [],
+    placeholder: 'FILE',
+    help,
+    expected: `a file name, e.g. --${name} /srv/app/reload.txt`,
+  };
+}
+
+function file(name: string, aliases: string[], help: string, options: { short?: string; commandLineOnly?: boolean } = {}): OptionSpec {
+  return {
+    name,
+    aliases,
+    ...options,
+    kind: 'string',
+    arg: 'required',
+    default: undefined,
+    placeholder: 'FILE',
+    help,
+    expected: `a file name, e.g. --${name} /run/app.pid`,
+  };
+}
+
+function flag(name: string, help: string): OptionSpec {
+  return {
+    name,
+    aliases: [],
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    help,
+    expected: 'no value, or =false/off/no/0',
+  };
+}
+
+export const SUPERVISION_OPTIONS: readonly OptionSpec[] = [
+  seconds('harakiri', [], 0, 'a request running longer than this gets 504 and its worker is replaced (0: off)', 30, 't'),
+  flag('harakiri-verbose', "on harakiri, also log the worker's current syscall and wchan (from /proc)"),
+  seconds('harakiri-graceful-timeout', [], 0,
+    'on harakiri, send --harakiri-graceful-signal first and SIGKILL only this many seconds later (0: SIGKILL once the other requests are done)', 5),
+  {
+    name: 'harakiri-graceful-signal',
+    aliases: [],
+    kind: 'int',
+    arg: 'required',
+    default: 15,
+    min: 1,
+    max: 64,
+    placeholder: 'SIGNUM',
+    help: 'the signal number sent first on harakiri when --harakiri-graceful-timeout is set (default 15, SIGTERM)',
+    expected: 'a signal number, e.g. --harakiri-graceful-signal 6',
+  },
+  count('max-requests', 'replace a worker after it served this many requests (0: never)', 1000, 'R'),
+  count('max-requests-delta', 'add worker id times this to --max-requests, so that workers are not replaced all at once', 50),
+  count('max-requests-jitter', 'add a random 0..N to --max-requests per worker (gunicorn\'s --max-requests-jitter)', 50),
+  seconds('min-worker-lifetime', [], 60, 'a worker is never replaced by the limits before it lived this long', 10),
+  seconds('max-worker-lifetime', [], 0, 'replace a worker after it lived this long (0: never)', 3600),
+  seconds('max-worker-lifetime-delta', [], 0, 'add worker id times this to --max-worker-lifetime', 30),
+  {
+    name: 'reload-on-rss',
+    aliases: [],
+    kind: 'int',
+    arg: 'required',
+    default: 0,
+    placeholder: 'MEGABYTES',
+    help: 'replace a worker whose resident memory exceeds this many MiB, as the master measures it (0: never)',
+    expected: 'a whole number of megabytes, e.g. --reload-on-rss 512',
+  },
+  seconds('check-interval', [], 1, 'how often the master checks harakiri, lifetimes, memory and touch files', 1),
+  files('touch-reload', 'reload gracefully (all workers, re-reading the configuration) when FILE is touched (repeatable)'),
+  files('touch-chain-reload', 'replace the workers one at a time when FILE is touched (repeatable)'),
+  files('touch-workers-reload', 'replace every worker gracefully, without re-reading the configuration, when FILE is touched (repeatable)'),
+  flag('lazy-apps', 'accepted for uWSGI configs: nuwsgi workers always load the app themselves'),
+  flag('lazy', 'accepted for uWSGI configs: nuwsgi workers always load the app themselves'),
+  files('master-fifo', "read one-letter commands (uWSGI's master FIFO: r w c q Q s p + - ...) from this FIFO; repeatable, the first one is active"),
+  file('pidfile', [], "write the master's pid to FILE before dropping privileges"),
+  file('pidfile2', [], "write the master's pid to FILE after dropping privileges"),
+  file('daemonize', [], 'detach from the terminal and log to FILE', { short: 'd' }),
+  file('logto', [], 'log to FILE instead of stderr'),
+  file('reload', [], 'gracefully reload the server whose pidfile is FILE (SIGHUP), then exit', { commandLineOnly: true }),
+  file('stop', [], 'gracefully stop the server whose pidfile is FILE (SIGTERM), then exit', { commandLineOnly: true }),
+];
