@@ -2,10 +2,10 @@
 // workers always have requests in flight) keep the server busy while it reloads 20 times. Every
 // request must succeed. The load is bounded in count and time and stops by itself.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
+import { startLoad } from './helpers/load.ts';
 import { stopServer, waitFor } from './helpers/wire.ts';
 
 const CONNECTIONS = 50;
@@ -17,37 +17,17 @@ const MAX_LOAD_MS = 120_000;
 let server: RunningServer | undefined;
 after(async () => stopServer(server));
 
-interface Tally { ok: number; failed: string[] }
-
-/** One keep-alive connection doing requests back to back until `running()` turns false. */
-async function connectionLoop(url: string, agent: http.Agent, running: () => boolean, tally: Tally): Promise<void> {
-  while (running()) {
-    await new Promise<void>((resolve) => {
-      const req = http.get(url, { agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) tally.ok++;
-          else tally.failed.push(`status ${res.statusCode}`);
-          resolve();
-        });
-        res.on('error', (err) => { tally.failed.push(err.message); resolve(); });
-      });
-      req.on('error', (err) => { tally.failed.push(err.message); resolve(); });
-    });
-  }
-}
-
 test(`${RELOADS} reloads under ${CONNECTIONS} busy connections: not one request fails`, async (t) => {
   server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'supervised.py'),
     '-p', '2', '--threads', '4', '--disable-logging']);
   const s = server;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const tally: Tally = { ok: 0, failed: [] };
-  const started = Date.now();
-  let reloading = true;
-  const running = () => reloading && tally.ok + tally.failed.length < MAX_REQUESTS && Date.now() - started < MAX_LOAD_MS;
-  const loops = Array.from({ length: CONNECTIONS }, (_, i) =>
-    connectionLoop(i < SLOW_CONNECTIONS ? `${s.url}/?sleep=0.3` : `${s.url}/`, agent, running, tally));
+  const load = startLoad({
+    connections: CONNECTIONS,
+    url: (i) => (i < SLOW_CONNECTIONS ? `${s.url}/?sleep=0.3` : `${s.url}/`),
+    maxRequests: MAX_REQUESTS,
+    maxMs: MAX_LOAD_MS,
+  });
+  const tally = load.tally;
   try {
     await waitFor(() => tally.ok > 200, 20_000, 'the load to get going');
     for (let i = 1; i <= RELOADS; i++) {
@@ -57,13 +37,27 @@ test(`${RELOADS} reloads under ${CONNECTIONS} busy connections: not one request 
       await waitFor(() => tally.ok > okBefore + 50, 20_000, `requests to flow after reload ${i}`);
     }
   } finally {
-    reloading = false;
-    await Promise.all(loops);
-    agent.destroy();
+    await load.stop();
   }
   t.diagnostic(`${tally.ok} requests served across ${RELOADS} reloads`);
   assert.deepEqual(tally.failed, [], `${tally.failed.length} failed requests out of ${tally.ok + tally.failed.length}`);
   assert.ok(tally.ok > RELOADS * 50, `only ${tally.ok} requests went through`);
   assert.equal(s.output().match(/reload complete/g)?.length, RELOADS);
   assert.doesNotMatch(s.output(), /DAMN|NO MERCY|reload failed/);
+});
+
+test('recycling under load (max-requests): not one request fails', async (t) => {
+  const recycler = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'supervised.py'),
+    '-p', '2', '--max-requests', '300', '--min-worker-lifetime', '0', '--disable-logging']);
+  const load = startLoad({ connections: CONNECTIONS, url: () => `${recycler.url}/`, maxRequests: MAX_REQUESTS, maxMs: MAX_LOAD_MS });
+  const recycled = () => recycler.output().match(/ buried after /g)?.length ?? 0;
+  try {
+    await waitFor(() => recycled() >= 10, 60_000, '10 workers to be recycled');
+  } finally {
+    await load.stop();
+    await stopServer(recycler);
+  }
+  t.diagnostic(`${load.tally.ok} requests served while ${recycled()} workers were recycled`);
+  assert.deepEqual(load.tally.failed, [], `${load.tally.failed.length} failed requests`);
+  assert.doesNotMatch(recycler.output(), /DAMN|NO MERCY/);
 });
