@@ -1,5 +1,6 @@
 """Finding the WSGI callable the way uWSGI does: `module` (`pkg.mod`, `pkg.mod:name`,
-`pkg.mod:factory()`) or `wsgi_file` (a .py or .wsgi file loaded as a module)."""
+`pkg.mod:factory()`) or `wsgi_file` (a .py or .wsgi file loaded as a module), and uWSGI's
+multi-app `uwsgi.applications` for a module that defines no callable."""
 
 import importlib
 import importlib.machinery
@@ -7,6 +8,8 @@ import importlib.util
 import os
 import re
 import sys
+
+from . import uwsgi_module
 
 
 class AppLoadError(Exception):
@@ -30,24 +33,45 @@ def mount_config(app, default_callable):
 
 def load_app(app_config):
     """Imports the app and returns its callable. Any exception from the app's own code propagates."""
+    module, where, name = _import(app_config)
+    return _find_callable(module, where, name)
+
+
+def load_default_app(app_config):
+    """Like load_app, for the app of module/wsgi-file, which may instead be uWSGI's multi-app: a
+    module without the callable that sets `uwsgi.applications = {mountpoint: app}` (an app is a
+    callable or the name of one in the module). Returns (callable, None), or for a multi-app
+    (None, its (mountpoint, callable) pairs)."""
+    module, where, name = _import(app_config)
+    applications = getattr(uwsgi_module, 'applications', None)
+    if not hasattr(module, _bare_name(name)) and isinstance(applications, dict) and applications:
+        return None, [_application(module, where, mountpoint, app) for mountpoint, app in applications.items()]
+    return _find_callable(module, where, name), None
+
+
+def _import(app_config):
+    """Imports the module or file: (module, how messages name it, the callable's name as given)."""
     default_name = app_config.get('callable') or 'application'
     spec = app_config.get('module')
     if spec:
         module_name, _, name = spec.partition(':')
         module_name = module_name.strip()
         module = importlib.import_module(module_name)
-        where = 'module %r' % module_name
-        name = name.strip() or default_name
-    else:
-        path = app_config.get('wsgi_file')
-        if not path:
-            raise AppLoadError('CONFIG names neither a module nor a wsgi_file')
-        module = _load_file(path)
-        where = 'file %r' % path
-        name = default_name
+        return module, 'module %r' % module_name, name.strip() or default_name
+    path = app_config.get('wsgi_file')
+    if not path:
+        raise AppLoadError('CONFIG names neither a module nor a wsgi_file')
+    return _load_file(path), 'file %r' % path, default_name
+
+
+def _bare_name(name):
+    """The attribute a callable name refers to: `create_app()` names the factory `create_app`."""
+    return name[:-2] if name.endswith('()') else name
+
+
+def _find_callable(module, where, name):
     is_factory = name.endswith('()')
-    if is_factory:
-        name = name[:-2]
+    name = _bare_name(name)
     try:
         app = getattr(module, name)
     except AttributeError:
@@ -60,6 +84,27 @@ def load_app(app_config):
         raise AppLoadError('%r in %s is not callable (its type is %s), so it cannot be the WSGI app' % (
             name + '()' if is_factory else name, where, type(app).__name__))
     return app
+
+
+def _application(module, where, mountpoint, app):
+    """One entry of uwsgi.applications as (mountpoint, callable). Keys may be bytes, as in uWSGI's
+    own examples; mountpoints are compared with SCRIPT_NAME, a latin-1 str in the environ."""
+    if isinstance(mountpoint, bytes):
+        mountpoint = mountpoint.decode('latin-1')
+    if not isinstance(mountpoint, str):
+        raise AppLoadError('uwsgi.applications in %s has the key %r: mountpoints are str or bytes' % (where, mountpoint))
+    if isinstance(app, bytes):
+        app = app.decode('utf-8')
+    if isinstance(app, str):
+        try:
+            app = getattr(module, app)
+        except AttributeError:
+            raise AppLoadError('uwsgi.applications[%r] names %r, which %s does not have' % (
+                mountpoint, app, where)) from None
+    if not callable(app):
+        raise AppLoadError('uwsgi.applications[%r] in %s is not callable (its type is %s)' % (
+            mountpoint, where, type(app).__name__))
+    return mountpoint, app
 
 
 def _load_file(path):

@@ -17,11 +17,12 @@ import traceback
 from .channel import READY
 from .environ import base_environ
 from .apps import AppTable
-from .loader import AppLoadError, describe, load_app, mount_config
+from .loader import AppLoadError, describe, load_app, load_default_app, mount_config
 from .pump import Pump
 from .reloader import start_reloader
 from .streams import tolerate_gone_log
 from .threaded_pump import ThreadedPump, run_threads
+from . import uwsgi_module
 from .worker import Worker
 
 CHANNEL_FD = 3
@@ -54,13 +55,17 @@ def main():
 
     for pattern in reversed(config.get('pythonpath') or []):
         sys.path[0:0] = sorted(glob.glob(pattern)) or [pattern]
+    uwsgi_module._install(config)
     app, app_table, loaded = _load_apps(config)
     if config.get('chdir2'):
         _chdir2(config['chdir2'])
+    # uWSGI calls it in each worker after the fork, once the app is loaded (uwsgidecorators' @postfork).
+    uwsgi_module._call_hook('post_fork_hook')
 
     concurrent = gevent_mode or cores > 1
     if concurrent:
         pump = ThreadedPump(pump)
+    uwsgi_module._serving(pump)
     autoreload = int(config.get('py_autoreload', 0))
     if autoreload > 0:
         start_reloader(pump, autoreload)
@@ -79,6 +84,8 @@ def main():
         run_threads(worker, cores)
     else:
         worker.serve()
+    # A normal exit (STOP from the master): the app's uwsgi.atexit, as uWSGI calls it on shutdown and reload.
+    uwsgi_module._call_hook('atexit')
     pump.sock.close()
 
 
@@ -127,25 +134,33 @@ def _load_apps(config):
     app_config = config['app']
     mounts = config.get('mounts') or []
     app = None
+    multi_app = []
     loaded = []
     # Without mounts the default app is required: the loader reports a CONFIG that names neither.
     if app_config.get('module') or app_config.get('wsgi_file') or not mounts:
-        app = _load_or_exit(app_config, describe(app_config))
+        app, applications = _load_or_exit(load_default_app, app_config, describe(app_config))
         loaded.append(describe(app_config))
-    if not mounts:
+        if applications is not None:
+            # uwsgi.applications: the app of mountpoint '' is the default one, the others are mounts.
+            app = next((callable_ for mountpoint, callable_ in applications if mountpoint == ''), None)
+            multi_app = [(mountpoint, callable_) for mountpoint, callable_ in applications if mountpoint != '']
+            loaded[0] += ' (uwsgi.applications: %s)' % ', '.join(repr(mountpoint) for mountpoint, _ in applications)
+    if not mounts and not multi_app:
         return app, None, loaded[0]
     mounted = []
     for mountpoint, spec in mounts:
         mount = mount_config(spec, app_config.get('callable'))
         description = 'mount %r = %s' % (mountpoint, describe(mount))
-        mounted.append((mountpoint, _load_or_exit(mount, description)))
+        mounted.append((mountpoint, _load_or_exit(load_app, mount, description)))
         loaded.append(description)
-    return app, AppTable(app, mounted, bool(config.get('manage_script_name'))), ', '.join(loaded)
+    # The --mount apps come first: for the same mountpoint they win over uwsgi.applications.
+    table = AppTable(app, mounted + multi_app, bool(config.get('manage_script_name')))
+    return app, table, ', '.join(loaded)
 
 
-def _load_or_exit(app_config, description):
+def _load_or_exit(load, app_config, description):
     try:
-        return load_app(app_config)
+        return load(app_config)
     except BaseException as exc:
         _exit_load_failed(description, exc)
 

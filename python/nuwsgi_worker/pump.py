@@ -40,6 +40,8 @@ class Pump:
         self.requests = {}
         self.pending = deque()
         self.stopping = False
+        # Requests answered so far: uwsgi.total_requests().
+        self.requests_served = 0
         self.config = None
         # Set from CONFIG before READY: the initial response-body credit of every request.
         self.response_window = 0
@@ -101,6 +103,7 @@ class Pump:
     def finish(self, state):
         """Forgets a request once its terminal frame is queued: later frames for it are ignored."""
         del self.requests[state.id]
+        self.requests_served += 1
 
     def _receive(self, recv_flags):
         try:

@@ -36,6 +36,7 @@ class ThreadedPump:
         self.config = pump.config
         self.response_window = pump.response_window
         self.stopping = pump.stopping
+        self.requests_served = pump.requests_served
         self.requests = {}
         self.pending = deque()
         lock = threading.Lock()
@@ -100,6 +101,7 @@ class ThreadedPump:
         """Forgets a request once its terminal frame is queued, and sends that frame."""
         with self.changed:
             del self.requests[state.id]
+            self.requests_served += 1
         self.flush()
 
     def _read_forever(self):
