@@ -39,3 +39,15 @@ test('with two workers, the other one serves while the stuck one is replaced', a
   await server.waitForOutput(/worker \d \(pid: \d+\) buried/, 10_000);
   assert.equal(workerPids(server.output()).length, 3, 'one replacement');
 });
+
+test('--harakiri-graceful-timeout: the worker is sent --harakiri-graceful-signal first', async () => {
+  const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', app, '-p', '1', '--harakiri', '1',
+    '--harakiri-graceful-timeout', '1', '--harakiri-graceful-signal', '10']);
+  servers.push(server);
+  const [first] = workerPids(server.output());
+  // SIGUSR1 (10) kills a Python process that has no handler for it: the graceful signal is what ends it
+  assert.equal((await httpRequest(`${server.url}/?sleep=60&id=graceful`, { timeoutMs: 20_000 })).status, 504);
+  await server.waitForOutput(/HARAKIRI ON WORKER 1 \(pid: \d+, try: 1, graceful: yes\)/);
+  await server.waitForOutput(new RegExp(`worker 1 \\(pid: ${first.pid}\\) buried after [\\d.]+ seconds \\(killed by signal SIGUSR1\\)`), 10_000);
+  assert.equal((await httpRequest(server.url, { timeoutMs: 20_000 })).status, 200);
+});
