@@ -196,7 +196,7 @@ export interface StartNginxOptions extends NginxConfigOptions {
 }
 
 /** Pids whose parent is `pid` (from /proc/PID/stat). */
-function childPids(pid: number): number[] {
+export function childPids(pid: number): number[] {
   const out: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -93,15 +93,19 @@ export async function needPythonModule(t: TestContext, module: string, debianPac
   return missingPeer(t, `${debianPackage} is not installed: apt-get install ${debianPackage}`);
 }
 
+/** The path of the program `name` on PATH or in /usr/local/sbin, /usr/sbin and /usr/bin, or undefined. */
+export function findExecutable(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/sbin', '/usr/sbin', '/usr/bin'];
+  return dirs.filter((dir) => dir !== '').map((dir) => path.join(dir, name)).find(isExecutable);
+}
+
 /**
  * Finds the program `name` (e.g. `nginx`, `uwsgi`, `wrk`) on PATH or in /usr/sbin and /usr/bin;
  * if it is missing, skips (or, in CI, fails) the test. Returns its path, or undefined.
  */
 export function needExecutable(t: TestContext, name: string, debianPackage: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/sbin', '/usr/sbin', '/usr/bin'];
-  for (const dir of dirs) {
-    if (dir !== '' && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
+  const found = findExecutable(name);
+  if (found !== undefined) return found;
   missingPeer(t, `${debianPackage} is not installed (no ${name} on PATH): apt-get install ${debianPackage}`);
   return undefined;
 }

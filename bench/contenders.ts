@@ -1,0 +1,213 @@
+// The servers a scenario compares, each started on loopback with the same number of worker
+// processes (and threads, where the server has them), and stopped by its pid.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { childPids, freePort, startNginx, startNuwsgiSocket, uwsgiSite, waitForPort } from '../test/helpers/nginx.ts';
+import { findExecutable } from '../test/helpers/peers.ts';
+import { repoRoot, startServer } from '../test/helpers/server.ts';
+import { startUwsgiOracle } from '../test/helpers/uwsgi-oracle.ts';
+import { stopServer, within } from '../test/helpers/wire.ts';
+import { processTree, type ProcessGroups } from './cpu.ts';
+
+const appsDir = path.join(repoRoot, 'bench', 'apps');
+
+/** What a contender needs to start for one scenario. */
+export interface Setup {
+  /** The app in bench/apps/, without `.py`. */
+  app: string;
+  /** A private directory for unix sockets and config files. */
+  dir: string;
+  /** The directory served at /static/ (the static-file scenario). */
+  staticDir: string;
+  processes: number;
+  threads: number;
+}
+
+export interface Server {
+  /** http://127.0.0.1:PORT, the request path not included. */
+  url: string;
+  /** Its processes by group (nginx, master, workers...), for the CPU time per request. */
+  processes(): ProcessGroups;
+  stop(): Promise<unknown>;
+}
+
+/** What runs behind nginx. */
+type Backend = Omit<Server, 'url'>;
+
+interface Contender {
+  name: string;
+  /** The programs it runs, with the Debian package of each (checked before a run starts). */
+  needs: Record<string, string>;
+  start(setup: Setup): Promise<Server>;
+}
+
+export type ContenderId = keyof typeof contenders;
+
+const appFile = (setup: Setup) => path.join(appsDir, `${setup.app}.py`);
+
+function program(name: string): string {
+  const file = findExecutable(name);
+  if (file === undefined) throw new Error(`${name} is not installed`);
+  return file;
+}
+
+/**
+ * Runs a server that listens on 127.0.0.1:port, in a process group of its own; resolves once the
+ * port accepts connections. Stopping sends SIGTERM, and SIGKILL to the group after 10 s.
+ */
+async function startListening(group: string, command: string, args: string[], port: number): Promise<Server> {
+  const proc = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd: repoRoot });
+  let log = '';
+  proc.stderr!.on('data', (c: Buffer) => { log = (log + c.toString('utf8')).slice(-4000); });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const gone = () => proc.exitCode !== null || proc.signalCode !== null;
+  const stop = async () => {
+    if (!gone()) proc.kill('SIGTERM');
+    if ((await within(exited, 10_000)) === null) {
+      process.kill(-proc.pid!, 'SIGKILL');
+      await exited;
+    }
+  };
+  try {
+    await waitForPort(port, 30_000, gone);
+  } catch (err) {
+    await stop();
+    throw new Error(`${path.basename(command)} did not start: ${(err as Error).message}\n${log}`);
+  }
+  return { url: `http://127.0.0.1:${port}`, processes: () => ({ [group]: processTree(proc.pid!) }), stop };
+}
+
+/** nuwsgi's master, and its workers (its children). */
+const nuwsgiProcesses = (master: number): ProcessGroups => ({ master: [master], workers: childPids(master) });
+
+/** nuwsgi's options for the app, whatever its listener. All contenders run /usr/bin/python3. */
+function nuwsgiArgs(setup: Setup): string[] {
+  return ['--wsgi-file', appFile(setup), '--processes', String(setup.processes), '--threads', String(setup.threads),
+    '--home', '/usr', '--disable-logging', '--listen', '1024'];
+}
+
+/** uWSGI's options for the app, whatever its listener (`--threads` only when more than one, as uWSGI then changes mode). */
+function uwsgiArgs(setup: Setup): string[] {
+  return ['--wsgi-file', appFile(setup), '--master', '--processes', String(setup.processes),
+    ...(setup.threads > 1 ? ['--threads', String(setup.threads)] : []),
+    '--disable-logging', '--die-on-term', '--need-app', '--listen', '1024'];
+}
+
+async function uwsgiHttp(setup: Setup, listener: string[]): Promise<Server> {
+  const port = await freePort();
+  return startListening('uWSGI', program('uwsgi'), ['--plugin', 'python3,http', ...listener.map((a) => a.replace('PORT', String(port))),
+    ...uwsgiArgs(setup)], port);
+}
+
+async function gunicorn(setup: Setup, workerClass: string[]): Promise<Server> {
+  const port = await freePort();
+  return startListening('gunicorn', program('gunicorn'), ['--workers', String(setup.processes), ...workerClass,
+    '--bind', `127.0.0.1:${port}`, '--backlog', '1024', '--chdir', appsDir, '--log-level', 'warning',
+    `${setup.app}:application`], port);
+}
+
+/** nginx on a free port in front of `backend` (started on a unix socket in setup.dir). */
+async function behindNginx(setup: Setup, backend: (socket: string) => Promise<Backend>): Promise<Server> {
+  const socket = path.join(setup.dir, `backend-${Date.now()}.sock`);
+  const app = await backend(socket);
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(setup.dir, 'nginx-'));
+  try {
+    const nginx = await startNginx(program('nginx'), {
+      dir, port, http: uwsgiSite({ port, pass: `unix:${socket}`, server: 'access_log off;\nclient_max_body_size 2m;' }),
+    });
+    return {
+      url: nginx.url,
+      processes: () => ({ nginx: processTree(nginx.pid), ...app.processes() }),
+      stop: async () => { await nginx.stop(); await app.stop(); },
+    };
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
+}
+
+// The ceiling of any Node front: node:http answering hello world itself, no Python behind it.
+const BARE_NODE = `require('node:http').createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Length', '13']);
+  res.end('Hello, World!');
+}).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
+
+const NGINX = { nginx: 'nginx' };
+const UWSGI = { uwsgi: 'uwsgi uwsgi-plugin-python3' };
+const GUNICORN = { gunicorn: 'gunicorn' };
+
+export const contenders = {
+  nuwsgi: {
+    name: 'nuwsgi --http',
+    needs: {},
+    start: async (setup) => {
+      const server = await startServer(['--http', '127.0.0.1:0', ...nuwsgiArgs(setup)]);
+      return { url: server.url, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
+    },
+  },
+  'nginx-nuwsgi': {
+    name: 'nginx → nuwsgi (unix socket)',
+    needs: NGINX,
+    start: (setup) => behindNginx(setup, async (socket) => {
+      const server = await startNuwsgiSocket(socket, nuwsgiArgs(setup));
+      return { processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
+    }),
+  },
+  'uwsgi-http': {
+    name: 'uWSGI --http --http-keepalive',
+    needs: UWSGI,
+    start: (setup) => uwsgiHttp(setup, ['--http', '127.0.0.1:PORT', '--http-keepalive']),
+  },
+  'uwsgi-http11': {
+    name: 'uWSGI --http11-socket',
+    needs: UWSGI,
+    start: (setup) => uwsgiHttp(setup, ['--http11-socket', '127.0.0.1:PORT']),
+  },
+  'uwsgi-static': {
+    name: 'uWSGI --http11-socket --static-map',
+    needs: UWSGI,
+    start: (setup) => uwsgiHttp(setup, ['--http11-socket', '127.0.0.1:PORT', '--static-map', `/static=${setup.staticDir}`]),
+  },
+  'nginx-uwsgi': {
+    name: 'nginx → uWSGI (unix socket)',
+    needs: { ...NGINX, ...UWSGI },
+    start: (setup) => behindNginx(setup, async (socket) => {
+      const uwsgi = await startUwsgiOracle(program('uwsgi'), { socket, wsgiFile: appFile(setup), args: uwsgiArgs(setup) });
+      return { processes: () => ({ uWSGI: processTree(uwsgi.pid) }), stop: () => uwsgi.stop() };
+    }),
+  },
+  'gunicorn-sync': {
+    name: 'gunicorn (sync)',
+    needs: GUNICORN,
+    start: (setup) => gunicorn(setup, ['--worker-class', 'sync']),
+  },
+  'gunicorn-gthread': {
+    name: 'gunicorn (gthread)',
+    needs: GUNICORN,
+    start: (setup) => gunicorn(setup, ['--worker-class', 'gthread', '--threads', String(setup.threads)]),
+  },
+  'nginx-static': {
+    name: 'nginx (static files)',
+    needs: NGINX,
+    start: async (setup) => {
+      const port = await freePort();
+      const dir = fs.mkdtempSync(path.join(setup.dir, 'nginx-'));
+      const nginx = await startNginx(program('nginx'), {
+        dir, port, http: `    server {\n        listen 127.0.0.1:${port};\n        access_log off;\n        sendfile on;\n` +
+          `        location /static/ { alias ${setup.staticDir}/; }\n    }\n`,
+      });
+      return { url: nginx.url, processes: () => ({ nginx: processTree(nginx.pid) }), stop: () => nginx.stop() };
+    },
+  },
+  node: {
+    name: 'bare node:http (no Python)',
+    needs: {},
+    start: async () => {
+      const port = await freePort();
+      return startListening('node', process.execPath, ['-e', BARE_NODE, String(port)], port);
+    },
+  },
+} satisfies Record<string, Contender>;

@@ -1,0 +1,166 @@
+// bench/results/latest.md: what was run on what machine, a table per scenario (medians, min–max,
+// ratios to nuwsgi) with its chart, and the targets with the ratios measured.
+import os from 'node:os';
+import { contenders } from './contenders.ts';
+import { median, type BenchOptions, type ContenderSamples, type Metric, type ScenarioResult } from './harness.ts';
+import { RSS_LIMIT_MIB } from './transfer.ts';
+
+export function formatNumber(x: number, decimals: number): string {
+  return x.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+const values = (c: ContenderSamples, key: string) => c.samples.map((s) => s[key]!).filter(Number.isFinite);
+
+/** The median of a contender's metric, or undefined if it has none. */
+function medianOf(result: ScenarioResult | undefined, contender: string, key: string): number | undefined {
+  const c = result?.contenders.find((x) => x.name === contender);
+  const xs = c ? values(c, key) : [];
+  return xs.length === 0 ? undefined : median(xs);
+}
+
+function cell(c: ContenderSamples, m: Metric): string {
+  const xs = values(c, m.key);
+  if (xs.length === 0) return '—';
+  const unit = m.unit ? ` ${m.unit}` : '';
+  if (m.total) return formatNumber(xs.reduce((a, b) => a + b, 0), m.decimals);
+  const range = xs.length > 1 ? ` (${formatNumber(Math.min(...xs), m.decimals)}–${formatNumber(Math.max(...xs), m.decimals)})` : '';
+  return `${formatNumber(median(xs), m.decimals)}${unit}${range}`;
+}
+
+function table(result: ScenarioResult): string[] {
+  const main = result.metrics[0]!;
+  const base = medianOf(result, contenders.nuwsgi.name, main.key);
+  const ratio = base !== undefined;
+  const head = ['contender', ...result.metrics.map((m) => `${m.label}${m.total ? ' (total)' : ', median (min–max)'}`),
+    ...(ratio ? [`${main.label} ÷ nuwsgi`] : [])];
+  const rows = result.contenders.map((c) => {
+    if (c.unsupported !== undefined || c.failure !== undefined) {
+      const why = c.unsupported ?? `failed: ${c.failure!.replaceAll('|', '\\|')}`;
+      return [c.name, why, ...result.metrics.slice(1).map(() => ''), ...(ratio ? [''] : [])];
+    }
+    const mine = medianOf(result, c.name, main.key);
+    return [c.name, ...result.metrics.map((m) => cell(c, m)),
+      ...(ratio ? [mine === undefined ? '—' : `${formatNumber(mine / base, 2)}x`] : [])];
+  });
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
+}
+
+/** Server CPU per request split by process group (nginx, master, workers...), for scenarios that measure it. */
+function cpuSplit(result: ScenarioResult): string[] {
+  if (!result.metrics.some((m) => m.key === 'cpu')) return [];
+  const rows = result.contenders.filter((c) => c.samples.length > 0).map((c) => {
+    const groups = Object.keys(c.samples[0]!).filter((k) => k.startsWith('cpu.'));
+    const parts = groups.map((k) => `${k.slice(4)} ${formatNumber(median(values(c, k)), 0)}`);
+    return `| ${c.name} | ${parts.join(' + ')} |`;
+  });
+  return ['', '| contender | server CPU per request by process, µs (median) |', '|---|---|', ...rows];
+}
+
+interface Verdict {
+  measured: string;
+  met: boolean;
+  /** How far off, when missed. */
+  gap?: string;
+}
+
+interface Target {
+  scenario: string;
+  text: string;
+  check(result: ScenarioResult): Verdict | undefined;
+}
+
+/** `a`'s median main metric ÷ `b`'s, at least `min`. */
+function ratioTarget(scenario: string, a: string, b: string, min: number): Target {
+  return {
+    scenario,
+    text: `${scenario}: ${a} ≥ ${formatNumber(min, 2)}x ${b}`,
+    check(result) {
+      const key = result.metrics[0]!.key;
+      const [x, y] = [medianOf(result, a, key), medianOf(result, b, key)];
+      if (x === undefined || y === undefined) return undefined;
+      const r = x / y;
+      return {
+        measured: `${formatNumber(r, 2)}x (${formatNumber(x, 0)} vs ${formatNumber(y, 0)} ${result.metrics[0]!.unit})`,
+        met: r >= min,
+        gap: `${formatNumber(r / min * 100, 0)}% of the target; ${formatNumber(min / r, 2)}x faster needed`,
+      };
+    },
+  };
+}
+
+const n = contenders;
+const targets: Target[] = [
+  ratioTarget('hello', n.nuwsgi.name, n['uwsgi-http'].name, 2.0),
+  ratioTarget('hello', n.nuwsgi.name, n['gunicorn-sync'].name, 2.5),
+  ratioTarget('hello', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.0),
+  ratioTarget('hello', n.nuwsgi.name, n.node.name, 0.85),
+  ratioTarget('flask', n.nuwsgi.name, n['uwsgi-http11'].name, 1.1),
+  {
+    scenario: 'slow',
+    text: `slow: ${n.nuwsgi.name}, the normal client's p99 < 50 ms and 0 errors`,
+    check(result) {
+      const c = result.contenders.find((x) => x.name === n.nuwsgi.name);
+      if (c === undefined || c.samples.length === 0) return undefined;
+      const p99 = medianOf(result, n.nuwsgi.name, 'p99');
+      if (p99 === undefined) return { measured: 'no answer at all', met: false, gap: 'the normal client was not served' };
+      const errors = values(c, 'errors').reduce((a, b) => a + b, 0);
+      const misses = [...(p99 >= 50 ? [`p99 ${formatNumber(p99 - 50, 1)} ms over`] : []), ...(errors > 0 ? [`${errors} errors`] : [])];
+      return { measured: `p99 ${formatNumber(p99, 2)} ms, ${errors} errors`, met: misses.length === 0, gap: misses.join(', ') };
+    },
+  },
+  {
+    scenario: 'transfer',
+    text: `transfer: RSS growth < ${RSS_LIMIT_MIB} MiB in the master and the worker`,
+    check(result) {
+      const peaks = result.contenders.flatMap((c) => c.samples.flatMap((s) => [s.master!, s.worker!]));
+      if (peaks.length === 0 || result.contenders.some((c) => c.samples.length === 0)) return undefined;
+      const worst = Math.max(...peaks);
+      return {
+        measured: `largest growth ${formatNumber(worst, 1)} MiB`,
+        met: worst < RSS_LIMIT_MIB,
+        gap: `${formatNumber(worst - RSS_LIMIT_MIB, 1)} MiB over`,
+      };
+    },
+  },
+];
+
+function targetLines(results: ScenarioResult[]): string[] {
+  const rows = targets.map((t) => {
+    const result = results.find((r) => r.name === t.scenario);
+    const v = result && t.check(result);
+    if (v === undefined) return `| ${t.text} | not measured in this run | — | |`;
+    return `| ${t.text} | ${v.measured} | ${v.met ? 'met' : '**missed**'} | ${v.met ? '' : v.gap ?? ''} |`;
+  });
+  return ['| target | measured | | by how much |', '|---|---|---|---|', ...rows];
+}
+
+export function renderReport(results: ScenarioResult[], options: BenchOptions, minutes: number): string {
+  const cpus = os.cpus();
+  return [
+    '# nuwsgi benchmarks',
+    '',
+    `Written by \`npm run bench\` on ${new Date().toISOString()}, in ${formatNumber(minutes, 1)} minutes` +
+      `${options.quick ? ' (**quick mode**: 1 short round, small counts; checks that the harness works, measures nothing)' : ''}.`,
+    '',
+    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${formatNumber(os.totalmem() / 1024 ** 3, 0)} GiB, ` +
+      `Linux ${os.release()}, Node ${process.version}. Every contender runs on loopback with ${options.processes} worker ` +
+      `process(es) and ${options.threads} thread(s) per process where the server has threads, the Python ones under ` +
+      '/usr/bin/python3, with request logging off; the load generator runs on the same machine.',
+    '',
+    '## Targets',
+    '',
+    ...targetLines(results),
+    '',
+    ...results.flatMap((r) => [
+      `## ${r.title}`,
+      '',
+      `\`--scenario ${r.name}\`: ${r.load}.`,
+      '',
+      ...table(r),
+      ...cpuSplit(r),
+      '',
+      `![${r.title}](${r.name}.svg)`,
+      '',
+    ]),
+  ].join('\n');
+}

@@ -1,0 +1,183 @@
+// The scenarios `npm run bench` runs, in order. Each starts its contenders, warms each up once,
+// measures them in interleaved rounds, and stops them.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { tempDir, waitFor } from '../test/helpers/wire.ts';
+import { contenders, type ContenderId, type Server, type Setup } from './contenders.ts';
+import { interleave, wrk, type BenchOptions, type ContenderSamples, type Measurable, type Metric, type Sample, type Scenario } from './harness.ts';
+import { withCpu } from './cpu.ts';
+import { slowClients } from './slow-clients.ts';
+import { transferScenario } from './transfer.ts';
+
+const rps: Metric = { key: 'rps', label: 'throughput', unit: 'req/s', better: 'higher', decimals: 0 };
+const p50: Metric = { key: 'p50', label: 'p50 latency', unit: 'ms', better: 'lower', decimals: 2 };
+const p99: Metric = { key: 'p99', label: 'p99 latency', unit: 'ms', better: 'lower', decimals: 2 };
+const errors: Metric = { key: 'errors', label: 'errors', unit: '', better: 'lower', decimals: 0, total: true };
+const busy: Metric = { key: 'busy', label: 'connections served (≈ req/s × mean latency)', unit: '', better: 'higher', decimals: 0 };
+const cpu: Metric = { key: 'cpu', label: 'server CPU per request', unit: 'µs', better: 'lower', decimals: 0 };
+const slow: Metric = { key: 'slow', label: 'slow connections open', unit: '', better: 'higher', decimals: 0 };
+
+const STATIC_FILE = 'file-64k.bin';
+const POST_BYTES = 1024 * 1024;
+
+/** How one round loads a contender, given its URL (path included) and the scenario's files. */
+interface Load {
+  describe(options: BenchOptions): string;
+  measure(url: string, seconds: number, options: BenchOptions, dir: string): Promise<Sample>;
+}
+
+const wrkLoad = (connections: (o: BenchOptions) => number, script?: (dir: string) => string): Load => ({
+  describe: (o) => `wrk -t1 -c${connections(o)}${script ? ' (POST, Lua script)' : ''}, ${o.rounds} interleaved round(s) of ${o.duration} s`,
+  measure: (url, seconds, o, dir) => wrk(url, { connections: connections(o), seconds, script: script?.(dir) }),
+});
+
+/** A wrk script that POSTs a body of POST_BYTES. */
+function postScript(dir: string): string {
+  const file = path.join(dir, 'post.lua');
+  fs.writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("a", ${POST_BYTES})\n` +
+    'wrk.headers["Content-Type"] = "application/octet-stream"\n');
+  return file;
+}
+
+interface LoadScenarioDef {
+  name: string;
+  title: string;
+  /** The app in bench/apps/ (without `.py`) and the path requested. */
+  app: string;
+  path: string;
+  contenders: ContenderId[];
+  /** Contenders listed in the results without being run, and why. */
+  unsupported?: Array<{ name: string; reason: string }>;
+  load: Load;
+  metrics: Metric[];
+  chart?: string[];
+  needs?: Record<string, string>;
+}
+
+/** One GET on a connection of its own, closed afterwards (an idle keep-alive connection would hold a uWSGI worker). */
+function status(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    http.get(url, { agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); })
+      .on('error', () => resolve(0));
+  });
+}
+
+/** GETs `url` until it answers 200 (a server may accept connections before its app is loaded). */
+function answers(url: string): Promise<void> {
+  return waitFor(async () => (await status(url)) === 200, 30_000, `${url} to answer 200`, 100);
+}
+
+/** Starts a contender, waits until it answers, warms it up; measuring it adds its CPU time per request. */
+async function prepare(server: Server, def: LoadScenarioDef, options: BenchOptions, dir: string): Promise<Measurable['measure']> {
+  const url = server.url + def.path;
+  await answers(url);
+  if (options.warmup > 0) await def.load.measure(url, options.warmup, options, dir);
+  return () => withCpu(server.processes(), () => def.load.measure(url, options.duration, options, dir),
+    (sample) => sample.rps! * options.duration);
+}
+
+function loadScenario(def: LoadScenarioDef): Scenario {
+  const needs: Record<string, string> = { wrk: 'wrk', ...def.needs };
+  for (const id of def.contenders) Object.assign(needs, contenders[id].needs);
+  return {
+    name: def.name,
+    title: def.title,
+    needs,
+    async run(options) {
+      const dir = tempDir(`nuwsgi-bench-${def.name}-`);
+      const staticDir = path.join(dir, 'static');
+      fs.mkdirSync(staticDir);
+      fs.writeFileSync(path.join(staticDir, STATIC_FILE), Buffer.alloc(64 * 1024, 0x61));
+      const setup: Setup = { app: def.app, dir, staticDir, processes: options.processes, threads: options.threads };
+      const running: Server[] = [];
+      const measurable: Measurable[] = [];
+      const failed: ContenderSamples[] = [];
+      try {
+        for (const id of def.contenders) {
+          const { name } = contenders[id];
+          try {
+            const server = await contenders[id].start(setup);
+            running.push(server);
+            measurable.push({ name, measure: await prepare(server, def, options, dir) });
+          } catch (err) {
+            console.log(`  ${name}: FAILED to start: ${(err as Error).message}`);
+            failed.push({ name, samples: [], failure: (err as Error).message.split('\n')[0]! });
+          }
+        }
+        const measured = new Map([...await interleave(options.rounds, measurable), ...failed].map((c) => [c.name, c]));
+        return {
+          name: def.name,
+          title: def.title,
+          load: def.load.describe(options),
+          metrics: def.metrics,
+          chart: def.chart ?? [def.metrics[0]!.key],
+          contenders: [
+            ...def.contenders.map((id) => measured.get(contenders[id].name)!),
+            ...(def.unsupported ?? []).map(({ name, reason }) => ({ name, samples: [], unsupported: reason })),
+          ],
+        };
+      } finally {
+        for (const server of running.reverse()) await server.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+const allFronts: ContenderId[] = ['nuwsgi', 'uwsgi-http', 'uwsgi-http11', 'gunicorn-sync', 'gunicorn-gthread', 'node', 'nginx-nuwsgi', 'nginx-uwsgi'];
+const appServers: ContenderId[] = ['nuwsgi', 'uwsgi-http11', 'uwsgi-http', 'gunicorn-gthread', 'gunicorn-sync'];
+const throughput = [rps, p99, busy, errors, cpu];
+const fifty = wrkLoad(() => 50);
+
+export const scenarios: Scenario[] = [
+  loadScenario({
+    name: 'hello', title: 'Hello world (13 bytes)', app: 'hello', path: '/',
+    contenders: allFronts, load: fifty, metrics: throughput,
+  }),
+  loadScenario({
+    name: 'flask', title: 'Flask JSON view', app: 'flask_json', path: '/',
+    contenders: appServers, load: fifty, metrics: throughput,
+  }),
+  loadScenario({
+    name: 'django', title: 'Django JSON view', app: 'django_view', path: '/',
+    contenders: appServers, load: fifty, metrics: throughput,
+  }),
+  loadScenario({
+    name: 'static', title: 'Static file (64 KiB)', app: 'hello', path: `/static/${STATIC_FILE}`,
+    contenders: ['nginx-static', 'uwsgi-static'],
+    unsupported: [{ name: contenders.nuwsgi.name, reason: 'not supported yet: nuwsgi has no static file serving' }],
+    load: fifty, metrics: throughput,
+  }),
+  loadScenario({
+    name: 'post', title: '1 MiB POST echo', app: 'echo', path: '/',
+    contenders: ['nuwsgi', 'uwsgi-http11', 'uwsgi-http', 'gunicorn-gthread', 'nginx-nuwsgi', 'nginx-uwsgi'],
+    load: wrkLoad(() => 10, postScript), metrics: throughput,
+  }),
+  loadScenario({
+    name: 'stream', title: '100 KiB streamed response (25 chunks of 4 KiB)', app: 'stream', path: '/',
+    contenders: appServers.slice(0, 4), load: fifty, metrics: throughput,
+  }),
+  loadScenario({
+    name: 'keepalive', title: 'Hello world over 1,000 concurrent keep-alive connections', app: 'hello', path: '/',
+    contenders: ['nuwsgi', 'uwsgi-http', 'uwsgi-http11', 'gunicorn-gthread', 'node'],
+    load: wrkLoad((o) => (o.quick ? 100 : 1000)), metrics: throughput,
+  }),
+  loadScenario({
+    name: 'slow', title: 'Slow clients: a normal client among slowloris connections', app: 'hello', path: '/',
+    contenders: ['nuwsgi', 'uwsgi-http', 'gunicorn-gthread', 'gunicorn-sync'],
+    needs: { slowhttptest: 'slowhttptest' },
+    load: {
+      describe: (o) => `slowhttptest -H (slowloris) holding ${o.quick ? 100 : 1000} connections, while wrk -t1 -c10 ` +
+        `(2 s timeout) measures a normal client; ${o.rounds} interleaved round(s) of ${o.duration} s. ` +
+        'A normal client that gets no answer at all shows as 0 req/s and no latency (wrk counts no error for it)',
+      measure: (url, seconds, o) => slowClients(url, { slowConnections: o.quick ? 100 : 1000, normalConnections: 10, seconds }),
+    },
+    metrics: [p99, p50, errors, rps, slow],
+  }),
+  loadScenario({
+    name: 'latency', title: 'Latency at concurrency 1 (hello world)', app: 'hello', path: '/',
+    contenders: allFronts, load: wrkLoad(() => 1), metrics: [p50, p99, rps, cpu], chart: ['p50', 'p99'],
+  }),
+  transferScenario,
+];
