@@ -51,6 +51,22 @@ interface Generation {
   brutal: boolean;
 }
 
+/** One of the places a worker serves in; its number (index + 1) is the worker id. */
+interface Slot {
+  /** The worker serving it (or starting to). */
+  worker: Worker | null;
+  /** A worker starting to take it over (recycling, chain reload, harakiri); it serves once ready. */
+  successor: Worker | null;
+  /** Consecutive failures to load the app, for the respawn back-off. */
+  loadFailures: number;
+  /** No recycling before this time (its last replacement failed to load the app). */
+  recycleNotBefore: number;
+}
+
+function emptySlot(worker: Worker | null = null): Slot {
+  return { worker, successor: null, loadFailures: 0, recycleNotBefore: 0 };
+}
+
 /** Options that only take effect on a restart: the listeners, privileges and the master's own files. */
 const RESTART_ONLY: ReadonlyArray<keyof Config> = [
   'http', 'socket', 'uwsgiSocket', 'httpSocket', 'protocol', 'listen', 'chmodSocket', 'chownSocket', 'vacuum',
@@ -70,15 +86,8 @@ export class Arbiter implements MasterVerbs {
   private readonly listeners: Listener[] = [];
   /** What the listeners are bound to, for vacuum. */
   private readonly boundSockets: BoundSocket[] = [];
-  private processes: number;
-  /** The worker serving each slot (or starting to). */
-  private slots: Array<Worker | null>;
-  /** A worker starting to take a slot over (recycling, chain reload, harakiri); it serves once ready. */
-  private successors: Array<Worker | null>;
-  /** Consecutive failures to load the app, per slot, for the respawn back-off. */
-  private loadFailures: number[];
-  /** No recycling of the slot before this time (its last replacement failed to load the app). */
-  private recycleNotBefore: number[];
+  /** One per worker process: `processes` of them. */
+  private slots: Slot[];
   /** Workers out of the dispatcher, finishing their requests before they exit. */
   private readonly retiring = new Set<Worker>();
   /** Harakiri'd workers: killed once their other requests are done. */
@@ -105,6 +114,15 @@ export class Arbiter implements MasterVerbs {
   private finish: (code: number) => void = () => {};
   private readonly done: Promise<number>;
 
+  private get processes(): number {
+    return this.slots.length;
+  }
+
+  /** The workers serving the slots (or starting to). */
+  private get current(): Worker[] {
+    return this.slots.flatMap((slot) => (slot.worker === null ? [] : [slot.worker]));
+  }
+
   constructor(config: Config, rereadConfig: () => Config = () => config) {
     this.config = config;
     this.dispatcher = new Dispatcher(config);
@@ -112,11 +130,7 @@ export class Arbiter implements MasterVerbs {
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);
     this.counters = { total: 0, logging: !config.disableLogging };
-    this.processes = config.processes;
-    this.slots = new Array<Worker | null>(config.processes).fill(null);
-    this.successors = new Array<Worker | null>(config.processes).fill(null);
-    this.loadFailures = new Array<number>(config.processes).fill(0);
-    this.recycleNotBefore = new Array<number>(config.processes).fill(0);
+    this.slots = Array.from({ length: config.processes }, () => emptySlot());
     this.done = new Promise((resolve) => { this.finish = resolve; });
   }
 
@@ -154,7 +168,7 @@ export class Arbiter implements MasterVerbs {
     }
     installSignalHandlers(this);
     this.startChecks();
-    for (let slot = 1; slot <= this.processes; slot++) this.slots[slot - 1] = this.startWorker(slot);
+    this.slots.forEach((slot, index) => { slot.worker = this.startWorker(index + 1); });
     return this.done;
   }
 
@@ -300,23 +314,24 @@ export class Arbiter implements MasterVerbs {
   }
 
   private onWorkerReady(worker: Worker, info: ReadyInfo): void {
-    const index = worker.slot - 1;
+    const slot = this.slots[worker.slot - 1] as Slot | undefined;
     log(`worker ${worker.slot} (pid: ${worker.pid}) ready: ${info.app} (Python ${info.python})`);
     if (this.stopping || this.retiring.has(worker)) {
       worker.stop();
       return;
     }
-    this.loadFailures[index] = 0;
     if (this.generation?.workers.includes(worker)) {
       if (this.generation.workers.every((w) => w.state === 'ready')) this.switchToGeneration();
       return;
     }
-    if (this.successors[index] === worker) {
-      this.promote(index);
+    if (slot === undefined) return;
+    slot.loadFailures = 0;
+    if (slot.successor === worker) {
+      this.promote(worker.slot - 1);
       return;
     }
     this.serve(worker);
-    if (this.startingUp && this.slots.every((w) => w !== null && w.state === 'ready')) {
+    if (this.startingUp && this.slots.every((s) => s.worker?.state === 'ready')) {
       this.startingUp = false;
       log(`*** nuwsgi is ready: ${this.processes} worker${this.processes === 1 ? '' : 's'} ***`);
     }
@@ -333,7 +348,7 @@ export class Arbiter implements MasterVerbs {
 
   /** The worker saw its code change (py-autoreload): every worker is replaced, as on SIGHUP. */
   private onWorkerReload(worker: Worker): void {
-    if (this.slots[worker.slot - 1] !== worker) return;
+    if (this.slots[worker.slot - 1]?.worker !== worker) return;
     this.reload('graceful', `worker ${worker.slot} (pid: ${worker.pid}) has modified code (py-autoreload)`);
   }
 
@@ -344,10 +359,11 @@ export class Arbiter implements MasterVerbs {
     this.dispatcher.removeWorker(worker);
     this.doomed.delete(worker);
     const retired = this.retiring.delete(worker);
-    const wasSuccessor = this.successors[index] === worker;
-    const wasCurrent = this.slots[index] === worker;
-    if (wasSuccessor) this.successors[index] = null;
-    if (wasCurrent) this.slots[index] = null;
+    const slot = this.slots[index] as Slot | undefined;
+    const wasSuccessor = slot?.successor === worker;
+    const wasCurrent = slot?.worker === worker;
+    if (slot !== undefined && wasSuccessor) slot.successor = null;
+    if (slot !== undefined && wasCurrent) slot.worker = null;
     const generation = this.generation;
     if (generation?.workers.includes(worker)) generation.workers.splice(generation.workers.indexOf(worker), 1);
 
@@ -370,13 +386,14 @@ export class Arbiter implements MasterVerbs {
       this.shutdown('graceful', '', code === EXIT_APP_FAILED ? EXIT_APP_FAILED : 1);
       return;
     }
+    if (slot === undefined) return; // its slot was removed (SIGTTOU) meanwhile
     if (!wasReady) {
-      this.loadFailures[index]++;
-      const delayMs = Math.min(this.config.forkbombDelay * 1000 * 2 ** (this.loadFailures[index] - 1), MAX_RESPAWN_BACKOFF_MS);
+      slot.loadFailures++;
+      const delayMs = Math.min(this.config.forkbombDelay * 1000 * 2 ** (slot.loadFailures - 1), MAX_RESPAWN_BACKOFF_MS);
       if (wasSuccessor) {
-        this.recycleNotBefore[index] = Date.now() + delayMs;
+        slot.recycleNotBefore = Date.now() + delayMs;
         log(`OOPS ! the replacement of worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): ` +
-          `${this.slots[index] === null ? 'respawning' : 'the current worker keeps serving; next try'} in ${delayMs / 1000} s`);
+          `${slot.worker === null ? 'respawning' : 'the current worker keeps serving; next try'} in ${delayMs / 1000} s`);
         if (this.chainSlot === index) this.stopChain('the new worker could not load the app');
       } else {
         log(`OOPS ! worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): trying again in ${delayMs / 1000} s`);
@@ -396,8 +413,9 @@ export class Arbiter implements MasterVerbs {
   /** Starts a worker for an empty slot after `delayMs`, unless something else fills it meanwhile. */
   private respawnLater(index: number, delayMs: number): void {
     const respawn = () => {
-      if (this.stopping || index >= this.processes || this.slots[index] !== null || this.successors[index] !== null) return;
-      this.slots[index] = this.startWorker(index + 1);
+      const slot = this.slots[index] as Slot | undefined;
+      if (this.stopping || slot === undefined || slot.worker !== null || slot.successor !== null) return;
+      slot.worker = this.startWorker(index + 1);
     };
     if (delayMs === 0) respawn();
     else setTimeout(respawn, delayMs).unref();
@@ -415,18 +433,20 @@ export class Arbiter implements MasterVerbs {
 
   /** Starts a successor for one slot; it takes over once ready (promote). False if one cannot start now. */
   private replaceSlot(index: number): boolean {
-    if (this.stopping || this.generation !== null || this.successors[index] !== null) return false;
-    this.successors[index] = this.startWorker(index + 1);
+    const slot = this.slots[index];
+    if (this.stopping || this.generation !== null || slot.successor !== null) return false;
+    slot.successor = this.startWorker(index + 1);
     return true;
   }
 
   /** The successor of a slot is ready: it serves, then the worker it replaces stops taking requests. */
   private promote(index: number): void {
-    const next = this.successors[index];
+    const slot = this.slots[index];
+    const next = slot.successor;
     if (next === null) return;
-    const previous = this.slots[index];
-    this.successors[index] = null;
-    this.slots[index] = next;
+    const previous = slot.worker;
+    slot.successor = null;
+    slot.worker = next;
     this.serve(next);
     if (previous !== null) this.retire(previous);
     if (this.chainSlot === index) this.chainNext();
@@ -456,7 +476,8 @@ export class Arbiter implements MasterVerbs {
   /** Replaces `worker` if a limit says so (max-requests, max-worker-lifetime, reload-on-rss). */
   private recycleIfDue(worker: Worker, now: number): void {
     const index = worker.slot - 1;
-    if (this.stopping || this.slots[index] !== worker || this.successors[index] !== null || now < this.recycleNotBefore[index]) return;
+    const slot = this.slots[index] as Slot | undefined;
+    if (this.stopping || slot?.worker !== worker || slot.successor !== null || now < slot.recycleNotBefore) return;
     const reason = recycleReason(worker, this.config, now, residentBytes);
     if (reason === undefined) return;
     if (this.replaceSlot(index)) {
@@ -482,11 +503,10 @@ export class Arbiter implements MasterVerbs {
       return;
     }
     this.stopChain('a full reload started');
-    for (let index = 0; index < this.successors.length; index++) {
-      const successor = this.successors[index];
-      if (successor === null) continue;
-      this.successors[index] = null;
-      this.retire(successor, true);
+    for (const slot of this.slots) {
+      if (slot.successor === null) continue;
+      this.retire(slot.successor, true);
+      slot.successor = null;
     }
     this.generation = next;
     for (let slot = 1; slot <= next.config.processes; slot++) next.workers.push(this.startWorker(slot, next));
@@ -508,6 +528,7 @@ export class Arbiter implements MasterVerbs {
     checkAppSource(config);
     const mode = concurrencyMode(config);
     checkGevent(mode, config, python);
+    // What needs a restart keeps its running value, so that this.config describes what runs.
     for (const key of RESTART_ONLY) (config as unknown as Record<string, unknown>)[key] = this.config[key];
     return { workers: [], config, mode, python, brutal };
   }
@@ -518,15 +539,11 @@ export class Arbiter implements MasterVerbs {
     if (next === null) return;
     this.generation = null;
     this.startingUp = false;
-    const old = this.slots.filter((w): w is Worker => w !== null);
+    const old = this.current;
     this.config = next.config;
     this.mode = next.mode;
     this.python = next.python;
-    this.processes = next.workers.length;
-    this.slots = [...next.workers];
-    this.successors = new Array<Worker | null>(this.processes).fill(null);
-    this.loadFailures = new Array<number>(this.processes).fill(0);
-    this.recycleNotBefore = new Array<number>(this.processes).fill(0);
+    this.slots = next.workers.map((worker) => emptySlot(worker));
     for (const worker of next.workers) this.serve(worker);
     for (const worker of old) this.retire(worker, next.brutal);
     this.startChecks();
@@ -599,13 +616,12 @@ export class Arbiter implements MasterVerbs {
     if (this.stopping) return;
     const now = Date.now();
     if (this.config.harakiri > 0) {
-      for (const worker of [...this.slots, ...this.retiring]) {
-        if (worker === null) continue;
+      for (const worker of [...this.current, ...this.retiring]) {
         const overdue = overdueRequests(worker, this.config.harakiri, now);
         if (overdue.length > 0) this.harakiri(worker, overdue, now);
       }
     }
-    for (const worker of this.slots) if (worker !== null) this.recycleIfDue(worker, now);
+    for (const worker of this.current) this.recycleIfDue(worker, now);
     for (const [watcher, act] of this.touchWatchers) {
       const file = watcher.touched();
       if (file !== undefined) act(file);
@@ -631,7 +647,7 @@ export class Arbiter implements MasterVerbs {
     if (config.harakiriVerbose) log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${kernelView(worker.pid)}`);
     if (!first) return;
     this.doomed.add(worker);
-    if (this.slots[worker.slot - 1] === worker) this.replaceSlot(worker.slot - 1);
+    if (this.slots[worker.slot - 1]?.worker === worker) this.replaceSlot(worker.slot - 1);
     this.retire(worker);
     if (graceful) {
       worker.kill(config.harakiriGracefulSignal);
@@ -668,8 +684,8 @@ export class Arbiter implements MasterVerbs {
   togglePause(): void {
     if (this.stopping) return;
     this.paused = !this.paused;
-    for (const worker of this.slots) {
-      if (worker === null || worker.state !== 'ready' || this.retiring.has(worker)) continue;
+    for (const worker of this.current) {
+      if (worker.state !== 'ready' || this.retiring.has(worker)) continue;
       if (this.paused) this.dispatcher.removeWorker(worker);
       else this.dispatcher.addWorker(worker);
     }
@@ -680,11 +696,7 @@ export class Arbiter implements MasterVerbs {
 
   addWorker(): void {
     if (this.stopping || this.generation !== null) return;
-    this.processes++;
-    this.slots.push(null);
-    this.successors.push(null);
-    this.loadFailures.push(0);
-    this.recycleNotBefore.push(0);
+    this.slots.push(emptySlot());
     log(`adding worker ${this.processes} (now ${this.processes} workers)`);
     this.respawnLater(this.processes - 1, 0);
   }
@@ -696,14 +708,10 @@ export class Arbiter implements MasterVerbs {
       return;
     }
     if (this.chainSlot === this.processes - 1) this.stopChain('its last worker was removed');
-    const worker = this.slots.pop();
-    const successor = this.successors.pop();
-    this.loadFailures.pop();
-    this.recycleNotBefore.pop();
-    this.processes--;
+    const { worker, successor } = this.slots.pop()!;
     log(`removing worker ${this.processes + 1} (now ${this.processes} workers)`);
-    if (successor) this.retire(successor, true);
-    if (worker) this.retire(worker);
+    if (successor !== null) this.retire(successor, true);
+    if (worker !== null) this.retire(worker);
   }
 
   writePidfiles(): void {
@@ -723,9 +731,11 @@ export class Arbiter implements MasterVerbs {
 
   private allWorkers(): Worker[] {
     const all = new Set<Worker>();
-    for (const w of [...this.slots, ...this.successors, ...this.retiring, ...(this.generation?.workers ?? [])]) {
-      if (w !== null) all.add(w);
+    for (const slot of this.slots) {
+      if (slot.worker !== null) all.add(slot.worker);
+      if (slot.successor !== null) all.add(slot.successor);
     }
+    for (const w of [...this.retiring, ...(this.generation?.workers ?? [])]) all.add(w);
     return [...all];
   }
 
@@ -749,7 +759,7 @@ export class Arbiter implements MasterVerbs {
     this.exitCode = exitCode;
     clearInterval(this.tick);
     // Workers still starting have nothing to finish.
-    for (const w of [...this.successors, ...(this.generation?.workers ?? [])]) w?.kill();
+    for (const w of [...this.slots.map((slot) => slot.successor), ...(this.generation?.workers ?? [])]) w?.kill();
     const mercy = this.config.workerReloadMercy;
     this.mercyDeadline = Date.now() + mercy * 1000;
     void this.closeListeners();
