@@ -188,6 +188,8 @@ class UwsgiConnection {
   private body: UwsgiBody | null = null;
   private bodyRemaining = 0;
   private bodyLength = 0;
+  /** The head and all of the body were read: the peer owes nothing more. */
+  private requestRead = false;
   /** The response is complete, or the connection is closing without one. */
   private ended = false;
 
@@ -249,6 +251,7 @@ class UwsgiConnection {
       this.body = new UwsgiBody(this);
     } else {
       this.reading = 'done';
+      this.requestRead = true;
       this.socket.setTimeout(0); // the app may take its time; nothing more is expected from the peer
     }
     const exchange = new UwsgiExchange(request, this.body, length, this);
@@ -265,6 +268,7 @@ class UwsgiConnection {
     if (this.bodyRemaining === 0) {
       body.push(null);
       this.reading = 'done';
+      this.requestRead = true;
       this.socket.setTimeout(this.ended ? this.listener.options.socketTimeoutMs : 0);
       this.socket.resume(); // from now on only to notice the peer closing
     } else if (!wantsMore) {
@@ -329,11 +333,28 @@ class UwsgiConnection {
    */
   finish(last: Buffer | string | null): void {
     this.ended = true;
+    if (this.requestRead && this.closeOnceWritten(last)) return;
     this.socket.setTimeout(this.listener.options.socketTimeoutMs);
     if (this.reading === 'done') this.socket.resume();
-    if (last === null) this.socket.end();
+    if (last === null || this.requestRead) this.socket.end();
     else if (typeof last === 'string') this.socket.end(last, 'latin1');
     else this.socket.end(last);
+  }
+
+  /**
+   * The fast end of a request that was read whole (nginx sends nothing after it): when the last
+   * bytes leave at once, the connection closes now, with nothing unread, so the peer sees a plain
+   * end of stream. This saves a shutdown, a wake-up and a read per request over waiting for the
+   * peer to close first. False when bytes are still queued (a slow peer): finish() goes on.
+   */
+  private closeOnceWritten(last: Buffer | string | null): boolean {
+    const socket = this.socket;
+    if (typeof last === 'string') socket.write(last, 'latin1');
+    else if (last !== null) socket.write(last);
+    while (socket.writableCorked > 0) socket.uncork();
+    if (socket.writableLength !== 0) return false;
+    socket.destroy();
+    return true;
   }
 
   private readonly onEnd = (): void => {
