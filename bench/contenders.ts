@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { childPids, freePort, startNginx, startNuwsgiSocket, uwsgiSite, waitForPort } from '../test/helpers/nginx.ts';
+import { canConnect, childPids, freePort, startNginx, startNuwsgiSocket, uwsgiSite, waitForPort } from '../test/helpers/nginx.ts';
 import { findExecutable } from '../test/helpers/peers.ts';
 import { repoRoot, startServer } from '../test/helpers/server.ts';
 import { startUwsgiOracle } from '../test/helpers/uwsgi-oracle.ts';
-import { stopServer, within } from '../test/helpers/wire.ts';
+import { stopServer, waitFor, within } from '../test/helpers/wire.ts';
 import { processTree, type ProcessGroups } from './cpu.ts';
 
 const appsDir = path.join(repoRoot, 'bench', 'apps');
@@ -135,6 +135,23 @@ const BARE_NODE = `require('node:http').createServer((req, res) => {
   res.end('Hello, World!');
 }).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
 
+// The ceiling of any Node front behind nginx: a node:net server on the unix socket that reads one
+// uwsgi packet and answers hello world itself, no Python behind it, closing as nuwsgi does.
+const BARE_NODE_UWSGI = `const fs = require('node:fs');
+const socket = process.argv[1];
+const response = Buffer.from('HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 13\\r\\n\\r\\nHello, World!');
+require('node:net').createServer({ allowHalfOpen: true }, (s) => {
+  let head = Buffer.alloc(0);
+  s.on('data', (chunk) => {
+    head = Buffer.concat([head, chunk]);
+    if (head.length < 4 || head.length < 4 + head.readUInt16LE(1)) return;
+    s.write(response);
+    if (s.writableLength === 0) s.destroy(); else s.end();
+  });
+  s.on('end', () => s.destroy());
+  s.on('error', () => {});
+}).listen({ path: socket, backlog: 1024 }, () => fs.chmodSync(socket, 0o666));`;
+
 const NGINX = { nginx: 'nginx' };
 const UWSGI = { uwsgi: 'uwsgi uwsgi-plugin-python3' };
 const GUNICORN = { gunicorn: 'gunicorn' };
@@ -154,6 +171,26 @@ export const contenders = {
     start: (setup) => behindNginx(setup, async (socket) => {
       const server = await startNuwsgiSocket(socket, nuwsgiArgs(setup));
       return { processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
+    }),
+  },
+  'nginx-node': {
+    name: 'nginx → bare node:net (no Python)',
+    needs: NGINX,
+    start: (setup) => behindNginx(setup, async (socket) => {
+      const node = spawn(process.execPath, ['-e', BARE_NODE_UWSGI, socket], { stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => node.once('exit', () => resolve()));
+      const stop = async () => {
+        node.kill('SIGTERM');
+        await exited;
+        fs.rmSync(socket, { force: true });
+      };
+      try {
+        await waitFor(() => canConnect({ path: socket }), 10_000, `node to listen on ${socket}`, 50);
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      return { processes: () => ({ node: [node.pid!] }), stop };
     }),
   },
   'uwsgi-http': {

@@ -91,20 +91,25 @@ export interface WrkLoad {
  * average (req/s × mean latency, Little's law; at most the connection count, which wrk's latency
  * outliers can push it over). wrk counts no error for a connection that never
  * gets an answer (a server that serves one connection per worker at a time leaves the others
- * waiting), so `busy` well below the connection count is what shows it.
+ * waiting), so `busy` well below the connection count is what shows it. `clientCpu` is wrk's own
+ * CPU time per request, in µs: on a machine it shares with the server, what the server cannot use.
  */
 export function wrk(url: string, load: WrkLoad): Promise<Sample> {
   const args = ['-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency',
     ...(load.timeout === undefined ? [] : ['--timeout', `${load.timeout}s`]),
     ...(load.script === undefined ? [] : ['-s', load.script]), url];
   return new Promise((resolve, reject) => {
-    execFile('wrk', args, { timeout: (load.seconds + 30) * 1000 }, (err, stdout, stderr) => {
+    // bash's `times` prints the CPU time of the shell's children (wrk) once wrk has exited
+    execFile('bash', ['-c', 'wrk "$@"; status=$?; times >&2; exit $status', 'wrk', ...args],
+      { timeout: (load.seconds + 30) * 1000 }, (err, stdout, stderr) => {
       if (err) { reject(new Error(`wrk ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`)); return; }
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
       if (!rps) { reject(new Error(`no Requests/sec in wrk's output:\n${stdout}`)); return; }
       const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
       const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
-      const answered = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0) > 0;
+      const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+      const answered = requests > 0;
+      const clientCpu = childCpuSeconds(stderr);
       const mean = /^\s+Latency\s+([\d.]+)(us|ms|s|m)\s/m.exec(stdout);
       resolve({
         rps: Number(rps[1]),
@@ -112,12 +117,19 @@ export function wrk(url: string, load: WrkLoad): Promise<Sample> {
         p99: answered ? percentile(stdout, '99') : NaN,
         busy: answered && mean ? Math.min(load.connections, Number(rps[1]) * Number(mean[1]) * MS_PER_UNIT[mean[2]!]! / 1000) : 0,
         errors: (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
+        ...(answered && clientCpu !== undefined ? { clientCpu: clientCpu / requests * 1e6 } : {}),
       });
     });
   });
 }
 
 const MS_PER_UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+/** The children's user + system seconds from the last line of bash's `times` (`0m1.234s 0m0.567s`). */
+function childCpuSeconds(stderr: string): number | undefined {
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr);
+  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : undefined;
+}
 
 /** A line of wrk's "Latency Distribution" (`    99%    1.23ms`), in milliseconds. */
 function percentile(stdout: string, p: string): number {

@@ -45,15 +45,23 @@ function table(result: ScenarioResult): string[] {
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
 }
 
-/** Server CPU per request split by process group (nginx, master, workers...), for scenarios that measure it. */
+/**
+ * Server CPU per request split by process group (nginx, master, workers...), for scenarios that
+ * measure it, next to the load generator's: on a 2-core machine they share, the sum is the budget.
+ */
 function cpuSplit(result: ScenarioResult): string[] {
   if (!result.metrics.some((m) => m.key === 'cpu')) return [];
+  const micros = (c: ContenderSamples, key: string) => {
+    const xs = values(c, key);
+    return xs.length === 0 ? '—' : formatNumber(median(xs), 0);
+  };
   const rows = result.contenders.filter((c) => c.samples.length > 0).map((c) => {
     const groups = Object.keys(c.samples[0]!).filter((k) => k.startsWith('cpu.'));
-    const parts = groups.map((k) => `${k.slice(4)} ${formatNumber(median(values(c, k)), 0)}`);
-    return `| ${c.name} | ${parts.join(' + ')} |`;
+    const parts = groups.map((k) => `${k.slice(4)} ${micros(c, k)}`);
+    return `| ${c.name} | ${parts.join(' + ')} | ${micros(c, 'clientCpu')} |`;
   });
-  return ['', '| contender | server CPU per request by process, µs (median) |', '|---|---|', ...rows];
+  return ['', '| contender | server CPU per request by process, µs (median) | wrk\'s CPU per request, µs (median) |',
+    '|---|---|---|', ...rows];
 }
 
 interface Verdict {

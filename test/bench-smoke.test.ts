@@ -31,6 +31,8 @@ test('npm run bench -- --quick writes the results table and one chart per scenar
   assert.match(report, /^\| nuwsgi --http \| [\d,]+ req\/s \|/m, 'a measured row for nuwsgi');
   assert.match(report, /^\| nuwsgi --http \| not supported yet/m, 'the static file row says nuwsgi lacks it');
   assert.match(report, /^\| target \| measured \|/m);
+  assert.match(report, /^\| nuwsgi --http \| master [\d,]+ \+ workers [\d,]+ \| [\d,]+ \|$/m,
+    'the CPU per request of the master, the workers and wrk');
   for (const chart of ['stream.svg', 'static.svg']) {
     const svg = fs.readFileSync(path.join(out, chart), 'utf8');
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
