@@ -78,6 +78,31 @@ async function startListening(group: string, command: string, args: string[], po
   return { url: `http://127.0.0.1:${port}`, processes: () => ({ [group]: processTree(proc.pid!) }), stop };
 }
 
+/**
+ * A ceiling responder on the unix socket `socket`, in a process group of its own (it may fork),
+ * stopped by SIGTERM to the group; resolves once the socket accepts connections.
+ */
+async function startBareResponder(group: string, command: string, args: string[], socket: string): Promise<Backend> {
+  const proc = spawn(command, args, { stdio: 'ignore', detached: true });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async () => {
+    try {
+      process.kill(-proc.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await exited;
+    fs.rmSync(socket, { force: true });
+  };
+  try {
+    await waitFor(() => canConnect({ path: socket }), 10_000, `${group} to listen on ${socket}`, 50);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { processes: () => ({ [group]: processTree(proc.pid!) }), stop };
+}
+
 /** nuwsgi's master, and its workers (its children). */
 const nuwsgiProcesses = (master: number): ProcessGroups => ({ master: [master], workers: childPids(master) });
 
@@ -176,22 +201,13 @@ export const contenders = {
   'nginx-node': {
     name: 'nginx → bare node:net (no Python)',
     needs: NGINX,
-    start: (setup) => behindNginx(setup, async (socket) => {
-      const node = spawn(process.execPath, ['-e', BARE_NODE_UWSGI, socket], { stdio: 'ignore' });
-      const exited = new Promise<void>((resolve) => node.once('exit', () => resolve()));
-      const stop = async () => {
-        node.kill('SIGTERM');
-        await exited;
-        fs.rmSync(socket, { force: true });
-      };
-      try {
-        await waitFor(() => canConnect({ path: socket }), 10_000, `node to listen on ${socket}`, 50);
-      } catch (err) {
-        await stop();
-        throw err;
-      }
-      return { processes: () => ({ node: [node.pid!] }), stop };
-    }),
+    start: (setup) => behindNginx(setup, (socket) => startBareResponder('node', process.execPath, ['-e', BARE_NODE_UWSGI, socket], socket)),
+  },
+  'nginx-python': {
+    name: 'nginx → bare Python accept loop (no Node)',
+    needs: NGINX,
+    start: (setup) => behindNginx(setup, (socket) => startBareResponder('python', '/usr/bin/python3',
+      [path.join(repoRoot, 'bench', 'uwsgi_accept_loop.py'), socket, appFile(setup), String(setup.processes)], socket)),
   },
   'uwsgi-http': {
     name: 'uWSGI --http --http-keepalive',

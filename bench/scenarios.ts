@@ -126,7 +126,7 @@ function loadScenario(def: LoadScenarioDef): Scenario {
 }
 
 const allFronts: ContenderId[] = ['nuwsgi', 'uwsgi-http', 'uwsgi-http11', 'gunicorn-sync', 'gunicorn-gthread', 'node',
-  'nginx-nuwsgi', 'nginx-uwsgi', 'nginx-node'];
+  'nginx-nuwsgi', 'nginx-uwsgi', 'nginx-node', 'nginx-python'];
 const appServers: ContenderId[] = ['nuwsgi', 'uwsgi-http11', 'uwsgi-http', 'gunicorn-gthread', 'gunicorn-sync'];
 const throughput = [rps, p99, busy, errors, cpu];
 const fifty = wrkLoad(() => 50);
