@@ -327,30 +327,29 @@ class UwsgiConnection {
   }
 
   /**
-   * Ends the response (with its last bytes). The peer gets socket-timeout to close its side; what
-   * it still sends is read and discarded meanwhile, so that unread bytes never turn the close into
-   * a reset that could destroy the response on its way.
+   * Ends the response (with its last bytes). A request read whole closes at once when it can
+   * (closeIfFlushed). Otherwise the peer gets socket-timeout to close its side; what it still
+   * sends is read and discarded meanwhile, so that unread bytes never turn the close into a reset
+   * that could destroy the response on its way.
    */
   finish(last: Buffer | string | null): void {
     this.ended = true;
-    if (this.requestRead && this.closeOnceWritten(last)) return;
-    this.socket.setTimeout(this.listener.options.socketTimeoutMs);
-    if (this.reading === 'done') this.socket.resume();
-    if (last === null || this.requestRead) this.socket.end();
-    else if (typeof last === 'string') this.socket.end(last, 'latin1');
-    else this.socket.end(last);
+    const socket = this.socket;
+    if (last !== null) socket.write(last, 'latin1'); // the encoding is for a string; a Buffer goes as it is
+    if (this.requestRead && this.closeIfFlushed()) return;
+    socket.setTimeout(this.listener.options.socketTimeoutMs);
+    if (this.reading === 'done') socket.resume();
+    socket.end();
   }
 
   /**
-   * The fast end of a request that was read whole (nginx sends nothing after it): when the last
-   * bytes leave at once, the connection closes now, with nothing unread, so the peer sees a plain
-   * end of stream. This saves a shutdown, a wake-up and a read per request over waiting for the
-   * peer to close first. False when bytes are still queued (a slow peer): finish() goes on.
+   * The fast end of a request that was read whole (nginx sends nothing after it): when the
+   * response has left at once, the connection closes now, with nothing unread, so the peer sees a
+   * plain end of stream. This saves a shutdown, a wake-up and a read per request over waiting for
+   * the peer to close first. False when bytes are still queued (a slow peer): finish() goes on.
    */
-  private closeOnceWritten(last: Buffer | string | null): boolean {
+  private closeIfFlushed(): boolean {
     const socket = this.socket;
-    if (typeof last === 'string') socket.write(last, 'latin1');
-    else if (last !== null) socket.write(last);
     while (socket.writableCorked > 0) socket.uncork();
     if (socket.writableLength !== 0) return false;
     socket.destroy();
