@@ -3,11 +3,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { canConnect, childPids, freePort, startNginx, startNuwsgiSocket, uwsgiSite, waitForPort } from '../test/helpers/nginx.ts';
+import {
+  childPids, freePort, startNginx, startNuwsgiSocket, uwsgiSite, waitForListener, type ConnectTarget,
+} from '../test/helpers/nginx.ts';
 import { findExecutable } from '../test/helpers/peers.ts';
 import { repoRoot, startServer } from '../test/helpers/server.ts';
 import { startUwsgiOracle } from '../test/helpers/uwsgi-oracle.ts';
-import { stopServer, waitFor, within } from '../test/helpers/wire.ts';
+import { stopServer, within } from '../test/helpers/wire.ts';
 import { processTree, type ProcessGroups } from './cpu.ts';
 
 const appsDir = path.join(repoRoot, 'bench', 'apps');
@@ -53,10 +55,10 @@ function program(name: string): string {
 }
 
 /**
- * Runs a server that listens on 127.0.0.1:port, in a process group of its own; resolves once the
- * port accepts connections. Stopping sends SIGTERM, and SIGKILL to the group after 10 s.
+ * Runs a server in a process group of its own; resolves once it accepts connections on `target`.
+ * Stopping sends SIGTERM, and SIGKILL to the group after 10 s.
  */
-async function startListening(group: string, command: string, args: string[], port: number): Promise<Server> {
+async function startProcess(group: string, command: string, args: string[], target: ConnectTarget): Promise<Backend> {
   const proc = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd: repoRoot });
   let log = '';
   proc.stderr!.on('data', (c: Buffer) => { log = (log + c.toString('utf8')).slice(-4000); });
@@ -70,37 +72,17 @@ async function startListening(group: string, command: string, args: string[], po
     }
   };
   try {
-    await waitForPort(port, 30_000, gone);
+    await waitForListener(target, 30_000, gone);
   } catch (err) {
     await stop();
     throw new Error(`${path.basename(command)} did not start: ${(err as Error).message}\n${log}`);
   }
-  return { url: `http://127.0.0.1:${port}`, processes: () => ({ [group]: processTree(proc.pid!) }), stop };
+  return { processes: () => ({ [group]: processTree(proc.pid!) }), stop };
 }
 
-/**
- * A ceiling responder on the unix socket `socket`, in a process group of its own (it may fork),
- * stopped by SIGTERM to the group; resolves once the socket accepts connections.
- */
-async function startBareResponder(group: string, command: string, args: string[], socket: string): Promise<Backend> {
-  const proc = spawn(command, args, { stdio: 'ignore', detached: true });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const stop = async () => {
-    try {
-      process.kill(-proc.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    await exited;
-    fs.rmSync(socket, { force: true });
-  };
-  try {
-    await waitFor(() => canConnect({ path: socket }), 10_000, `${group} to listen on ${socket}`, 50);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { processes: () => ({ [group]: processTree(proc.pid!) }), stop };
+/** startProcess for a server that listens on 127.0.0.1:port. */
+async function startListening(group: string, command: string, args: string[], port: number): Promise<Server> {
+  return { url: `http://127.0.0.1:${port}`, ...await startProcess(group, command, args, { port, host: '127.0.0.1' }) };
 }
 
 /** nuwsgi's master, and its workers (its children). */
@@ -201,13 +183,13 @@ export const contenders = {
   'nginx-node': {
     name: 'nginx → bare node:net (no Python)',
     needs: NGINX,
-    start: (setup) => behindNginx(setup, (socket) => startBareResponder('node', process.execPath, ['-e', BARE_NODE_UWSGI, socket], socket)),
+    start: (setup) => behindNginx(setup, (socket) => startProcess('node', process.execPath, ['-e', BARE_NODE_UWSGI, socket], { path: socket })),
   },
   'nginx-python': {
     name: 'nginx → bare Python accept loop (no Node)',
     needs: NGINX,
-    start: (setup) => behindNginx(setup, (socket) => startBareResponder('python', '/usr/bin/python3',
-      [path.join(repoRoot, 'bench', 'uwsgi_accept_loop.py'), socket, appFile(setup), String(setup.processes)], socket)),
+    start: (setup) => behindNginx(setup, (socket) => startProcess('python', '/usr/bin/python3',
+      [path.join(repoRoot, 'bench', 'uwsgi_accept_loop.py'), socket, appFile(setup), String(setup.processes)], { path: socket })),
   },
   'uwsgi-http': {
     name: 'uWSGI --http --http-keepalive',

@@ -8,6 +8,7 @@ server's checks: a yardstick for the benchmark, not a server.
 import io
 import os
 import runpy
+import signal
 import socket
 import struct
 import sys
@@ -74,10 +75,15 @@ def main():
     listener.bind(path)
     listener.listen(1024)
     os.chmod(path, 0o666)
+    workers = []
     for _ in range(processes):
-        if os.fork() == 0:
+        pid = os.fork()
+        if pid == 0:
             serve(listener, application)
-    for _ in range(processes):
+        workers.append(pid)
+    # stopped by SIGTERM to this process, as the other contenders are: it passes it on
+    signal.signal(signal.SIGTERM, lambda *_: [os.kill(pid, signal.SIGTERM) for pid in workers])
+    for _ in workers:
         os.wait()
 
 

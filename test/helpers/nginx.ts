@@ -46,16 +46,28 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Where a server accepts connections: a TCP port, or a unix socket path. */
+export type ConnectTarget = { port: number; host: string } | { path: string };
+
 /** Resolves once something accepts TCP connections on 127.0.0.1:port (rejects after timeoutMs). */
 export function waitForPort(port: number, timeoutMs = 10_000, isGone: () => boolean = () => false): Promise<void> {
+  return waitForListener({ port, host: '127.0.0.1' }, timeoutMs, isGone);
+}
+
+/**
+ * Resolves once something accepts connections on `target`; rejects after timeoutMs, or as soon as
+ * `isGone` says the process that should listen there exited.
+ */
+export function waitForListener(target: ConnectTarget, timeoutMs = 10_000, isGone: () => boolean = () => false): Promise<void> {
+  const where = 'path' in target ? target.path : `${target.host}:${target.port}`;
   return waitFor(() => {
-    if (isGone()) throw new Error(`the process that should listen on port ${port} exited`);
-    return canConnect({ port, host: '127.0.0.1' });
-  }, timeoutMs, `127.0.0.1:${port} to accept connections`, 50);
+    if (isGone()) throw new Error(`the process that should listen on ${where} exited`);
+    return canConnect(target);
+  }, timeoutMs, `${where} to accept connections`, 50);
 }
 
 /** Whether a connection to `target` (TCP port or unix socket path) is accepted right now. */
-export function canConnect(target: { port: number; host: string } | { path: string }): Promise<boolean> {
+export function canConnect(target: ConnectTarget): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(target);
     socket.once('connect', () => { socket.destroy(); resolve(true); });
@@ -271,9 +283,9 @@ export async function startNginx(nginx: string, options: StartNginxOptions): Pro
 export async function startNuwsgiSocket(socket: string, args: string[]): Promise<RunningServer> {
   const server = await startServer(['--socket', socket, ...args]);
   const m = /^(.*):(\d+)$/.exec(socket);
-  const target = m === null ? { path: socket } : { host: m[1] === '' ? '127.0.0.1' : m[1]!, port: Number(m[2]) };
+  const target: ConnectTarget = m === null ? { path: socket } : { host: m[1] === '' ? '127.0.0.1' : m[1]!, port: Number(m[2]) };
   try {
-    await waitFor(() => canConnect(target), 10_000, `nuwsgi to accept connections on ${socket}`, 50);
+    await waitForListener(target, 10_000);
   } catch (err) {
     await stopServer(server);
     throw new Error(`${(err as Error).message}; output:\n${server.output()}`);
