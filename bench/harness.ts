@@ -9,6 +9,8 @@ import { repoRoot } from '../test/helpers/server.ts';
 export interface BenchOptions {
   /** The scenarios asked for with `--scenario` (repeatable, or comma-separated); empty: all. */
   scenarios: string[];
+  /** The contenders asked for with `--contender` (their ids in bench/contenders.ts); empty: every one of a scenario. */
+  contenders: string[];
   /** 1 round, 1 s measurements, no warm-up, small counts: to check the harness works, not to measure. */
   quick: boolean;
   rounds: number;
@@ -23,8 +25,8 @@ export interface BenchOptions {
   threads: number;
 }
 
-const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME...]] [--quick] [--rounds N] [--duration S]
-                           [--warmup S] [--out DIR] [--processes N] [--threads N]`;
+const USAGE = `usage: npm run bench -- [--scenario NAME[,NAME...]] [--contender ID[,ID...]] [--quick] [--rounds N]
+                           [--duration S] [--warmup S] [--out DIR] [--processes N] [--threads N]`;
 
 /** The options, or exits with the usage on a bad command line. */
 export function parseOptions(argv: string[]): BenchOptions {
@@ -41,6 +43,7 @@ function readOptions(argv: string[]): BenchOptions {
     args: argv,
     options: {
       scenario: { type: 'string', multiple: true },
+      contender: { type: 'string', multiple: true },
       quick: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       duration: { type: 'string' },
@@ -63,6 +66,7 @@ function readOptions(argv: string[]): BenchOptions {
   const quick = values.quick;
   return {
     scenarios: (values.scenario ?? []).flatMap((s) => s.split(',')).filter((s) => s !== ''),
+    contenders: (values.contender ?? []).flatMap((s) => s.split(',')).filter((s) => s !== ''),
     quick,
     rounds: Math.max(1, count('rounds', values.rounds, quick ? 1 : 3)),
     duration: Math.max(1, count('duration', values.duration, quick ? 1 : 4)),

@@ -93,8 +93,9 @@ function loadScenario(def: LoadScenarioDef): Scenario {
       const running: Server[] = [];
       const measurable: Measurable[] = [];
       const failed: ContenderSamples[] = [];
+      const chosen = def.contenders.filter((id) => options.contenders.length === 0 || options.contenders.includes(id));
       try {
-        for (const id of def.contenders) {
+        for (const id of chosen) {
           const { name } = contenders[id];
           try {
             const server = await contenders[id].start(setup);
@@ -113,7 +114,7 @@ function loadScenario(def: LoadScenarioDef): Scenario {
           metrics: def.metrics,
           chart: def.chart ?? [def.metrics[0]!.key],
           contenders: [
-            ...def.contenders.map((id) => measured.get(contenders[id].name)!),
+            ...chosen.map((id) => measured.get(contenders[id].name)!),
             ...(def.unsupported ?? []).map(({ name, reason }) => ({ name, samples: [], unsupported: reason })),
           ],
         };
@@ -128,6 +129,8 @@ function loadScenario(def: LoadScenarioDef): Scenario {
 const allFronts: ContenderId[] = ['nuwsgi', 'uwsgi-http', 'uwsgi-http11', 'gunicorn-sync', 'gunicorn-gthread', 'node',
   'nginx-nuwsgi', 'nginx-uwsgi', 'nginx-node', 'nginx-python'];
 const appServers: ContenderId[] = ['nuwsgi', 'uwsgi-http11', 'uwsgi-http', 'gunicorn-gthread', 'gunicorn-sync'];
+/** The classic deployment, and its ceiling: Python workers that accept nginx's connections with nothing else to do. */
+const behindNginx: ContenderId[] = ['nginx-nuwsgi', 'nginx-uwsgi', 'nginx-python'];
 const throughput = [rps, p99, busy, errors, cpu];
 const fifty = wrkLoad(() => 50);
 
@@ -138,11 +141,11 @@ export const scenarios: Scenario[] = [
   }),
   loadScenario({
     name: 'flask', title: 'Flask JSON view', app: 'flask_json', path: '/',
-    contenders: appServers, load: fifty, metrics: throughput,
+    contenders: [...appServers, ...behindNginx], load: fifty, metrics: throughput,
   }),
   loadScenario({
     name: 'django', title: 'Django JSON view', app: 'django_view', path: '/',
-    contenders: appServers, load: fifty, metrics: throughput,
+    contenders: [...appServers, ...behindNginx], load: fifty, metrics: throughput,
   }),
   loadScenario({
     name: 'static', title: 'Static file (64 KiB)', app: 'hello', path: `/static/${STATIC_FILE}`,
@@ -177,7 +180,7 @@ export const scenarios: Scenario[] = [
     metrics: [p99, p50, errors, rps, slow],
   }),
   loadScenario({
-    name: 'latency', title: 'Latency at concurrency 1 (hello world)', app: 'hello', path: '/',
+    name: 'latency', title: 'Latency at concurrency 1 (hello world), also behind nginx', app: 'hello', path: '/',
     contenders: allFronts, load: wrkLoad(() => 1), metrics: [p50, p99, rps, cpu], chart: ['p50', 'p99'],
   }),
   transferScenario,

@@ -1,5 +1,6 @@
-"""Checks on the status and headers an app passes to start_response, and the RESPONSE_HEAD payload
-built from them (docs/channel.md, "The head block").
+"""Checks on the status and headers an app passes to start_response, and the head fields built from
+them: a RESPONSE_HEAD payload once joined by NUL (docs/channel.md, "The head block"), or the lines
+of a uwsgi response.
 
 Values may hold any latin-1 character except control characters other than HTAB: the set HTTP
 allows (RFC 9110 field-vchar and obs-text), which is also what Node's http module accepts.
@@ -30,17 +31,28 @@ _checked = {}
 _CHECKED_MAX = 1000
 
 
+# Statuses already checked: an app sends few different ones.
+_checked_statuses = set()
+
+
 def check_status(status):
+    if type(status) is str and status in _checked_statuses:
+        return
     if not isinstance(status, str):
         raise TypeError("status must be a str like '200 OK', not %s" % type(status).__name__)
     if not _is_status(status):
         raise ValueError(
             "status must be a three-digit code from 100 to 999, a space and a reason phrase "
             "without control characters, like '200 OK'; got %r" % (status,))
+    if type(status) is str:
+        if len(_checked_statuses) >= _CHECKED_MAX:
+            _checked_statuses.clear()
+        _checked_statuses.add(status)
 
 
-def encode_head(status, headers):
-    """Validates the headers and returns (head block, declared Content-Length or None).
+def head_fields(status, headers):
+    """Validates the headers and returns ([status, name, value, name, value...], declared
+    Content-Length or None).
 
     The status must already have passed check_status. Hop-by-hop headers are dropped, except that a
     Connection header asking to close is passed on as `Connection: close`.
@@ -66,7 +78,7 @@ def encode_head(status, headers):
             close = True
     if close:
         parts += ('Connection', 'close')
-    return '\0'.join(parts).encode('latin-1'), content_length
+    return parts, content_length
 
 
 def _check_header(header):

@@ -14,15 +14,18 @@ import socket
 import sys
 import traceback
 
+from .acceptor import Acceptor
 from .channel import READY
 from .environ import base_environ
 from .apps import AppTable
 from .loader import AppLoadError, describe, load_app, load_default_app, mount_config
-from .pump import Pump
+from .pump import ACCEPT_WAIT, Pump
 from .reloader import start_reloader
 from .streams import tolerate_gone_log
 from .threaded_pump import ThreadedPump, run_threads
 from . import uwsgi_module
+from .uwsgi_server import UwsgiServer
+from .watchdog import install_status_report, start_harakiri_watchdog
 from .worker import Worker
 
 CHANNEL_FD = 3
@@ -80,6 +83,8 @@ def main():
         catch_exceptions=bool(config.get('catch_exceptions')),
         app_table=app_table,
     )
+    if config.get('uwsgi_sockets'):
+        _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode)
     if concurrent:
         run_threads(worker, cores)
     else:
@@ -87,6 +92,25 @@ def main():
     # A normal exit (STOP from the master): the app's uwsgi.atexit, as uWSGI calls it on shutdown and reload.
     uwsgi_module._call_hook('atexit')
     pump.sock.close()
+
+
+def _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode):
+    """The worker accepts on the uwsgi sockets it inherited (CONFIG's uwsgi_sockets), besides
+    serving the channel's requests."""
+    options = config['uwsgi']
+    acceptor = Acceptor(config['uwsgi_sockets'], options['allow'], float(options['socket_timeout']), gevent_mode)
+    worker.uwsgi = server = UwsgiServer(worker, pump, options, cores)
+    if isinstance(pump, ThreadedPump):
+        pump.start_accepting(acceptor, cores)
+    else:
+        pump.acceptor = acceptor
+        if len(acceptor.listeners) == 1 and not config.get('channel_requests'):
+            acceptor.wait_in_accept(ACCEPT_WAIT)
+            pump.waits_in_accept = True
+    harakiri = int(options.get('harakiri', 0))
+    if harakiri > 0:
+        start_harakiri_watchdog(server, pump, harakiri)
+    install_status_report(server, int(config['worker_id']))
 
 
 def _patch_for_gevent(sock):

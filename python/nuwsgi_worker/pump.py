@@ -8,25 +8,38 @@ RequestState; new REQUESTs queue up in `pending`.
 Outgoing frames are collected and sent with one `sendall` right before the worker blocks in `recv`,
 when a caller asks for it (`flush`), or once they pass FLUSH_THRESHOLD bytes.
 
-The interface (send_frame, flush, send_now, poll, wait_until, next_request, finish) is all the rest
-of the worker uses; threaded_pump.ThreadedPump puts a reader thread and condition variables behind it
-for workers that run several requests at once. This one stays the fast path of a single-threaded
-worker.
+A worker that owns uwsgi sockets (`acceptor`) waits for the channel and those sockets at once, and
+`next_request` also returns the connections it accepts. While connections keep coming it accepts
+the next one at once, without waiting in poll(), and looks at the channel every CHANNEL_CHECK
+seconds. The REQUEST_DONE records of those connections (`send_record`) wait up to RECORD_DELAY for
+the next flush: so under load a request costs no system call on the channel, and the master wakes
+up for a batch of records rather than for each.
+
+The interface (send_frame, flush, send_now, poll, wait_until, next_request, finish,
+connection_done) is all the rest of the worker uses; threaded_pump.ThreadedPump puts a reader thread
+and condition variables behind it for workers that run several requests at once. This one stays the
+fast path of a single-threaded worker.
 """
 
 import os
+import select
 import socket
 import sys
 import threading
+import time
 from collections import deque
 
-from .channel import HEADER, ChannelError, FrameDecoder
+from .channel import HEADER, REQUEST_DONE, ChannelError, FrameDecoder
 from .routing import route_frame
 
 # CPython allocates the full size for every recv() and then shrinks it; sizes past glibc's mmap
 # threshold (128 KiB) turn each call into an mmap/munmap pair, five times slower here.
 RECV_SIZE = 64 * 1024
 FLUSH_THRESHOLD = 256 * 1024
+CHANNEL_CHECK = 0.005
+RECORD_DELAY = 0.02
+# How long a worker that waits in accept() waits at a time before it looks at the channel.
+ACCEPT_WAIT = 0.02
 
 
 class Pump:
@@ -35,6 +48,9 @@ class Pump:
         self.decoder = FrameDecoder()
         self.out = []
         self.out_bytes = 0
+        # REQUEST_DONE frames not sent yet, and since when the oldest waits.
+        self.records = []
+        self._records_since = 0.0
         # The socket is written by this thread, and by the reloader thread's send_now.
         self.send_lock = threading.Lock()
         self.requests = {}
@@ -45,6 +61,12 @@ class Pump:
         self.config = None
         # Set from CONFIG before READY: the initial response-body credit of every request.
         self.response_window = 0
+        # The uwsgi sockets this worker accepts on (acceptor.Acceptor), set before READY; with
+        # waits_in_accept, nothing else comes but the master's control frames (see acceptor.py).
+        self.acceptor = None
+        self.waits_in_accept = False
+        self._poller = None
+        self._next_check = 0.0
 
     def send_frame(self, type_, id_, payload=b'', flags=0):
         out = self.out
@@ -55,8 +77,19 @@ class Pump:
             if self.out_bytes > FLUSH_THRESHOLD:
                 self.flush()
 
+    def send_record(self, payload):
+        """Queues a REQUEST_DONE: it leaves with the next flush, at the latest after RECORD_DELAY."""
+        records = self.records
+        if not records:
+            self._records_since = time.monotonic()
+        records.append(HEADER.pack(REQUEST_DONE, 0, 0, 0, len(payload)))
+        records.append(payload)
+
     def flush(self):
         out = self.out
+        if self.records:
+            out += self.records
+            self.records.clear()
         if out:
             data = b''.join(out)
             out.clear()
@@ -67,11 +100,12 @@ class Pump:
                 except (BrokenPipeError, ConnectionResetError):
                     master_gone()
 
-    def send_now(self, type_, id_):
-        """Sends an empty frame at once, from any thread (the reloader's), between whole flushes."""
+    def send_now(self, type_, id_, payload=b''):
+        """Sends a frame at once, from any thread (the reloader's, the harakiri watchdog's), between
+        whole flushes."""
         with self.send_lock:
             try:
-                self.sock.sendall(HEADER.pack(type_, 0, 0, id_, 0))
+                self.sock.sendall(HEADER.pack(type_, 0, 0, id_, len(payload)) + payload)
             except (BrokenPipeError, ConnectionResetError):
                 master_gone()
 
@@ -89,6 +123,8 @@ class Pump:
     def next_request(self):
         """The next request to run, or None once STOP arrived and no request is left."""
         pending = self.pending
+        if self.acceptor is not None:
+            return pending.popleft() if pending else self._next_request_or_connection()
         if not pending:
             # The master pipelines: more requests may already be waiting. Take them without
             # blocking, so that the responses queued so far leave with the next ones in one flush.
@@ -100,9 +136,62 @@ class Pump:
                 self._receive(0)
         return pending.popleft()
 
+    def _next_request_or_connection(self):
+        pending = self.pending
+        if self.out:
+            self.flush()
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + CHANNEL_CHECK
+            self._receive(socket.MSG_DONTWAIT)
+            if self.records and now - self._records_since >= RECORD_DELAY:
+                self.flush()
+        while not pending:
+            if self.stopping:
+                return None
+            if self.waits_in_accept:
+                accepted = self.acceptor.accept_waiting()
+                if accepted is not None:
+                    return accepted
+                self._receive(socket.MSG_DONTWAIT)
+                if self.out or (self.records and time.monotonic() - self._records_since >= RECORD_DELAY):
+                    self.flush()
+                continue
+            accepted = self.acceptor.accept()
+            if accepted is not None:
+                return accepted
+            if self.out:
+                self.flush()
+            if self._channel_ready():
+                self._receive(socket.MSG_DONTWAIT)
+        return pending.popleft()
+
+    def _channel_ready(self):
+        """Waits for the channel or a uwsgi socket; True when the channel has something. Records
+        that have waited RECORD_DELAY are sent meanwhile."""
+        poller = self._poller
+        if poller is None:
+            poller = self._poller = select.poll()
+            poller.register(self.sock.fileno(), select.POLLIN)
+            for fd in self.acceptor.fds:
+                poller.register(fd, select.POLLIN)
+        channel = self.sock.fileno()
+        while True:
+            timeout = None
+            if self.records:
+                timeout = max(0.0, self._records_since + RECORD_DELAY - time.monotonic()) * 1000
+            events = poller.poll(timeout)
+            if events:
+                return any(fd == channel for fd, _events in events)
+            self.flush()
+
     def finish(self, state):
         """Forgets a request once its terminal frame is queued: later frames for it are ignored."""
         del self.requests[state.id]
+        self.requests_served += 1
+
+    def connection_done(self):
+        """A uwsgi connection was served (its REQUEST_DONE record, if any, is queued)."""
         self.requests_served += 1
 
     def _receive(self, recv_flags):

@@ -1,4 +1,4 @@
-"""One request's response: start_response, write(), sending the app's result, and the terminal frame.
+"""One request's response: start_response, write(), sending the app's result, and how it ends.
 
 PEP 3333 rules kept here:
 - the head leaves with the first non-empty body chunk (or write() call), or at the end of the result;
@@ -7,35 +7,40 @@ PEP 3333 rules kept here:
 - the body of a result that is still being produced is flushed chunk by chunk. A list or tuple is
   already complete, so its chunks may wait for the next flush;
 - a declared Content-Length is honoured: extra bytes are dropped with a warning, missing bytes make
-  the response end with RESPONSE_ABORT so that the client is not left waiting for them.
+  the response end aborted so that the client is not left waiting for them.
+
+Where the bytes go is the sink's business: the master's channel (channel_sink.ChannelSink), or a
+uwsgi connection the worker accepted itself (uwsgi_connection.UwsgiConnection). A sink offers
+`cancelled` (the client is gone: the output is discarded), head(fields), body(data), streamed()
+(a chunk of a result still being produced was given: send what is held), end(), abort(reason), and
+`sendfile` (None, or a callable that sends part of a regular file straight from its descriptor).
 """
 
+import os
+import stat
 import sys
 import traceback
 
-from .channel import MAX_BODY_FRAME, RESPONSE_ABORT, RESPONSE_BODY, RESPONSE_END, RESPONSE_HEAD
-from .headers import check_status, encode_head
+from .filewrapper import FileWrapper
+from .headers import check_status, head_fields
 from .request import ClientDisconnected
 
 _GENERIC_500_BODY = b'Internal Server Error\n'
 
 
 class Response:
-    __slots__ = ('_state', '_pump', '_environ', '_status', '_head', '_length', '_head_sent', '_sent', '_truncated', '_credit_used')
+    __slots__ = ('_sink', '_environ', '_status', '_head', '_length', '_head_sent', '_sent', '_truncated')
 
-    def __init__(self, state, pump, environ):
-        self._state = state
-        self._pump = pump
+    def __init__(self, sink, environ):
+        self._sink = sink
         self._environ = environ
         self._status = None
-        # The encoded RESPONSE_HEAD payload and the declared Content-Length, from start_response.
+        # The head's fields [status, name, value, ...] and the declared Content-Length, from start_response.
         self._head = None
         self._length = None
         self._head_sent = False
         self._sent = 0
         self._truncated = False
-        # Response-body bytes sent against state.response_credit.
-        self._credit_used = 0
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info:
@@ -47,7 +52,7 @@ class Response:
         elif self._head is not None:
             raise RuntimeError('start_response() was already called; calling it again needs exc_info')
         check_status(status)
-        self._head, self._length = encode_head(status, headers)
+        self._head, self._length = head_fields(status, headers)
         self._status = status
         return self.write
 
@@ -57,14 +62,14 @@ class Response:
             raise TypeError('write() takes bytes, not %s' % type(data).__name__)
         if self._head is None:
             raise RuntimeError('write() called before start_response()')
-        if self._state.cancelled:
+        sink = self._sink
+        if sink.cancelled:
             raise ClientDisconnected('client disconnected; the response is discarded')
         if not self._head_sent:
             self._send_head()
         if data:
             self._send_body(data)
-        self._pump.flush()
-        self._pump.poll()
+        sink.streamed()
 
     def send_result(self, result):
         """Sends every chunk of the iterable the app returned (the caller closes it)."""
@@ -72,11 +77,12 @@ class Response:
             raise TypeError(
                 'the app returned %s instead of an iterable of bytes; return [body] instead'
                 % ('None' if result is None else 'a %s object' % type(result).__name__))
-        state = self._state
-        pump = self._pump
+        sink = self._sink
+        if type(result) is FileWrapper and sink.sendfile is not None and self._send_file(result):
+            return
         streaming = type(result) is not list and type(result) is not tuple
         for chunk in result:
-            if state.cancelled:
+            if sink.cancelled:
                 return
             if not isinstance(chunk, bytes):
                 raise TypeError('the app\'s result yielded a %s object; every chunk must be bytes' % type(chunk).__name__)
@@ -87,15 +93,13 @@ class Response:
                     self._send_head()
                 self._send_body(chunk)
                 if streaming:
-                    pump.flush()
-                    pump.poll()
+                    sink.streamed()
 
     def finish(self):
         """Ends the response after the result was sent and closed."""
-        state = self._state
-        pump = self._pump
-        if state.cancelled:
-            pump.send_frame(RESPONSE_END, state.id)
+        sink = self._sink
+        if sink.cancelled:
+            sink.end()
             return
         if not self._head_sent:
             if self._head is None:
@@ -105,34 +109,32 @@ class Response:
         if length is not None and self._sent < length and self._has_body():
             reason = 'the app sent %d bytes of its declared Content-Length of %d' % (self._sent, length)
             self._log(reason)
-            pump.send_frame(RESPONSE_ABORT, state.id, reason.encode())
+            sink.abort(reason)
         else:
-            pump.send_frame(RESPONSE_END, state.id)
+            sink.end()
 
     def fail(self, catch_exceptions):
         """Ends the response after the app raised: a 500 if the head was not sent, else an abort."""
         exc_type, exc, tb = sys.exc_info()
-        state = self._state
-        pump = self._pump
+        sink = self._sink
         if isinstance(exc, ClientDisconnected):
-            # The master knows the client is gone; there is nobody to answer.
-            pump.send_frame(RESPONSE_ABORT, state.id, str(exc).encode())
+            # The client is gone; there is nobody to answer.
+            sink.abort(str(exc))
             return
         text = ''.join(traceback.format_exception(exc_type, exc, tb))
         self._log('exception in the WSGI app:\n' + text.rstrip('\n'))
-        if self._head_sent or state.cancelled:
+        if self._head_sent or sink.cancelled:
             reason = 'the app raised %s after the response head was sent' % exc_type.__name__
-            pump.send_frame(RESPONSE_ABORT, state.id, reason.encode())
+            sink.abort(reason)
             return
         body = text.encode('utf-8', 'replace') if catch_exceptions else _GENERIC_500_BODY
-        head = '500 Internal Server Error\0Content-Type\0text/plain; charset=utf-8\0Content-Length\0%d' % len(body)
-        pump.send_frame(RESPONSE_HEAD, state.id, head.encode('latin-1'))
-        pump.send_frame(RESPONSE_BODY, state.id, body)
-        pump.send_frame(RESPONSE_END, state.id)
+        sink.head(['500 Internal Server Error', 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', str(len(body))])
+        sink.body(body)
+        sink.end()
 
     def _send_head(self):
         self._head_sent = True
-        self._pump.send_frame(RESPONSE_HEAD, self._state.id, self._head)
+        self._sink.head(self._head)
 
     def _send_body(self, data):
         length = self._length
@@ -144,22 +146,28 @@ class Response:
             if not data:
                 return
         self._sent += len(data)
-        state = self._state
-        pump = self._pump
-        if len(data) <= state.response_credit - self._credit_used and len(data) <= MAX_BODY_FRAME:
-            self._credit_used += len(data)
-            pump.send_frame(RESPONSE_BODY, state.id, data)
-            return
-        view = memoryview(data)
-        while view:
-            if state.response_credit <= self._credit_used:
-                pump.wait_until(lambda: state.response_credit > self._credit_used or state.cancelled)
-                if state.cancelled:
-                    return
-            size = min(len(view), state.response_credit - self._credit_used, MAX_BODY_FRAME)
-            self._credit_used += size
-            pump.send_frame(RESPONSE_BODY, state.id, view[:size])
-            view = view[size:]
+        self._sink.body(data)
+
+    def _send_file(self, wrapper):
+        """wsgi.file_wrapper over a regular file, to a sink that can send files: the rest of the file
+        (up to the declared Content-Length) goes straight from its descriptor. False when the
+        file is not one (the wrapper is then iterated as any result)."""
+        try:
+            fd = wrapper.filelike.fileno()
+            offset = wrapper.filelike.tell()
+            info = os.fstat(fd)
+        except (AttributeError, OSError, ValueError):
+            return False
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        count = info.st_size - offset
+        if self._length is not None:
+            count = min(count, self._length - self._sent)
+        if count <= 0 or self._head is None:
+            return False
+        self._send_head()
+        self._sent += self._sink.sendfile(fd, offset, count)
+        return True
 
     def _has_body(self):
         """False for responses HTTP sends without a body, whatever their Content-Length."""

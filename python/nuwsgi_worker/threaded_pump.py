@@ -12,17 +12,25 @@ finish), so the request loop, wsgi.input and the response do not know which one 
   thread flushes: before it waits, after each streamed chunk, and when it finishes a request, so
   that the frames other threads queued meanwhile leave in the same call.
 
+A worker that owns uwsgi sockets has one more thread, the acceptor: while a core is free (fewer
+requests running or waiting than cores), it waits for a connection on those sockets, accepts it,
+and queues it in `pending` next to the channel's requests, for the next idle core. So connections
+wait in the kernel's backlog, where any worker may take them, rather than in this process. It also
+sends the connections' REQUEST_DONE records that have waited RECORD_DELAY (see pump.py).
+
 In gevent mode the same code runs after `monkey.patch_all()`: the threads are greenlets, the locks
-gevent's, and the socket gevent's cooperative one.
+gevent's, the socket gevent's cooperative one, and poll() cooperative too.
 """
 
 import os
+import select
 import threading
+import time
 import traceback
 from collections import deque
 
-from .channel import HEADER, ChannelError
-from .pump import FLUSH_THRESHOLD, RECV_SIZE, channel_broken, master_gone
+from .channel import HEADER, REQUEST_DONE, ChannelError
+from .pump import FLUSH_THRESHOLD, RECORD_DELAY, RECV_SIZE, channel_broken, master_gone
 from .routing import DELIVERED, QUEUED, STOPPING, route_frame
 
 
@@ -42,9 +50,19 @@ class ThreadedPump:
         lock = threading.Lock()
         self.queued = threading.Condition(lock)
         self.changed = threading.Condition(lock)
+        # The acceptor waits on it for a free core.
+        self.core_free = threading.Condition(lock)
+        # Requests (and connections) the cores have taken and not finished.
+        self.running = 0
+        self.cores = 0
+        self.acceptor = None
+        self.accepting = False
+        self._wake_read = self._wake_write = -1
         self.send_lock = threading.Lock()
         self.out = []
         self.out_bytes = 0
+        self.records = []
+        self._records_since = 0.0
         self.reader = threading.Thread(target=self._read_forever, name='nuwsgi-channel-reader', daemon=True)
         self.reader.start()
 
@@ -58,8 +76,18 @@ class ThreadedPump:
         if full:
             self.flush()
 
+    def send_record(self, payload):
+        """Queues a REQUEST_DONE: it leaves with the next flush, at the latest after RECORD_DELAY."""
+        with self.send_lock:
+            if not self.records:
+                self._records_since = time.monotonic()
+            self.records += (HEADER.pack(REQUEST_DONE, 0, 0, 0, len(payload)), payload)
+
     def flush(self):
         with self.send_lock:
+            if self.records:
+                self.out += self.records
+                self.records.clear()
             if not self.out:
                 return
             data = b''.join(self.out)
@@ -70,10 +98,19 @@ class ThreadedPump:
             except (BrokenPipeError, ConnectionResetError):
                 master_gone()
 
-    def send_now(self, type_, id_):
-        """Sends an empty frame at once, from any thread (the reloader's)."""
-        self.send_frame(type_, id_)
+    def send_now(self, type_, id_, payload=b''):
+        """Sends a frame at once, from any thread (the reloader's, the harakiri watchdog's)."""
+        self.send_frame(type_, id_, payload)
         self.flush()
+
+    def start_accepting(self, acceptor, cores):
+        """Starts the acceptor thread for the uwsgi sockets of `acceptor`."""
+        self.acceptor = acceptor
+        self.cores = cores
+        self.accepting = True
+        self._wake_read, self._wake_write = os.pipe()
+        thread = threading.Thread(target=self._accept_forever, name='nuwsgi-acceptor', daemon=True)
+        thread.start()
 
     def wait_until(self, predicate):
         """Waits until predicate() is true; the reader thread re-checks it after every frame."""
@@ -85,24 +122,70 @@ class ThreadedPump:
         """Nothing to do: the reader thread dispatches frames as they arrive."""
 
     def next_request(self):
-        """The next request to run, or None once STOP arrived and no request is left."""
+        """The next request to run, or None once STOP arrived, the acceptor stopped and no request
+        is left."""
         with self.queued:
             if self.pending:
+                self.running += 1
                 return self.pending.popleft()
         self.flush()
         with self.queued:
             while not self.pending:
-                if self.stopping:
+                if self.stopping and not self.accepting:
                     return None
                 self.queued.wait()
+            self.running += 1
             return self.pending.popleft()
 
     def finish(self, state):
         """Forgets a request once its terminal frame is queued, and sends that frame."""
         with self.changed:
             del self.requests[state.id]
-            self.requests_served += 1
+            self._done()
         self.flush()
+
+    def connection_done(self):
+        """A uwsgi connection was served; its REQUEST_DONE record leaves with the next flush."""
+        with self.changed:
+            self._done()
+
+    def _done(self):
+        self.requests_served += 1
+        self.running -= 1
+        self.core_free.notify()
+
+    def _accept_forever(self):
+        acceptor = self.acceptor
+        poller = select.poll()
+        for fd in acceptor.fds + [self._wake_read]:
+            poller.register(fd, select.POLLIN)
+        while True:
+            with self.core_free:
+                while not self.stopping and self.running + len(self.pending) >= self.cores:
+                    if not self.core_free.wait(self._records_wait()):
+                        self.flush()
+                if self.stopping:
+                    break
+            wait = self._records_wait()
+            if not poller.poll(None if wait is None else wait * 1000):
+                self.flush()
+                continue
+            if self.stopping:
+                break
+            accepted = acceptor.accept()
+            if accepted is not None:
+                with self.queued:
+                    self.pending.append(accepted)
+                    self.queued.notify()
+        with self.queued:
+            self.accepting = False
+            self.queued.notify_all()
+
+    def _records_wait(self):
+        """Seconds until the oldest record waiting is due to leave, or None when none waits."""
+        if not self.records:
+            return None
+        return max(0.0, self._records_since + RECORD_DELAY - time.monotonic())
 
     def _read_forever(self):
         sock = self.sock
@@ -130,6 +213,9 @@ class ThreadedPump:
                     self.queued.notify()
                 elif what is STOPPING:
                     self.queued.notify_all()
+                    self.core_free.notify_all()
+                    if self._wake_write != -1:
+                        os.write(self._wake_write, b'.')
                 elif what is DELIVERED:
                     changed = True
             if changed:
@@ -140,16 +226,16 @@ def run_threads(worker, count):
     """Runs `worker.serve` in `count` threads until STOP, then returns. An exception that escapes
     the request loop (the app raised SystemExit, or a bug here) ends the whole process, as it
     does in the single-threaded worker."""
-    def serve():
+    def serve(core):
         try:
-            worker.serve()
+            worker.serve(core)
         except SystemExit as exc:
             os._exit(exc.code if isinstance(exc.code, int) else 1)
         except BaseException:
             traceback.print_exc()
             os._exit(1)
 
-    threads = [threading.Thread(target=serve, name='nuwsgi-core-%d' % (n + 1)) for n in range(count)]
+    threads = [threading.Thread(target=serve, args=(n,), name='nuwsgi-core-%d' % (n + 1)) for n in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:

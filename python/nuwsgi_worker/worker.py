@@ -1,6 +1,13 @@
-"""The request loop: take the next request, run the app on it, answer with one terminal frame."""
+"""The request loop: take the next request, run the app on it, and answer.
 
+A request comes over the channel from the master (a RequestState, answered with one terminal
+frame), or is a connection the worker accepted on a uwsgi socket (a tuple from acceptor.Acceptor,
+served by uwsgi_server.UwsgiServer).
+"""
+
+from .channel_sink import ChannelSink
 from .environ import build_environ
+from .request import RequestState
 from .response import Response
 from .wsgi_input import WsgiInput
 
@@ -14,22 +21,31 @@ class Worker:
         self.base_environ = base_environ
         self.request_body_window = request_body_window
         self.catch_exceptions = catch_exceptions
+        # The server of the uwsgi sockets this worker accepts on, if it has any.
+        self.uwsgi = None
 
-    def serve(self):
-        """Runs requests until STOP, then sends what is left."""
+    def serve(self, core=0):
+        """Runs requests until STOP, then sends what is left. `core` numbers the thread (or greenlet)."""
         next_request = self.pump.next_request
         handle = self.handle
-        state = next_request()
-        while state is not None:
-            handle(state)
-            state = next_request()
+        item = next_request()
+        while item is not None:
+            if type(item) is RequestState:
+                handle(item)
+            else:
+                self.uwsgi.serve(item, core)
+            item = next_request()
         self.pump.flush()
 
     def handle(self, state):
         pump = self.pump
         environ = build_environ(
             state.environ_block, self.base_environ, WsgiInput(state, pump, self.request_body_window))
-        response = Response(state, pump, environ)
+        self.run_app(environ, Response(ChannelSink(state, pump), environ))
+        pump.finish(state)
+
+    def run_app(self, environ, response):
+        """Calls the app and sends its result; the result's close() is always called."""
         app = self.app if self.app_table is None else self.app_table.select(environ)
         # Only Exception: SystemExit and KeyboardInterrupt from the app end the worker, as in gunicorn.
         try:
@@ -43,4 +59,3 @@ class Worker:
             response.finish()
         except Exception:
             response.fail(self.catch_exceptions)
-        pump.finish(state)

@@ -23,6 +23,10 @@ export const RESPONSE_ABORT = 0x45;
 export const BODY_CREDIT = 0x46;
 /** The worker's code changed on disk (py-autoreload): stop it and start a new one. */
 export const RELOAD = 0x47;
+/** A request the worker served on a uwsgi socket it accepted on: the record of its outcome. */
+export const REQUEST_DONE = 0x48;
+/** A request on a uwsgi socket ran past harakiri: the worker answered for it and must be replaced. */
+export const HARAKIRI = 0x49;
 
 /** REQUEST flags. */
 export const FLAG_HAS_BODY = 0x01;
@@ -30,7 +34,8 @@ export const FLAG_EXPECT_CONTINUE = 0x02;
 /** BODY_END flag: the client went away before the end of the body. */
 export const FLAG_ABORTED = 0x01;
 
-const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD]);
+const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD,
+  REQUEST_DONE, HARAKIRI]);
 const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP]);
 
 export function isWorkerFrame(type: number): boolean {

@@ -60,18 +60,30 @@ export async function bindServer(server: net.Server, address: SocketAddress, opt
 }
 
 async function bindUnix(server: net.Server, file: string, options: BindOptions): Promise<BoundSocket> {
+  return bindUnixFile(file, options, async (temporary) => {
+    await listen(server, { path: temporary, backlog: options.backlog });
+    return () => server.close();
+  });
+}
+
+/**
+ * The unix socket at `file`, as described at the top: `bindAt` binds and listens at the temporary
+ * name it is given, and returns how to close what it bound should the rest fail.
+ */
+export async function bindUnixFile(file: string, options: BindOptions,
+  bindAt: (temporary: string) => Promise<() => void>): Promise<BoundSocket> {
   checkLength(file, 'the unix socket path');
   await checkNotInUse(file);
   const temporary = path.join(path.dirname(file), `.nuwsgi-${process.pid}-${++temporaryNames}`);
   checkLength(temporary, `the temporary name nuwsgi binds first (${temporary})`);
   fs.rmSync(temporary, { force: true });
-  await listen(server, { path: temporary, backlog: options.backlog });
+  const close = await bindAt(temporary);
   try {
     if (options.mode !== undefined) fs.chmodSync(temporary, options.mode);
     if (options.owner !== undefined) fs.chownSync(temporary, options.owner.uid, options.owner.gid);
     fs.renameSync(temporary, file);
   } catch (err) {
-    server.close();
+    close();
     throw err;
   }
   const { dev, ino } = fs.statSync(file);

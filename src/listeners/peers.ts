@@ -22,6 +22,8 @@ export function addressEntryProblem(entry: string): string | undefined {
 }
 
 export class AddressList {
+  /** The entries as given (for the workers, which apply the list to the uwsgi sockets). */
+  readonly entries: readonly string[];
   /** The list names peers on unix sockets (`unix`). */
   readonly unix: boolean;
   /** No entries at all: nobody is believed. */
@@ -33,6 +35,7 @@ export class AddressList {
 
   /** `entries` were checked with addressEntryProblem when the configuration was read. */
   constructor(entries: readonly string[]) {
+    this.entries = entries;
     this.empty = entries.length === 0;
     this.unix = entries.includes(UNIX);
     for (const entry of entries) {

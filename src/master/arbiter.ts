@@ -5,13 +5,14 @@
 // stops taking requests); stop gracefully within a mercy timeout.
 import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
-import { parseSocketAddress } from '../listeners/address.ts';
+import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts';
 import type { BindOptions, BoundSocket, Listener } from '../listeners/bind.ts';
 import { HttpListener } from '../listeners/http.ts';
-import { UwsgiListener } from '../listeners/uwsgi.ts';
-import { ctime, log, logFd } from '../observe/log.ts';
+import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
+import { decodeServedRequest, type HarakiriReport, type ServedRequest } from '../channel/records.ts';
+import { ctime, log, logFd, logRequest } from '../observe/log.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
-import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW, type Exchange, type RequestCounters } from '../router/exchange.ts';
+import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW, type RequestCounters, type RequestInfo } from '../router/exchange.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
 import { kernelView, overdueRequests, recycleReason, requestLimitFor, residentBytes } from './limits.ts';
@@ -20,7 +21,7 @@ import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
 import { canImportGevent, resolvePython, workerArgs, PythonNotFound } from './python.ts';
 import { removePidfileIfOurs, writePidfile } from './pidfile.ts';
 import { TouchWatcher } from './touch.ts';
-import { Worker, type ReadyInfo, type WorkerConfig } from './worker.ts';
+import { FIRST_SOCKET_FD, Worker, type ReadyInfo, type WorkerConfig } from './worker.ts';
 
 /** uWSGI's exit status for "the app could not be loaded" (UWSGI_FAILED_APP_CODE). */
 export const EXIT_APP_FAILED = 22;
@@ -49,6 +50,13 @@ interface Generation {
   python: string;
   /** Kill the old workers at the switch instead of letting them finish their requests. */
   brutal: boolean;
+}
+
+/** A request past harakiri, and how its client gets the 504. */
+interface OverdueRequest {
+  info: RequestInfo;
+  elapsedS: number;
+  answer(): void;
 }
 
 /** One of the places a worker serves in; its number (index + 1) is the worker id. */
@@ -84,7 +92,9 @@ export class Arbiter implements MasterVerbs {
   private readonly dispatcher: Dispatcher;
   private readonly counters: RequestCounters;
   private readonly listeners: Listener[] = [];
-  /** What the listeners are bound to, for vacuum. */
+  /** The uwsgi sockets, which the workers accept on. */
+  private readonly workerSockets: WorkerSocket[] = [];
+  /** What the listeners and the uwsgi sockets are bound to, for vacuum. */
   private readonly boundSockets: BoundSocket[] = [];
   /** One per worker process: `processes` of them. */
   private slots: Slot[];
@@ -191,29 +201,34 @@ export class Arbiter implements MasterVerbs {
       } catch (err) {
         throw new StartupError(`--${option} ${(err as Error).message}`);
       }
-      const listener: Listener = protocol === 'http'
-        ? new HttpListener(address, this.dispatcher, this.counters, {
-          maxHeadSize: config.bufferSize,
-          keepAliveTimeoutMs: config.httpKeepalive * 1000,
-          trustedProxies: config.trustedProxies,
-        })
-        : new UwsgiListener(address, this.dispatcher, this.counters, {
-          maxDatasize: config.bufferSize,
-          socketTimeoutMs: config.socketTimeout * 1000,
-          allow: config.uwsgiAllow,
-          trustedProxies: config.trustedProxies,
-        });
       let bound;
       try {
-        bound = await listener.listen(bindOptions);
+        bound = protocol === 'http' ? await this.bindHttp(address, bindOptions) : await this.bindWorkerSocket(address, bindOptions);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         throw new StartupError(`cannot listen on --${option} ${spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
       }
-      this.listeners.push(listener);
       this.boundSockets.push(bound);
       log(`${protocol === 'http' ? 'HTTP' : 'uwsgi'} listening on ${bound.label}`);
     }
+  }
+
+  private async bindHttp(address: SocketAddress, bindOptions: BindOptions): Promise<BoundSocket> {
+    const config = this.config;
+    const listener = new HttpListener(address, this.dispatcher, this.counters, {
+      maxHeadSize: config.bufferSize,
+      keepAliveTimeoutMs: config.httpKeepalive * 1000,
+      trustedProxies: config.trustedProxies,
+    });
+    const bound = await listener.listen(bindOptions);
+    this.listeners.push(listener);
+    return bound;
+  }
+
+  private async bindWorkerSocket(address: SocketAddress, bindOptions: BindOptions): Promise<BoundSocket> {
+    const socket = await bindWorkerSocket(address, bindOptions, this.python);
+    this.workerSockets.push(socket);
+    return socket;
   }
 
   /** listen (checked against the kernel's limit, as uWSGI does), chmod-socket, chown-socket. */
@@ -260,6 +275,7 @@ export class Arbiter implements MasterVerbs {
     void this.closeListeners();
     for (const listener of this.listeners) listener.closeAll();
     this.fifos?.close(this.config.vacuum);
+    for (const socket of this.workerSockets) socket.close();
     if (!this.config.vacuum) return;
     for (const bound of this.boundSockets) bound.removeFile();
     for (const file of [this.config.pidfile, this.config.pidfile2]) if (file !== undefined) removePidfileIfOurs(file);
@@ -283,6 +299,17 @@ export class Arbiter implements MasterVerbs {
       catch_exceptions: config.catchExceptions,
       request_body_window: REQUEST_BODY_WINDOW,
       response_window: RESPONSE_WINDOW,
+      channel_requests: this.listeners.length > 0,
+      uwsgi_sockets: this.workerSockets.map((socket, index) => ({ fd: FIRST_SOCKET_FD + index, label: socket.label })),
+      uwsgi: {
+        buffer_size: config.bufferSize,
+        socket_timeout: config.socketTimeout,
+        allow: config.uwsgiAllow.entries,
+        trusted_proxies: config.trustedProxies.entries,
+        limit_post: config.limitPost,
+        post_buffering: config.postBuffering,
+        harakiri: config.harakiri,
+      },
       options: config.options,
     };
   }
@@ -295,12 +322,15 @@ export class Arbiter implements MasterVerbs {
       args: workerArgs(),
       env: applyEnv({ ...this.baseEnv }, config.env),
       logFd: logFd(),
+      sockets: this.workerSockets.map((socket) => socket.fd),
       pipelining: config.harakiri === 0,
     };
     const worker = new Worker(slot, how, this.workerConfig(slot, config, next?.mode ?? this.mode), {
       ready: (w, info) => this.onWorkerReady(w, info),
       free: (w) => this.onWorkerFree(w),
       reload: (w) => this.onWorkerReload(w),
+      served: (w, request) => this.onWorkerServed(w, request),
+      harakiri: (w, report) => this.onWorkerHarakiri(w, report),
       exit: (w, code, signal) => this.onWorkerExit(w, code, signal),
     });
     worker.requestLimit = requestLimitFor(slot, config);
@@ -344,6 +374,30 @@ export class Arbiter implements MasterVerbs {
     } else if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) {
       this.recycleIfDue(worker, Date.now());
     }
+  }
+
+  /** A request the worker served on a uwsgi socket: counted and logged here, as the master's own are. */
+  private onWorkerServed(worker: Worker, record: Buffer): void {
+    const counters = this.counters;
+    counters.total++;
+    if (counters.logging) {
+      const request = decodeServedRequest(record);
+      if (request !== undefined) logServed(worker, request, counters.total);
+    }
+    if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) this.recycleIfDue(worker, Date.now());
+  }
+
+  /** The worker's watchdog answered a uwsgi request past harakiri: the worker is replaced. */
+  private onWorkerHarakiri(worker: Worker, report: HarakiriReport): void {
+    const { request } = report;
+    this.harakiri(worker, [{
+      info: { method: request.method, uri: request.uri, protocol: request.protocol, remoteAddr: request.remoteAddr },
+      elapsedS: report.elapsedS,
+      answer: () => {
+        this.counters.total++;
+        if (this.counters.logging) logServed(worker, request, this.counters.total);
+      },
+    }]);
   }
 
   /** The worker saw its code change (py-autoreload): every worker is replaced, as on SIGHUP. */
@@ -617,8 +671,15 @@ export class Arbiter implements MasterVerbs {
     const now = Date.now();
     if (this.config.harakiri > 0) {
       for (const worker of [...this.current, ...this.retiring]) {
-        const overdue = overdueRequests(worker, this.config.harakiri, now);
-        if (overdue.length > 0) this.harakiri(worker, overdue, now);
+        const overdue = overdueRequests(worker, this.config.harakiri, now).map(([id, exchange]) => ({
+          info: exchange.info,
+          elapsedS: (now - exchange.dispatchedMs) / 1000,
+          answer: () => {
+            worker.abandon(id);
+            exchange.onWorkerLost(`harakiri: the request ran for more than ${this.config.harakiri} s`, 504);
+          },
+        }));
+        if (overdue.length > 0) this.harakiri(worker, overdue);
       }
     }
     for (const worker of this.current) this.recycleIfDue(worker, now);
@@ -632,17 +693,15 @@ export class Arbiter implements MasterVerbs {
    * Requests past --harakiri get 504 now; their worker stops taking requests, a replacement starts,
    * and the worker is killed once its other requests are done (or after harakiri-graceful-timeout).
    */
-  private harakiri(worker: Worker, overdue: Array<[number, Exchange]>, now: number): void {
+  private harakiri(worker: Worker, overdue: OverdueRequest[]): void {
     const config = this.config;
     const first = !this.doomed.has(worker);
     const graceful = config.harakiriGracefulTimeout > 0;
     if (first) log(`*** HARAKIRI ON WORKER ${worker.slot} (pid: ${worker.pid}, try: 1, graceful: ${graceful ? 'yes' : 'no'}) ***`);
-    for (const [id, exchange] of overdue) {
-      const { remoteAddr, method, uri } = exchange.info;
-      const elapsed = ((now - exchange.dispatchedMs) / 1000).toFixed(1);
-      log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${remoteAddr} - ${method} ${uri} running for ${elapsed} s (harakiri ${config.harakiri} s): 504`);
-      worker.abandon(id);
-      exchange.onWorkerLost(`harakiri: the request ran for more than ${config.harakiri} s`, 504);
+    for (const { info, elapsedS, answer } of overdue) {
+      const { remoteAddr, method, uri } = info;
+      log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${remoteAddr} - ${method} ${uri} running for ${elapsedS.toFixed(1)} s (harakiri ${config.harakiri} s): 504`);
+      answer();
     }
     if (config.harakiriVerbose) log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${kernelView(worker.pid)}`);
     if (!first) return;
@@ -679,6 +738,8 @@ export class Arbiter implements MasterVerbs {
       }
     }
     log(`SIGUSR2: ${this.dispatcher.queued} requests waiting in the master`);
+    // the requests on the uwsgi sockets are the workers' own: each one reports them
+    if (this.workerSockets.length > 0) for (const w of this.allWorkers()) if (w.state === 'ready') w.kill('SIGUSR2');
   }
 
   togglePause(): void {
@@ -812,6 +873,28 @@ export class Arbiter implements MasterVerbs {
     if (!this.startingUp || this.exitCode === 0) log('goodbye to nuwsgi.');
     this.finish(this.exitCode);
   }
+}
+
+/** The request log line of a request a worker served on a uwsgi socket. */
+function logServed(worker: Worker, request: ServedRequest, total: number): void {
+  logRequest({
+    workerPid: worker.pid,
+    workerRequests: worker.requestsServed,
+    totalRequests: total,
+    remoteAddr: request.remoteAddr,
+    varCount: request.varCount,
+    varBytes: request.varBytes,
+    startedMs: request.startedMs,
+    msecs: Math.round(request.micros / 1000),
+    core: request.core,
+    method: request.method,
+    uri: request.uri,
+    protocol: request.protocol,
+    status: request.status,
+    bodyBytes: request.bodyBytes,
+    headerCount: request.headerCount,
+    headerBytes: request.headerBytes,
+  });
 }
 
 /** putenv() semantics, as in uWSGI: KEY=VALUE sets, KEY alone removes, '' does nothing. Returns `env`. */

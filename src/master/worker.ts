@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import * as F from '../channel/frames.ts';
 import { FrameDecoder, ChannelError } from '../channel/decoder.ts';
 import { encodeFrame, encodeHeader, encodeJsonFrame, encodeLatin1Frame, encodeU32Frame } from '../channel/encoder.ts';
+import { decodeHarakiri, type HarakiriReport } from '../channel/records.ts';
 import type { Exchange, ExchangeCarrier } from '../router/exchange.ts';
 
 /** Requests a worker may hold per core beyond the one it runs (see canPipeline). */
@@ -34,8 +35,28 @@ export interface WorkerConfig {
   catch_exceptions: boolean;
   request_body_window: number;
   response_window: number;
+  /** Whether requests come over the channel (there are HTTP listeners), besides the uwsgi sockets'. */
+  channel_requests: boolean;
+  /** The uwsgi sockets the worker accepts on: its descriptor for each (4, 5...), and the address as logged. */
+  uwsgi_sockets: Array<{ fd: number; label: string }>;
+  /** How the worker serves them. */
+  uwsgi: UwsgiServing;
   options: Record<string, string | boolean | string[]>;
 }
+
+/** The options a worker applies to the connections it accepts on the uwsgi sockets. */
+export interface UwsgiServing {
+  buffer_size: number;
+  socket_timeout: number;
+  allow: readonly string[];
+  trusted_proxies: readonly string[];
+  limit_post: number;
+  post_buffering: number;
+  harakiri: number;
+}
+
+/** The descriptor the first inherited uwsgi socket has in a worker (after stdin, stdout, stderr and the channel). */
+export const FIRST_SOCKET_FD = 4;
 
 export interface ReadyInfo {
   pid: number;
@@ -50,6 +71,8 @@ export interface WorkerProcess {
   env: NodeJS.ProcessEnv;
   /** The fd the worker's stdout and stderr go to (the master's log). */
   logFd: number;
+  /** The uwsgi sockets' descriptors in the master, in CONFIG's order. */
+  sockets: readonly number[];
   /**
    * Whether requests may queue inside the worker beyond its cores (see canPipeline). Off under
    * harakiri, where a request's clock must start when it starts running, not when it was queued.
@@ -63,6 +86,10 @@ export interface WorkerEvents {
   free(worker: Worker): void;
   /** Its code changed on disk (py-autoreload): it asks to be replaced. */
   reload(worker: Worker): void;
+  /** It served a request on a uwsgi socket: `record` is REQUEST_DONE's payload (channel/records.ts). */
+  served(worker: Worker, record: Buffer): void;
+  /** A request on a uwsgi socket ran past harakiri; the worker answered for it. */
+  harakiri(worker: Worker, report: HarakiriReport): void;
   exit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
@@ -94,7 +121,7 @@ export class Worker implements ExchangeCarrier {
     this.cores = config.threads;
     this.events = events;
     this.pipelining = how.pipelining;
-    this.child = spawn(how.python, how.args, { stdio: ['ignore', how.logFd, how.logFd, 'pipe'], env: how.env });
+    this.child = spawn(how.python, how.args, { stdio: ['ignore', how.logFd, how.logFd, 'pipe', ...how.sockets], env: how.env });
     this.pid = this.child.pid ?? 0;
     this.channel = this.child.stdio[3] as Socket;
     this.decoder = new FrameDecoder(F.isWorkerFrame, this.onFrame);
@@ -221,8 +248,10 @@ export class Worker implements ExchangeCarrier {
 
   private readonly onFrame = (type: number, _flags: number, id: number, payload: Buffer): void => {
     if (id === 0) {
-      if (type === F.READY) this.onReady(payload);
+      if (type === F.REQUEST_DONE) this.onServed(payload);
+      else if (type === F.READY) this.onReady(payload);
       else if (type === F.RELOAD) this.events.reload(this);
+      else if (type === F.HARAKIRI) this.onHarakiri(payload);
       return;
     }
     const exchange = this.inflight.get(id);
@@ -253,6 +282,16 @@ export class Worker implements ExchangeCarrier {
   private finish(id: number): void {
     this.inflight.delete(id);
     this.requestsServed++;
+  }
+
+  private onServed(record: Buffer): void {
+    this.requestsServed++;
+    this.events.served(this, record);
+  }
+
+  private onHarakiri(payload: Buffer): void {
+    const report = decodeHarakiri(payload);
+    if (report !== undefined) this.events.harakiri(this, report);
   }
 
   private onReady(payload: Buffer): void {

@@ -88,6 +88,10 @@ export interface RequestRecord {
   varCount: number;
   varBytes: number;
   startedMs: number;
+  /** How long it took. */
+  msecs: number;
+  /** The worker's core that ran it. */
+  core: number;
   method: string;
   uri: string;
   protocol: string;
@@ -103,11 +107,10 @@ export interface RequestRecord {
  * [pid: 7|app: 0|req: 1/1] 127.0.0.1 () {24 vars in 331 bytes} [Tue May 19 20:14:38 2020] GET / => generated 13 bytes in 1 msecs (HTTP/1.1 200) 2 headers in 64 bytes (1 switches on core 0)
  */
 export function logRequest(r: RequestRecord): void {
-  const msecs = Math.round(Date.now() - r.startedMs);
   write(
     `[pid: ${r.workerPid}|app: 0|req: ${r.workerRequests}/${r.totalRequests}] ${r.remoteAddr} () ` +
     `{${r.varCount} vars in ${r.varBytes} bytes} [${ctime(r.startedMs)}] ${r.method} ${r.uri} => ` +
-    `generated ${r.bodyBytes} bytes in ${msecs} msecs (${r.protocol} ${r.status}) ` +
-    `${r.headerCount} headers in ${r.headerBytes} bytes (1 switches on core 0)\n`,
+    `generated ${r.bodyBytes} bytes in ${r.msecs} msecs (${r.protocol} ${r.status}) ` +
+    `${r.headerCount} headers in ${r.headerBytes} bytes (1 switches on core ${r.core})\n`,
   );
 }

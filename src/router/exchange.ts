@@ -395,6 +395,8 @@ export abstract class Exchange {
       varCount: this.varCount(),
       varBytes: this.environ.length,
       startedMs: this.startedMs,
+      msecs: Math.round(Date.now() - this.startedMs),
+      core: 0,
       method: this.info.method,
       uri: this.info.uri,
       protocol: this.info.protocol,

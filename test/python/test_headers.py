@@ -2,7 +2,13 @@
 
 import unittest
 
-from nuwsgi_worker.headers import check_status, encode_head
+from nuwsgi_worker.headers import check_status, head_fields
+
+
+def encode_head(status, headers):
+    """The RESPONSE_HEAD payload of these headers, as the channel sink joins them."""
+    fields, length = head_fields(status, headers)
+    return "\0".join(fields).encode("latin-1"), length
 
 
 class StatusTest(unittest.TestCase):

@@ -1,0 +1,259 @@
+"""The uwsgi-protocol server of a worker: one accepted connection from head to close.
+
+nginx opens a connection per request (`uwsgi_pass`): the head is read within socket-timeout and
+mapped to the environ (uwsgi_protocol), limit-post and post-buffering apply, the app runs with
+wsgi.input reading the socket, the response goes back on it (uwsgi_connection), and the connection
+closes. The master hears of the request afterwards, in a REQUEST_DONE record sent with the other
+frames (docs/channel.md), and writes the log line. Bad input closes only its own connection, with a
+log line naming the limit; nothing here takes the worker down.
+"""
+
+import io
+import socket
+import struct
+import tempfile
+import threading
+import time
+import traceback
+
+from .peers import AddressList
+from .response import Response
+from .sockio import recv_some
+from .uwsgi_connection import UwsgiConnection, log
+from .uwsgi_protocol import BadVars, UwsgiError, head_size, request_environ, response_protocol
+from .wsgi_input import WsgiInput
+
+HTTP_ON_UWSGI = 'this looks like HTTP on a uwsgi socket: use http-socket or put nginx in front'
+TLS_ON_UWSGI = 'this looks like TLS (HTTPS) on a uwsgi socket: put nginx in front to terminate TLS'
+REASONS = {
+    400: 'Bad Request', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 504: 'Gateway Timeout',
+}
+HEAD_RECV_SIZE = 16 * 1024
+# What is read and discarded, at most, of a request the app did not read whole, so that closing
+# does not reset a response still on its way.
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+class Core:
+    """What one core (thread, greenlet, or the worker itself) is serving: for harakiri and SIGUSR2."""
+    __slots__ = ('index', 'guard', 'connection', 'environ', 'started', 'var_count', 'var_bytes')
+
+    def __init__(self, index):
+        self.index = index
+        self.guard = threading.Lock()
+        self.connection = None
+        self.environ = None
+        self.started = 0.0
+        # the size of the request's head, for its log line
+        self.var_count = 0
+        self.var_bytes = 0
+
+
+class SocketInput(WsgiInput):
+    """wsgi.input of a uwsgi connection: the connection reads its socket when the app wants more.
+    There is no credit to grant: the kernel's buffers are the window."""
+    __slots__ = ()
+
+    def _grant(self):
+        pass
+
+
+class UwsgiServer:
+    def __init__(self, worker, pump, options, cores):
+        self.worker = worker
+        self.pump = pump
+        self.max_datasize = int(options['buffer_size'])
+        self.timeout = float(options['socket_timeout'])
+        self.limit_post = int(options['limit_post'])
+        self.post_buffering = int(options['post_buffering'])
+        trusted = AddressList(options['trusted_proxies'])
+        self.trusted = None if trusted.empty else trusted
+        self.cores = [Core(index) for index in range(cores)]
+
+    def serve(self, accepted, core_index):
+        sock, peer, listener = accepted
+        core = self.cores[core_index]
+        started = time.time()
+        conn = UwsgiConnection(sock, self.timeout, peer, listener.label, core.guard)
+        try:
+            self._serve(conn, core, started)
+        except Exception:
+            log('%s: internal error, connection closed:\n%s' % (conn.origin, traceback.format_exc().rstrip('\n')))
+            conn.broken = True
+        finally:
+            core.connection = None
+            core.environ = None
+            self._close(conn)
+            self.pump.connection_done()
+
+    def _serve(self, conn, core, started):
+        head = self._read_head(conn)
+        if head is None:
+            return
+        data, size = head
+        try:
+            environ, length = request_environ(data, size, self.trusted)
+        except UwsgiError as exc:
+            self._refuse(conn, exc)
+            return
+        except BadVars as exc:
+            log('%s: answered 400 because %s' % (conn.origin, exc))
+            _answer(conn, 400)
+            conn.body_left = DRAIN_LIMIT
+            return
+        # uWSGI counts keys and values: "{24 vars in 331 bytes}"
+        var_count = len(environ) * 2
+        conn.protocol = response_protocol(environ)
+        conn.start_body(data[size:] if length else b'', length)
+        limit = self.limit_post
+        if 0 < limit < length:
+            log('%s %s: request body of %d bytes exceeds limit-post (%d): answered 413; raise it with --limit-post'
+                % (environ.get('REQUEST_METHOD', ''), _uri(environ), length, limit))
+            _answer(conn, 413, conn.protocol)
+            self._record(conn, environ, core, started, var_count, size)
+            return
+        worker = self.worker
+        if 0 < self.post_buffering and length:
+            body = self._buffer_body(conn, length)
+            if body is None:
+                return
+        else:
+            body = SocketInput(conn, conn, worker.request_body_window)
+        environ.update(worker.base_environ)
+        environ['wsgi.input'] = body
+        core.environ = environ
+        core.started = started
+        core.var_count = var_count
+        core.var_bytes = size
+        core.connection = conn
+        worker.run_app(environ, Response(conn, environ))
+        if not conn.timed_out:
+            self._record(conn, environ, core, started, var_count, size)
+
+    def _read_head(self, conn):
+        """The bytes of the head and what came with it, and the head's size; None when the
+        connection was refused or closed (logged)."""
+        sock = conn.sock
+        data = b''
+        received_any = False
+        try:
+            while True:
+                chunk = recv_some(sock, HEAD_RECV_SIZE, self.timeout)
+                if not chunk:
+                    if received_any:
+                        log('%s: the connection closed before the request head was complete' % conn.origin)
+                    return None
+                received_any = True
+                data = data + chunk if data else chunk
+                size = head_size(data, self.max_datasize)
+                if size is not None and len(data) >= size:
+                    return data, size
+        except UwsgiError as exc:
+            self._refuse(conn, exc)
+        except socket.timeout:
+            log('%s: no complete request head within %g s (socket-timeout): connection closed' % (conn.origin, self.timeout))
+        except OSError:
+            pass  # the peer reset the connection
+        return None
+
+    def _refuse(self, conn, error):
+        origin = conn.origin
+        code = error.code
+        if code == 'LOOKS_LIKE_TLS':
+            log('%s: %s' % (origin, TLS_ON_UWSGI))
+            return
+        if code == 'UNSUPPORTED_MODIFIER':
+            log('%s: unsupported modifier1 %d (only 0, a WSGI request, is served); connection closed' % (origin, error.value))
+            return
+        if code == 'LOOKS_LIKE_HTTP':
+            log('%s: %s' % (origin, HTTP_ON_UWSGI))
+            _answer(conn, 400, text=HTTP_ON_UWSGI + '\n')
+        elif code == 'HEAD_TOO_LARGE':
+            log('%s: %s: answered 431; raise it with --buffer-size (at most 65535 for the uwsgi protocol)' % (origin, error))
+            _answer(conn, 431)
+        else:
+            log('%s: invalid uwsgi request (%s): answered 400' % (origin, error))
+            _answer(conn, 400)
+        # what the peer still sends is read and discarded before the close, so that it reads the answer
+        conn.body_left = DRAIN_LIMIT
+
+    def _buffer_body(self, conn, length):
+        """post-buffering: the whole body before the app runs, in memory up to post-buffering
+        bytes, else in an unlinked temporary file. None when the body broke off (logged)."""
+        if length <= self.post_buffering:
+            store = io.BytesIO()
+        else:
+            store = tempfile.TemporaryFile(prefix='nuwsgi-body-%d-' % id(conn))
+        while True:
+            while conn.body_chunks:
+                store.write(conn.body_chunks.popleft())
+            if conn.body_ended:
+                break
+            conn.wait_until(lambda: conn.body_chunks or conn.body_ended)
+        if conn.body_aborted:
+            store.close()
+            return None
+        store.seek(0)
+        return store
+
+    def _record(self, conn, environ, core, started, var_count, var_bytes):
+        """REQUEST_DONE: what the master's request log line and counters need (docs/channel.md)."""
+        self.pump.send_record(encode_record(
+            conn.status, conn.body_bytes, conn.header_count, conn.header_bytes, var_count, var_bytes,
+            started, time.time(), core.index, environ))
+
+    def _close(self, conn):
+        """Closes the connection: at once when the request was read whole (nginx sends nothing
+        after it); after reading what the peer still sends otherwise, so that unread bytes do not
+        turn the close into a reset that could destroy the response on its way. A response that
+        cannot be complete is reset, so that nginx does not take it for a whole one."""
+        sock = conn.sock
+        try:
+            if conn.broken:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\1\0\0\0\0\0\0\0')
+            elif conn.body_left > 0 and not conn.cancelled:
+                sock.shutdown(socket.SHUT_WR)
+                left = min(conn.body_left, DRAIN_LIMIT)
+                while left > 0:
+                    chunk = recv_some(sock, min(left, HEAD_RECV_SIZE), self.timeout)
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+        except OSError:
+            pass
+        sock.close()
+
+
+def _answer(conn, status, protocol='HTTP/1.0', text=None):
+    """A whole small response from the worker itself (the master's wording, docs/channel.md)."""
+    reason = REASONS[status]
+    if text is None:
+        text = '%d %s\n' % (status, reason)
+    conn.protocol = protocol
+    conn.head(['%d %s' % (status, reason), 'Content-Type', 'text/plain', 'Content-Length', str(len(text))])
+    conn.body(text.encode('latin-1'))
+    conn.end()
+
+
+# REQUEST_DONE's numbers: status, core, header count, var count (u16); header bytes, var bytes
+# (u32); body bytes, start (ms since the epoch), duration (us) (f64).
+_RECORD = struct.Struct('<HHHHIIddd')
+
+
+def encode_record(status, body_bytes, header_count, header_bytes, var_count, var_bytes, started, ended, core, environ):
+    """The payload of REQUEST_DONE (docs/channel.md): the numbers, then REMOTE_ADDR, method, URI and
+    protocol, NUL-separated latin-1."""
+    return _RECORD.pack(
+        status, core, header_count, var_count, header_bytes, var_bytes, body_bytes, started * 1000,
+        (ended - started) * 1_000_000,
+    ) + ('%s\0%s\0%s\0%s' % (
+        environ.get('REMOTE_ADDR', ''), environ.get('REQUEST_METHOD', ''), _uri(environ),
+        environ.get('SERVER_PROTOCOL', ''))).encode('latin-1', 'replace')
+
+
+def _uri(environ):
+    uri = environ.get('REQUEST_URI')
+    if uri is not None:
+        return uri
+    query = environ.get('QUERY_STRING', '')
+    return environ.get('PATH_INFO', '') + ('?' + query if query else '')

@@ -1,0 +1,88 @@
+"""What the master cannot see of the uwsgi connections a worker serves itself: a request running
+past harakiri, and what each core is doing (SIGUSR2).
+
+The harakiri watchdog is a thread that looks at the cores once a second. A request that has run
+for `harakiri` seconds gets its answer from the watchdog: a 504 when nothing of the response was
+sent yet (else the connection is cut), and the master hears of it in a HARAKIRI frame, logs it and
+replaces the worker, as it does for the requests it sends over the channel. The app's own output
+for that request is discarded from then on. The watchdog needs the GIL for an instant: an app that
+holds it in C code for good is not interrupted, and nginx's uwsgi_read_timeout answers the client.
+"""
+
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+from .channel import HARAKIRI
+from .sockio import send_all
+from .uwsgi_server import encode_record
+
+_GATEWAY_TIMEOUT = b'504 Gateway Timeout\n'
+_HEADERS_504 = b'Content-Type: text/plain\r\nContent-Length: %d\r\n' % len(_GATEWAY_TIMEOUT)
+# How long the watchdog waits for a response write in progress before it cuts the connection.
+_GUARD_WAIT = 1.0
+
+
+def start_harakiri_watchdog(server, pump, harakiri):
+    thread = threading.Thread(target=_watch, args=(server, pump, harakiri), name='nuwsgi-harakiri', daemon=True)
+    thread.start()
+
+
+def _watch(server, pump, harakiri):
+    while True:
+        time.sleep(min(1.0, harakiri / 2))
+        now = time.time()
+        for core in server.cores:
+            conn = core.connection
+            if conn is not None and not conn.timed_out and now - core.started >= harakiri:
+                _answer_for(core, conn, pump, now)
+
+
+def _answer_for(core, conn, pump, now):
+    environ = core.environ or {}
+    got_guard = conn.guard.acquire(timeout=_GUARD_WAIT)
+    try:
+        conn.timed_out = True
+        answered = got_guard and not conn.wrote
+        conn.cancelled = True
+        try:
+            if answered:
+                status_line = ('%s 504 Gateway Timeout\r\n' % conn.protocol).encode('latin-1')
+                send_all(conn.sock, status_line + _HEADERS_504 + b'\r\n' + _GATEWAY_TIMEOUT, _GUARD_WAIT)
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    finally:
+        if got_guard:
+            conn.guard.release()
+    if answered:
+        record = encode_record(504, len(_GATEWAY_TIMEOUT), 2, len(_HEADERS_504), core.var_count, core.var_bytes,
+                               core.started, now, core.index, environ)
+    else:
+        record = encode_record(conn.status, conn.body_bytes, conn.header_count, conn.header_bytes,
+                               core.var_count, core.var_bytes, core.started, now, core.index, environ)
+    pump.send_now(HARAKIRI, 0, struct.pack('<d', now - core.started) + record)
+
+
+def install_status_report(server, worker_id):
+    """SIGUSR2 (the master passes it on): each core's uwsgi request, and since when, on stderr."""
+    def report(_signum, _frame):
+        now = time.time()
+        lines = []
+        for core in server.cores:
+            environ = core.environ
+            who = 'SIGUSR2: worker %d (pid: %d) core %d' % (worker_id, os.getpid(), core.index)
+            if core.connection is None or environ is None:
+                lines.append('%s: no uwsgi request\n' % who)
+            else:
+                lines.append('%s is managing request %s %s from %s since %s (%.3f s)\n' % (
+                    who, environ.get('REQUEST_METHOD', ''), environ.get('REQUEST_URI', ''), environ.get('REMOTE_ADDR', ''),
+                    time.ctime(core.started), now - core.started))
+        sys.stderr.write(''.join(lines))
+        sys.stderr.flush()
+
+    signal.signal(signal.SIGUSR2, report)

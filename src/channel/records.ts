@@ -1,0 +1,56 @@
+// The payloads of REQUEST_DONE and HARAKIRI (docs/channel.md): what a worker tells the master of a
+// request it served on a uwsgi socket it accepted on, so that the request log, the counters and
+// harakiri are the master's whichever listener served the request.
+
+/** One request a worker served itself. */
+export interface ServedRequest {
+  status: number;
+  core: number;
+  headerCount: number;
+  varCount: number;
+  headerBytes: number;
+  varBytes: number;
+  bodyBytes: number;
+  startedMs: number;
+  /** How long it took, in microseconds. */
+  micros: number;
+  remoteAddr: string;
+  method: string;
+  uri: string;
+  protocol: string;
+}
+
+/** A request past harakiri, and what the worker answered (status 0: the response was cut short). */
+export interface HarakiriReport {
+  elapsedS: number;
+  request: ServedRequest;
+}
+
+/** The numbers: four u16, two u32, three f64, little-endian; then the four strings. */
+const NUMBERS_SIZE = 40;
+
+/** REQUEST_DONE: the numbers, then REMOTE_ADDR, method, URI and protocol, NUL-separated latin-1. */
+export function decodeServedRequest(payload: Buffer): ServedRequest | undefined {
+  if (payload.length < NUMBERS_SIZE) return undefined;
+  const strings = payload.toString('latin1', NUMBERS_SIZE).split('\0');
+  if (strings.length !== 4) return undefined;
+  return {
+    status: payload.readUInt16LE(0),
+    core: payload.readUInt16LE(2),
+    headerCount: payload.readUInt16LE(4),
+    varCount: payload.readUInt16LE(6),
+    headerBytes: payload.readUInt32LE(8),
+    varBytes: payload.readUInt32LE(12),
+    bodyBytes: payload.readDoubleLE(16),
+    startedMs: payload.readDoubleLE(24),
+    micros: payload.readDoubleLE(32),
+    remoteAddr: strings[0], method: strings[1], uri: strings[2], protocol: strings[3],
+  };
+}
+
+/** HARAKIRI: the seconds the request ran as f64, then a REQUEST_DONE of what the worker answered. */
+export function decodeHarakiri(payload: Buffer): HarakiriReport | undefined {
+  if (payload.length < 8) return undefined;
+  const request = decodeServedRequest(payload.subarray(8));
+  return request === undefined ? undefined : { elapsedS: payload.readDoubleLE(0), request };
+}
