@@ -77,20 +77,27 @@ interface Target {
   check(result: ScenarioResult): Verdict | undefined;
 }
 
-/** `a`'s median main metric ÷ `b`'s, at least `min`. */
-function ratioTarget(scenario: string, a: string, b: string, min: number): Target {
+/**
+ * `a`'s median main metric ÷ `b`'s: at least `bound` for a metric where higher is better
+ * (throughput), at most `bound` for a latency (`hello: A ≥ 0.90x B`, `latency: A's p50 ≤ 1.20x B's`).
+ */
+function ratio(scenario: string, a: string, b: string, bound: number, latency = false): Target {
   return {
     scenario,
-    text: `${scenario}: ${a} ≥ ${formatNumber(min, 2)}x ${b}`,
+    text: latency
+      ? `${scenario}: ${a}'s p50 ≤ ${formatNumber(bound, 2)}x ${b}'s`
+      : `${scenario}: ${a} ≥ ${formatNumber(bound, 2)}x ${b}`,
     check(result) {
-      const key = result.metrics[0]!.key;
-      const [x, y] = [medianOf(result, a, key), medianOf(result, b, key)];
+      const metric = result.metrics[0]!;
+      const [x, y] = [medianOf(result, a, metric.key), medianOf(result, b, metric.key)];
       if (x === undefined || y === undefined) return undefined;
       const r = x / y;
       return {
-        measured: `${formatNumber(r, 2)}x (${formatNumber(x, 0)} vs ${formatNumber(y, 0)} ${result.metrics[0]!.unit})`,
-        met: r >= min,
-        gap: `${formatNumber(r / min * 100, 0)}% of the target; ${formatNumber(min / r, 2)}x faster needed`,
+        measured: `${formatNumber(r, 2)}x (${formatNumber(x, metric.decimals)} vs ${formatNumber(y, metric.decimals)} ${metric.unit})`,
+        met: latency ? r <= bound : r >= bound,
+        gap: latency
+          ? `${formatNumber(r / bound, 2)}x over the target`
+          : `${formatNumber(r / bound * 100, 0)}% of the target; ${formatNumber(bound / r, 2)}x faster needed`,
       };
     },
   };
@@ -98,11 +105,14 @@ function ratioTarget(scenario: string, a: string, b: string, min: number): Targe
 
 const n = contenders;
 const targets: Target[] = [
-  ratioTarget('hello', n.nuwsgi.name, n['uwsgi-http'].name, 2.0),
-  ratioTarget('hello', n.nuwsgi.name, n['gunicorn-sync'].name, 2.5),
-  ratioTarget('hello', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.0),
-  ratioTarget('hello', n.nuwsgi.name, n.node.name, 0.85),
-  ratioTarget('flask', n.nuwsgi.name, n['uwsgi-http11'].name, 1.1),
+  ratio('hello', n.nuwsgi.name, n['uwsgi-http'].name, 2.0),
+  ratio('hello', n.nuwsgi.name, n['gunicorn-sync'].name, 2.5),
+  ratio('hello', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 0.9),
+  ratio('hello', n.nuwsgi.name, n.node.name, 0.85),
+  ratio('flask', n.nuwsgi.name, n['uwsgi-http11'].name, 1.1),
+  ratio('flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 0.9),
+  ratio('latency', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
+  ratio('latency-flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
   {
     scenario: 'slow',
     text: `slow: ${n.nuwsgi.name}, the normal client's p99 < 50 ms and 0 errors`,

@@ -183,5 +183,9 @@ export const scenarios: Scenario[] = [
     name: 'latency', title: 'Latency at concurrency 1 (hello world), also behind nginx', app: 'hello', path: '/',
     contenders: allFronts, load: wrkLoad(() => 1), metrics: [p50, p99, rps, cpu], chart: ['p50', 'p99'],
   }),
+  loadScenario({
+    name: 'latency-flask', title: 'Latency at concurrency 1 behind nginx (Flask JSON view)', app: 'flask_json', path: '/',
+    contenders: behindNginx, load: wrkLoad(() => 1), metrics: [p50, p99, rps, cpu], chart: ['p50', 'p99'],
+  }),
   transferScenario,
 ];

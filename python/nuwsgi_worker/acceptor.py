@@ -76,16 +76,21 @@ class Acceptor:
                 continue
             # the sockets take turns, so that a busy one does not starve the others
             self._first = (self._first + 1) % count
-            peer = ''
-            if listener.tcp:
-                peer = address[0]
-                if not self.allow.has(peer):
-                    log('uwsgi connection from %s on %s refused: the peer is not in --uwsgi-allow' % (peer, listener.label))
-                    sock.close()
-                    continue
             if self.cooperative:
                 sock.settimeout(self.timeout)
+            if not listener.tcp:
+                return sock, '', listener
+            accepted = self._allowed(sock, address[0], listener)
+            if accepted is not None:
+                return accepted
+        return None
+
+    def _allowed(self, sock, peer, listener):
+        """The accepted connection, unless its peer is not in uwsgi-allow (then it is closed, logged)."""
+        if self.allow.has(peer):
             return sock, peer, listener
+        log('uwsgi connection from %s on %s refused: the peer is not in --uwsgi-allow' % (peer, listener.label))
+        sock.close()
         return None
 
     def wait_in_accept(self, wait):
@@ -96,13 +101,23 @@ class Acceptor:
 
     def accept_waiting(self):
         """accept(), waiting up to the time given to wait_in_accept; None when nothing came."""
+        listener = self.listeners[0]
         started = time.monotonic()
-        accepted = self.accept()
-        if accepted is None and time.monotonic() - started < _DID_NOT_WAIT:
-            # another generation of workers made the shared socket non-blocking (a reload changed
-            # the mode): wait for it as the other workers do
-            select.select(self.fds, (), (), _OUT_OF_FILES_PAUSE)
-        return accepted
+        try:
+            fd, address = listener.sock._accept()
+        except BlockingIOError:
+            if time.monotonic() - started < _DID_NOT_WAIT:
+                # another generation of workers made the shared socket non-blocking (a reload
+                # changed the mode): wait for it as the other workers do
+                select.select(self.fds, (), (), _OUT_OF_FILES_PAUSE)
+            return None
+        except OSError as exc:
+            self._accept_failed(listener, exc)
+            return None
+        sock = _socket.socket(*listener.kind, fd)
+        if listener.tcp:
+            return self._allowed(sock, address[0], listener)
+        return sock, '', listener
 
     def close(self):
         for listener in self.listeners:

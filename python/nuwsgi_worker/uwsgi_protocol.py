@@ -118,9 +118,8 @@ def request_environ(data, end, trusted_proxies):
     if '\0' in ''.join(environ.values()):
         key = next(key for key, value in environ.items() if '\0' in value)
         raise BadVars('the var %s contains a NUL byte' % json.dumps(key))
-    unknown = environ.keys() - _passing
-    if unknown:
-        _drop_unwanted(environ, unknown)
+    if not environ.keys() <= _passing:
+        _drop_unwanted(environ, environ.keys() - _passing)
     content_length = environ.get('CONTENT_LENGTH')
     content_length = _content_length(content_length) if content_length else 0
     https = environ.get('HTTPS', '')

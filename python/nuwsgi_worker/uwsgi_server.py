@@ -58,6 +58,26 @@ class SocketInput(WsgiInput):
         pass
 
 
+class _NoBody:
+    """wsgi.input of a request without a body: every read is empty. It holds nothing, so one serves all."""
+    __slots__ = ()
+
+    def read(self, size=-1):
+        return b''
+
+    def readline(self, size=-1):
+        return b''
+
+    def readlines(self, hint=-1):
+        return []
+
+    def __iter__(self):
+        return iter(())
+
+
+NO_BODY = _NoBody()
+
+
 class UwsgiServer:
     def __init__(self, worker, pump, options, cores):
         self.worker = worker
@@ -66,6 +86,8 @@ class UwsgiServer:
         self.timeout = float(options['socket_timeout'])
         self.limit_post = int(options['limit_post'])
         self.post_buffering = int(options['post_buffering'])
+        # The strings of a request record are only for the master's request log line.
+        self.log_requests = bool(options.get('log_requests', True))
         trusted = AddressList(options['trusted_proxies'])
         self.trusted = None if trusted.empty else trusted
         self.cores = [Core(index) for index in range(cores)]
@@ -113,7 +135,9 @@ class UwsgiServer:
             self._record(conn, environ, core, started, var_count, size)
             return
         worker = self.worker
-        if 0 < self.post_buffering and length:
+        if not length:
+            body = NO_BODY
+        elif 0 < self.post_buffering:
             body = self._buffer_body(conn, length)
             if body is None:
                 return
@@ -200,7 +224,7 @@ class UwsgiServer:
         """REQUEST_DONE: what the master's request log line and counters need (docs/channel.md)."""
         self.pump.send_record(encode_record(
             conn.status, conn.body_bytes, conn.header_count, conn.header_bytes, var_count, var_bytes,
-            started, time.time(), core.index, environ))
+            started, time.time(), core.index, environ if self.log_requests else _NOT_LOGGED))
 
     def _close(self, conn):
         """Closes the connection: at once when the request was read whole (nginx sends nothing
@@ -235,6 +259,8 @@ def _answer(conn, status, protocol='HTTP/1.0', text=None):
     conn.end()
 
 
+# What a record says of a request whose log line is not written (disable-logging).
+_NOT_LOGGED = {}
 # REQUEST_DONE's numbers: status, core, header count, var count (u16); header bytes, var bytes
 # (u32); body bytes, start (ms since the epoch), duration (us) (f64).
 _RECORD = struct.Struct('<HHHHIIddd')

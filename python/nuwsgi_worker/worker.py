@@ -53,7 +53,7 @@ class Worker:
             try:
                 response.send_result(result)
             finally:
-                close = getattr(result, 'close', None)
+                close = None if type(result) is list else getattr(result, 'close', None)
                 if close is not None:
                     close()
             response.finish()

@@ -309,6 +309,7 @@ export class Arbiter implements MasterVerbs {
         limit_post: config.limitPost,
         post_buffering: config.postBuffering,
         harakiri: config.harakiri,
+        log_requests: !config.disableLogging,
       },
       options: config.options,
     };

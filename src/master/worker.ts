@@ -53,6 +53,8 @@ export interface UwsgiServing {
   limit_post: number;
   post_buffering: number;
   harakiri: number;
+  /** Whether the master writes request log lines (the records then carry what they need). */
+  log_requests: boolean;
 }
 
 /** The descriptor the first inherited uwsgi socket has in a worker (after stdin, stdout, stderr and the channel). */
