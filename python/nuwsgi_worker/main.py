@@ -101,7 +101,7 @@ def _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode):
     acceptor = Acceptor(config['uwsgi_sockets'], options['allow'], float(options['socket_timeout']), gevent_mode)
     worker.uwsgi = server = UwsgiServer(worker, pump, options, cores)
     if isinstance(pump, ThreadedPump):
-        pump.start_accepting(acceptor, cores)
+        pump.start_accepting(acceptor)
     else:
         pump.acceptor = acceptor
         if len(acceptor.listeners) == 1 and not config.get('channel_requests'):

@@ -12,11 +12,13 @@ finish), so the request loop, wsgi.input and the response do not know which one 
   thread flushes: before it waits, after each streamed chunk, and when it finishes a request, so
   that the frames other threads queued meanwhile leave in the same call.
 
-A worker that owns uwsgi sockets has one more thread, the acceptor: while a core is free (fewer
-requests running or waiting than cores), it waits for a connection on those sockets, accepts it,
-and queues it in `pending` next to the channel's requests, for the next idle core. So connections
-wait in the kernel's backlog, where any worker may take them, rather than in this process. It also
-sends the connections' REQUEST_DONE records that have waited RECORD_DELAY (see pump.py).
+In a worker that owns uwsgi sockets, each idle thread accepts: one idle thread at a time (the one
+that holds `accepting`, as uWSGI serializes accept() among a worker's threads) waits in poll() for a
+connection on those sockets and for the wake pipe, by which the reader thread tells it of a request
+or STOP on the channel. It gives the role to the next idle thread, then serves what it got. So a
+connection waits in the kernel's backlog, where any worker may take it, until a thread is free to
+serve it. The role holder also sends the connections' REQUEST_DONE records that have waited
+RECORD_DELAY (see pump.py).
 
 In gevent mode the same code runs after `monkey.patch_all()`: the threads are greenlets, the locks
 gevent's, the socket gevent's cooperative one, and poll() cooperative too.
@@ -50,12 +52,10 @@ class ThreadedPump:
         lock = threading.Lock()
         self.queued = threading.Condition(lock)
         self.changed = threading.Condition(lock)
-        # The acceptor waits on it for a free core.
-        self.core_free = threading.Condition(lock)
-        # Requests (and connections) the cores have taken and not finished.
-        self.running = 0
-        self.cores = 0
+        # The uwsgi sockets (acceptor.Acceptor), the poller the accepting thread waits in, whether
+        # a thread is accepting, and the pipe that wakes it.
         self.acceptor = None
+        self._poller = None
         self.accepting = False
         self._wake_read = self._wake_write = -1
         self.send_lock = threading.Lock()
@@ -103,14 +103,15 @@ class ThreadedPump:
         self.send_frame(type_, id_, payload)
         self.flush()
 
-    def start_accepting(self, acceptor, cores):
-        """Starts the acceptor thread for the uwsgi sockets of `acceptor`."""
-        self.acceptor = acceptor
-        self.cores = cores
-        self.accepting = True
+    def start_accepting(self, acceptor):
+        """From now on idle threads accept on the uwsgi sockets of `acceptor`, one at a time."""
         self._wake_read, self._wake_write = os.pipe()
-        thread = threading.Thread(target=self._accept_forever, name='nuwsgi-acceptor', daemon=True)
-        thread.start()
+        os.set_blocking(self._wake_read, False)
+        poller = select.poll()
+        for fd in acceptor.fds + [self._wake_read]:
+            poller.register(fd, select.POLLIN)
+        self._poller = poller
+        self.acceptor = acceptor
 
     def wait_until(self, predicate):
         """Waits until predicate() is true; the reader thread re-checks it after every frame."""
@@ -122,64 +123,59 @@ class ThreadedPump:
         """Nothing to do: the reader thread dispatches frames as they arrive."""
 
     def next_request(self):
-        """The next request to run, or None once STOP arrived, the acceptor stopped and no request
-        is left."""
-        with self.queued:
-            if self.pending:
-                self.running += 1
-                return self.pending.popleft()
-        self.flush()
-        with self.queued:
-            while not self.pending:
-                if self.stopping and not self.accepting:
-                    return None
-                self.queued.wait()
-            self.running += 1
-            return self.pending.popleft()
+        """The next request to run (or connection to serve), or None once STOP arrived and no
+        request is left."""
+        if self.out:
+            self.flush()
+        while True:
+            with self.queued:
+                while True:
+                    if self.pending:
+                        return self.pending.popleft()
+                    if self.stopping:
+                        return None
+                    if self.acceptor is not None and not self.accepting:
+                        self.accepting = True
+                        break
+                    self.queued.wait()
+            try:
+                accepted = self._accept()
+            finally:
+                with self.queued:
+                    self.accepting = False
+                    self.queued.notify()
+            if accepted is not None:
+                return accepted
+
+    def _accept(self):
+        """Waits for a connection (or the wake pipe) and accepts it; None when there is none to serve."""
+        wait = self._records_wait()
+        events = self._poller.poll(None if wait is None else wait * 1000)
+        if not events:
+            self.flush()
+            return None
+        if any(fd == self._wake_read for fd, _events in events):
+            try:
+                os.read(self._wake_read, 4096)
+            except BlockingIOError:
+                pass
+            return None
+        return None if self.stopping else self.acceptor.accept()
 
     def finish(self, state):
         """Forgets a request once its terminal frame is queued, and sends that frame."""
         with self.changed:
             del self.requests[state.id]
-            self._done()
+            self.requests_served += 1
         self.flush()
 
     def connection_done(self):
-        """A uwsgi connection was served; its REQUEST_DONE record leaves with the next flush."""
+        """A uwsgi connection was served; its REQUEST_DONE record leaves with the next flush, or
+        now when the records have waited long enough."""
         with self.changed:
-            self._done()
-
-    def _done(self):
-        self.requests_served += 1
-        self.running -= 1
-        self.core_free.notify()
-
-    def _accept_forever(self):
-        acceptor = self.acceptor
-        poller = select.poll()
-        for fd in acceptor.fds + [self._wake_read]:
-            poller.register(fd, select.POLLIN)
-        while True:
-            with self.core_free:
-                while not self.stopping and self.running + len(self.pending) >= self.cores:
-                    if not self.core_free.wait(self._records_wait()):
-                        self.flush()
-                if self.stopping:
-                    break
-            wait = self._records_wait()
-            if not poller.poll(None if wait is None else wait * 1000):
-                self.flush()
-                continue
-            if self.stopping:
-                break
-            accepted = acceptor.accept()
-            if accepted is not None:
-                with self.queued:
-                    self.pending.append(accepted)
-                    self.queued.notify()
-        with self.queued:
-            self.accepting = False
-            self.queued.notify_all()
+            self.requests_served += 1
+        if self._records_wait() == 0.0:
+            self.flush()
 
     def _records_wait(self):
         """Seconds until the oldest record waiting is due to leave, or None when none waits."""
@@ -206,20 +202,22 @@ class ThreadedPump:
 
     def _dispatch(self, frames):
         with self.changed:
-            changed = False
+            changed = wake = False
             for type_, flags, id_, payload in frames:
                 what = route_frame(self, type_, flags, id_, payload)
                 if what is QUEUED:
                     self.queued.notify()
+                    wake = True
                 elif what is STOPPING:
                     self.queued.notify_all()
-                    self.core_free.notify_all()
-                    if self._wake_write != -1:
-                        os.write(self._wake_write, b'.')
+                    wake = True
                 elif what is DELIVERED:
                     changed = True
             if changed:
                 self.changed.notify_all()
+            # the accepting thread waits in poll(), not on `queued`: a request or STOP must wake it
+            if wake and self.accepting:
+                os.write(self._wake_write, b'.')
 
 
 def run_threads(worker, count):
