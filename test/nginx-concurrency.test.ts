@@ -4,13 +4,12 @@
 // normal requests, and the master writes a request log line for every one of them from the
 // workers' batched records.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { freePort, needNginx, startNginx, startNuwsgiSocket, uwsgiSite, type RunningNginx } from './helpers/nginx.ts';
+import { needNginx, nuwsgiBehindNginx, type RunningNginx } from './helpers/nginx.ts';
 import { needPythonModule, systemVenv } from './helpers/peers.ts';
 import { fixtureApps, type RunningServer } from './helpers/server.ts';
-import { httpRequest, stopServer, tempDir, waitFor, workerPids } from './helpers/wire.ts';
+import { httpRequest, waitFor, workerPids } from './helpers/wire.ts';
 
 const SLOW = 4;
 const SLOW_SECONDS = 1;
@@ -18,22 +17,10 @@ const BURST = 120;
 const BURST_PARALLEL = 20;
 
 /** nuwsgi (slow.py, one worker, `mode` args) on a unix socket, nginx in front; stopped after the test. */
-async function setUp(t: TestContext, nginxPath: string, mode: string[]): Promise<{ server: RunningServer; nginx: RunningNginx }> {
-  const dir = tempDir('nuwsgi-nginx-concurrency-');
-  let server: RunningServer | undefined;
-  let nginx: RunningNginx | undefined;
-  t.after(async () => {
-    await nginx?.stop();
-    await stopServer(server);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const socket = path.join(dir, 'app.sock');
-  server = await startNuwsgiSocket(socket, [
+function setUp(t: TestContext, nginxPath: string, mode: string[]) {
+  return nuwsgiBehindNginx(t, nginxPath, [
     '--wsgi-file', path.join(fixtureApps, 'slow.py'), '--master', '--processes', '1', ...mode,
   ]);
-  const port = await freePort();
-  nginx = await startNginx(nginxPath, { dir, port, http: uwsgiSite({ port, pass: `unix:${socket}` }) });
-  return { server, nginx };
 }
 
 /** The request log line the master writes for `GET target`, or undefined. */

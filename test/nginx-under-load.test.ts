@@ -4,13 +4,12 @@
 // one worker fails only the request it was serving. The load is bounded in count and time and
 // stops by itself.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { startLoad } from './helpers/load.ts';
-import { freePort, needNginx, startNginx, startNuwsgiSocket, uwsgiSite, type RunningNginx } from './helpers/nginx.ts';
-import { fixtureApps, type RunningServer } from './helpers/server.ts';
-import { httpRequest, stopServer, tempDir, waitFor, workerPids } from './helpers/wire.ts';
+import { needNginx, nuwsgiBehindNginx, type RunningNginx } from './helpers/nginx.ts';
+import { fixtureApps } from './helpers/server.ts';
+import { httpRequest, waitFor, workerPids } from './helpers/wire.ts';
 
 const CONNECTIONS = 30;
 const SLOW_CONNECTIONS = 3;
@@ -18,29 +17,12 @@ const RELOADS = 10;
 const MAX_REQUESTS = 100_000;
 const MAX_LOAD_MS = 45_000;
 
-interface Setup {
-  server: RunningServer;
-  nginx: RunningNginx;
-}
-
 /** nuwsgi (supervised.py, -p 2, single-threaded) on a unix socket, and nginx in front of it. */
-async function setUp(t: TestContext, nginxPath: string, extra: string[] = []): Promise<Setup> {
-  const dir = tempDir('nuwsgi-nginx-load-');
-  let server: RunningServer | undefined;
-  let nginx: RunningNginx | undefined;
-  t.after(async () => {
-    await nginx?.stop();
-    await stopServer(server);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const socket = path.join(dir, 'app.sock');
-  server = await startNuwsgiSocket(socket, [
+function setUp(t: TestContext, nginxPath: string, extra: string[] = []) {
+  return nuwsgiBehindNginx(t, nginxPath, [
     '--wsgi-file', path.join(fixtureApps, 'supervised.py'), '--chmod-socket=660', '--vacuum',
     '--master', '--processes', '2', '--disable-logging', ...extra,
   ]);
-  const port = await freePort();
-  nginx = await startNginx(nginxPath, { dir, port, http: uwsgiSite({ port, pass: `unix:${socket}` }) });
-  return { server, nginx };
 }
 
 /** nginx's [error] (and worse) lines: what it logged about the upstream. */

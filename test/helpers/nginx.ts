@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { missingPeer, needExecutable } from './peers.ts';
 import { startServer, type RunningServer } from './server.ts';
-import { isAlive, sleep, stopServer, waitFor, within } from './wire.ts';
+import { isAlive, sleep, stopServer, tempDir, waitFor, within } from './wire.ts';
 
 /** The parameter file nginx's `include uwsgi_params;` reads, as Debian's nginx-common installs it. */
 export const systemUwsgiParams = '/etc/nginx/uwsgi_params';
@@ -291,4 +291,25 @@ export async function startNuwsgiSocket(socket: string, args: string[]): Promise
     throw new Error(`${(err as Error).message}; output:\n${server.output()}`);
   }
   return server;
+}
+
+/**
+ * nuwsgi (`args`) on a unix socket in a temporary directory of its own, and nginx in front of it
+ * (`uwsgi_pass` to that socket): the classic deployment. Both are stopped, and the directory
+ * removed, when the test `t` ends.
+ */
+export async function nuwsgiBehindNginx(t: TestContext, nginxPath: string, args: string[]): Promise<{ server: RunningServer; nginx: RunningNginx }> {
+  const dir = tempDir('nuwsgi-behind-nginx-');
+  let server: RunningServer | undefined;
+  let nginx: RunningNginx | undefined;
+  t.after(async () => {
+    await nginx?.stop();
+    await stopServer(server);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const socket = path.join(dir, 'app.sock');
+  server = await startNuwsgiSocket(socket, args);
+  const port = await freePort();
+  nginx = await startNginx(nginxPath, { dir, port, http: uwsgiSite({ port, pass: `unix:${socket}` }) });
+  return { server, nginx };
 }
