@@ -52,17 +52,21 @@ def send_all(sock, data, timeout):
 
 
 def send_file(sock, fd, offset, count, timeout):
-    """Sends `count` bytes of the file `fd` from `offset` with sendfile(); returns how many went
-    out (fewer when the file ends first). Raises as send_all does."""
+    """Sends `count` bytes of the file `fd` from `offset` with sendfile(). Returns how many went out
+    (fewer when the file ends first), and whether sending failed (the peer is gone or stopped
+    reading for `timeout` seconds) before the rest could."""
     sent_total = 0
-    while sent_total < count:
-        try:
-            sent = os.sendfile(sock.fileno(), fd, offset + sent_total, count - sent_total)
-        except BlockingIOError:
-            if not wait_for(sock, _WRITE, timeout):
-                raise socket.timeout('socket-timeout')
-            continue
-        if sent == 0:
-            break
-        sent_total += sent
-    return sent_total
+    try:
+        while sent_total < count:
+            try:
+                sent = os.sendfile(sock.fileno(), fd, offset + sent_total, count - sent_total)
+            except BlockingIOError:
+                if not wait_for(sock, _WRITE, timeout):
+                    return sent_total, True
+                continue
+            if sent == 0:
+                break
+            sent_total += sent
+    except OSError:
+        return sent_total, True
+    return sent_total, False

@@ -142,11 +142,9 @@ class UwsgiConnection:
             if self.cancelled:
                 return 0
             self.wrote = True
-            try:
-                sent = send_file(self.sock, fd, offset, count, self.timeout)
-            except OSError:
-                self.cancelled = True
-                return 0
+            sent, failed = send_file(self.sock, fd, offset, count, self.timeout)
+        if failed:
+            self.cancelled = True
         self.body_bytes += sent
         return sent
 

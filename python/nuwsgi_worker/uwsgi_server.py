@@ -29,6 +29,8 @@ REASONS = {
     400: 'Bad Request', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 504: 'Gateway Timeout',
 }
 HEAD_RECV_SIZE = 16 * 1024
+# SO_LINGER on, 0 seconds: closing the socket resets the connection.
+RESET_ON_CLOSE = struct.pack('ii', 1, 0)
 # What is read and discarded, at most, of a request the app did not read whole, so that closing
 # does not reset a response still on its way.
 DRAIN_LIMIT = 16 * 1024 * 1024
@@ -234,7 +236,7 @@ class UwsgiServer:
         sock = conn.sock
         try:
             if conn.broken:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\1\0\0\0\0\0\0\0')
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
             elif conn.body_left > 0 and not conn.cancelled:
                 sock.shutdown(socket.SHUT_WR)
                 left = min(conn.body_left, DRAIN_LIMIT)

@@ -3,8 +3,9 @@ past harakiri, and what each core is doing (SIGUSR2).
 
 The harakiri watchdog is a thread that looks at the cores once a second. A request that has run
 for `harakiri` seconds gets its answer from the watchdog: a 504 when nothing of the response was
-sent yet (else the connection is cut), and the master hears of it in a HARAKIRI frame, logs it and
-replaces the worker, as it does for the requests it sends over the channel. The app's own output
+sent yet, else a reset of the connection (on TCP; a unix socket has none, so there the end of a
+response without Content-Length looks like a whole one). The master hears of it in a HARAKIRI
+frame, logs it and replaces the worker, as it does for the requests it sends over the channel. The app's own output
 for that request is discarded from then on. The watchdog needs the GIL for an instant: an app that
 holds it in C code for good is not interrupted, and nginx's uwsgi_read_timeout answers the client.
 """
@@ -19,12 +20,14 @@ import time
 
 from .channel import HARAKIRI
 from .sockio import send_all
-from .uwsgi_server import encode_record
+from .uwsgi_server import RESET_ON_CLOSE, encode_record
 
 _GATEWAY_TIMEOUT = b'504 Gateway Timeout\n'
 _HEADERS_504 = b'Content-Type: text/plain\r\nContent-Length: %d\r\n' % len(_GATEWAY_TIMEOUT)
 # How long the watchdog waits for a response write in progress before it cuts the connection.
 _GUARD_WAIT = 1.0
+# HARAKIRI's head: the seconds the request ran, and whether the 504 went out (docs/channel.md).
+_HARAKIRI = struct.Struct('<d?')
 
 
 def start_harakiri_watchdog(server, pump, harakiri):
@@ -43,17 +46,25 @@ def _watch(server, pump, harakiri):
 
 
 def _answer_for(core, conn, pump, now):
+    """A 504 on the connection when nothing of the response went out yet, else a reset, so that
+    nginx cannot take what was sent for a whole response; then the HARAKIRI frame."""
     environ = core.environ or {}
     got_guard = conn.guard.acquire(timeout=_GUARD_WAIT)
     try:
         conn.timed_out = True
-        answered = got_guard and not conn.wrote
         conn.cancelled = True
+        answered = got_guard and not conn.wrote
         try:
             if answered:
                 status_line = ('%s 504 Gateway Timeout\r\n' % conn.protocol).encode('latin-1')
                 send_all(conn.sock, status_line + _HEADERS_504 + b'\r\n' + _GATEWAY_TIMEOUT, _GUARD_WAIT)
-            conn.sock.shutdown(socket.SHUT_RDWR)
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            else:
+                # the close resets the connection: when the master kills this worker, or when
+                # the app returns first and the connection is closed as a broken one
+                conn.broken = True
+                conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
+                conn.sock.shutdown(socket.SHUT_RD)
         except OSError:
             pass
     finally:
@@ -65,7 +76,7 @@ def _answer_for(core, conn, pump, now):
     else:
         record = encode_record(conn.status, conn.body_bytes, conn.header_count, conn.header_bytes,
                                core.var_count, core.var_bytes, core.started, now, core.index, environ)
-    pump.send_now(HARAKIRI, 0, struct.pack('<d', now - core.started) + record)
+    pump.send_now(HARAKIRI, 0, _HARAKIRI.pack(now - core.started, answered) + record)
 
 
 def install_status_report(server, worker_id):

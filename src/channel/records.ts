@@ -20,9 +20,12 @@ export interface ServedRequest {
   protocol: string;
 }
 
-/** A request past harakiri, and what the worker answered (status 0: the response was cut short). */
+/** A request past harakiri, and what the worker did about it. */
 export interface HarakiriReport {
   elapsedS: number;
+  /** It answered 504; otherwise part of the response had gone out, and the connection was reset. */
+  answered: boolean;
+  /** What the client got: the 504, or the part of the app's response that went out. */
   request: ServedRequest;
 }
 
@@ -48,9 +51,9 @@ export function decodeServedRequest(payload: Buffer): ServedRequest | undefined 
   };
 }
 
-/** HARAKIRI: the seconds the request ran as f64, then a REQUEST_DONE of what the worker answered. */
+/** HARAKIRI: the seconds the request ran (f64), whether the 504 went out (u8), then a REQUEST_DONE. */
 export function decodeHarakiri(payload: Buffer): HarakiriReport | undefined {
-  if (payload.length < 8) return undefined;
-  const request = decodeServedRequest(payload.subarray(8));
-  return request === undefined ? undefined : { elapsedS: payload.readDoubleLE(0), request };
+  if (payload.length < 9) return undefined;
+  const request = decodeServedRequest(payload.subarray(9));
+  return request === undefined ? undefined : { elapsedS: payload.readDoubleLE(0), answered: payload[8] === 1, request };
 }

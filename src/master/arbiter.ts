@@ -56,6 +56,8 @@ interface Generation {
 interface OverdueRequest {
   info: RequestInfo;
   elapsedS: number;
+  /** What the client gets, for the log: `504`, or that its response was cut short. */
+  outcome: string;
   answer(): void;
 }
 
@@ -394,6 +396,7 @@ export class Arbiter implements MasterVerbs {
     this.harakiri(worker, [{
       info: { method: request.method, uri: request.uri, protocol: request.protocol, remoteAddr: request.remoteAddr },
       elapsedS: report.elapsedS,
+      outcome: report.answered ? '504' : 'response cut short',
       answer: () => {
         this.counters.total++;
         if (this.counters.logging) logServed(worker, request, this.counters.total);
@@ -675,6 +678,7 @@ export class Arbiter implements MasterVerbs {
         const overdue = overdueRequests(worker, this.config.harakiri, now).map(([id, exchange]) => ({
           info: exchange.info,
           elapsedS: (now - exchange.dispatchedMs) / 1000,
+          outcome: '504',
           answer: () => {
             worker.abandon(id);
             exchange.onWorkerLost(`harakiri: the request ran for more than ${this.config.harakiri} s`, 504);
@@ -699,9 +703,9 @@ export class Arbiter implements MasterVerbs {
     const first = !this.doomed.has(worker);
     const graceful = config.harakiriGracefulTimeout > 0;
     if (first) log(`*** HARAKIRI ON WORKER ${worker.slot} (pid: ${worker.pid}, try: 1, graceful: ${graceful ? 'yes' : 'no'}) ***`);
-    for (const { info, elapsedS, answer } of overdue) {
+    for (const { info, elapsedS, outcome, answer } of overdue) {
       const { remoteAddr, method, uri } = info;
-      log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${remoteAddr} - ${method} ${uri} running for ${elapsedS.toFixed(1)} s (harakiri ${config.harakiri} s): 504`);
+      log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${remoteAddr} - ${method} ${uri} running for ${elapsedS.toFixed(1)} s (harakiri ${config.harakiri} s): ${outcome}`);
       answer();
     }
     if (config.harakiriVerbose) log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${kernelView(worker.pid)}`);
