@@ -119,10 +119,6 @@ class Acceptor:
             return self._allowed(sock, address[0], listener)
         return sock, '', listener
 
-    def close(self):
-        for listener in self.listeners:
-            listener.sock.close()
-
     @staticmethod
     def _accept_failed(listener, exc):
         if exc.errno in (errno.ECONNABORTED, errno.EPROTO):

@@ -14,7 +14,7 @@ _SPACE = ' \t\n\v\f\r\xa0'
 
 class AddressList:
     def __init__(self, entries):
-        self.unix = UNIX in entries
+        """`entries`: addresses and networks; `unix` (peers on unix sockets) matches no address."""
         self.empty = not entries
         self._networks = [ipaddress.ip_network(entry, strict=False) for entry in entries if entry != UNIX]
         # Peers repeat (one nginx, a few proxies): their answers are remembered.

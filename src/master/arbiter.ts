@@ -9,10 +9,10 @@ import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts'
 import type { BindOptions, BoundSocket, Listener } from '../listeners/bind.ts';
 import { HttpListener } from '../listeners/http.ts';
 import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
-import { decodeServedRequest, type HarakiriReport, type ServedRequest } from '../channel/records.ts';
-import { ctime, log, logFd, logRequest } from '../observe/log.ts';
+import { decodeServedRequest, type HarakiriReport } from '../channel/records.ts';
+import { ctime, log, logFd, logServedRequest } from '../observe/log.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
-import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW, type RequestCounters, type RequestInfo } from '../router/exchange.ts';
+import type { RequestCounters, RequestInfo } from '../router/exchange.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
 import { kernelView, overdueRequests, recycleReason, requestLimitFor, residentBytes } from './limits.ts';
@@ -21,7 +21,8 @@ import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
 import { canImportGevent, resolvePython, workerArgs, PythonNotFound } from './python.ts';
 import { removePidfileIfOurs, writePidfile } from './pidfile.ts';
 import { TouchWatcher } from './touch.ts';
-import { FIRST_SOCKET_FD, Worker, type ReadyInfo, type WorkerConfig } from './worker.ts';
+import { Worker, type ReadyInfo } from './worker.ts';
+import { workerConfig } from './worker-config.ts';
 
 /** uWSGI's exit status for "the app could not be loaded" (UWSGI_FAILED_APP_CODE). */
 export const EXIT_APP_FAILED = 22;
@@ -285,38 +286,6 @@ export class Arbiter implements MasterVerbs {
 
   // --- workers: start, ready, exit ------------------------------------------------------------
 
-  private workerConfig(slot: number, config: Config, mode: ConcurrencyMode): WorkerConfig {
-    return {
-      worker_id: slot,
-      master_pid: config.master ? process.pid : 0,
-      processes: config.processes,
-      threads: mode.cores,
-      mode: mode.kind,
-      app: { wsgi_file: config.wsgiFile ?? null, module: config.module ?? null, callable: config.callable },
-      mounts: config.mounts.map(({ mountpoint, app }) => [mountpoint, app]),
-      manage_script_name: config.manageScriptName,
-      chdir2: config.chdir2 ?? null,
-      pythonpath: config.pythonpath,
-      py_autoreload: config.pyAutoreload,
-      catch_exceptions: config.catchExceptions,
-      request_body_window: REQUEST_BODY_WINDOW,
-      response_window: RESPONSE_WINDOW,
-      channel_requests: this.listeners.length > 0,
-      uwsgi_sockets: this.workerSockets.map((socket, index) => ({ fd: FIRST_SOCKET_FD + index, label: socket.label })),
-      uwsgi: {
-        buffer_size: config.bufferSize,
-        socket_timeout: config.socketTimeout,
-        allow: config.uwsgiAllow.entries,
-        trusted_proxies: config.trustedProxies.entries,
-        limit_post: config.limitPost,
-        post_buffering: config.postBuffering,
-        harakiri: config.harakiri,
-        log_requests: !config.disableLogging,
-      },
-      options: config.options,
-    };
-  }
-
   /** Starts a worker for `slot` with the current configuration, or with a reload's. */
   private startWorker(slot: number, next?: Generation): Worker {
     const config = next?.config ?? this.config;
@@ -328,7 +297,8 @@ export class Arbiter implements MasterVerbs {
       sockets: this.workerSockets.map((socket) => socket.fd),
       pipelining: config.harakiri === 0,
     };
-    const worker = new Worker(slot, how, this.workerConfig(slot, config, next?.mode ?? this.mode), {
+    const sockets = { uwsgi: this.workerSockets, http: this.listeners.length > 0 };
+    const worker = new Worker(slot, how, workerConfig(slot, config, next?.mode ?? this.mode, sockets), {
       ready: (w, info) => this.onWorkerReady(w, info),
       free: (w) => this.onWorkerFree(w),
       reload: (w) => this.onWorkerReload(w),
@@ -385,7 +355,7 @@ export class Arbiter implements MasterVerbs {
     counters.total++;
     if (counters.logging) {
       const request = decodeServedRequest(record);
-      if (request !== undefined) logServed(worker, request, counters.total);
+      if (request !== undefined) logServedRequest(worker.pid, worker.requestsServed, counters.total, request);
     }
     if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) this.recycleIfDue(worker, Date.now());
   }
@@ -399,7 +369,7 @@ export class Arbiter implements MasterVerbs {
       outcome: report.answered ? '504' : 'response cut short',
       answer: () => {
         this.counters.total++;
-        if (this.counters.logging) logServed(worker, request, this.counters.total);
+        if (this.counters.logging) logServedRequest(worker.pid, worker.requestsServed, this.counters.total, request);
       },
     }]);
   }
@@ -878,28 +848,6 @@ export class Arbiter implements MasterVerbs {
     if (!this.startingUp || this.exitCode === 0) log('goodbye to nuwsgi.');
     this.finish(this.exitCode);
   }
-}
-
-/** The request log line of a request a worker served on a uwsgi socket. */
-function logServed(worker: Worker, request: ServedRequest, total: number): void {
-  logRequest({
-    workerPid: worker.pid,
-    workerRequests: worker.requestsServed,
-    totalRequests: total,
-    remoteAddr: request.remoteAddr,
-    varCount: request.varCount,
-    varBytes: request.varBytes,
-    startedMs: request.startedMs,
-    msecs: Math.round(request.micros / 1000),
-    core: request.core,
-    method: request.method,
-    uri: request.uri,
-    protocol: request.protocol,
-    status: request.status,
-    bodyBytes: request.bodyBytes,
-    headerCount: request.headerCount,
-    headerBytes: request.headerBytes,
-  });
 }
 
 /** putenv() semantics, as in uWSGI: KEY=VALUE sets, KEY alone removes, '' does nothing. Returns `env`. */

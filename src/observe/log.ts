@@ -3,6 +3,7 @@
 // server makes one write() per turn instead of one per request, and lines never change order.
 // The workers' stdout and stderr (tracebacks, wsgi.errors) go to the same place (logFd()).
 import fs from 'node:fs';
+import type { ServedRequest } from '../channel/records.ts';
 
 /** stderr, or the file given to --logto / --daemonize. */
 let logDescriptor = 2;
@@ -113,4 +114,26 @@ export function logRequest(r: RequestRecord): void {
     `generated ${r.bodyBytes} bytes in ${r.msecs} msecs (${r.protocol} ${r.status}) ` +
     `${r.headerCount} headers in ${r.headerBytes} bytes (1 switches on core ${r.core})\n`,
   );
+}
+
+/** The request line of a request a worker served on a uwsgi socket, from its record. */
+export function logServedRequest(workerPid: number, workerRequests: number, totalRequests: number, r: ServedRequest): void {
+  logRequest({
+    workerPid,
+    workerRequests,
+    totalRequests,
+    remoteAddr: r.remoteAddr,
+    varCount: r.varCount,
+    varBytes: r.varBytes,
+    startedMs: r.startedMs,
+    msecs: Math.round(r.micros / 1000),
+    core: r.core,
+    method: r.method,
+    uri: r.uri,
+    protocol: r.protocol,
+    status: r.status,
+    bodyBytes: r.bodyBytes,
+    headerCount: r.headerCount,
+    headerBytes: r.headerBytes,
+  });
 }

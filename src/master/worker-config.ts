@@ -1,0 +1,45 @@
+// The CONFIG frame a worker gets first (docs/channel.md): what it runs and how, from the resolved
+// configuration, the concurrency mode and the sockets the master bound.
+import type { Config } from '../config/config.ts';
+import type { WorkerSocket } from '../listeners/worker-sockets.ts';
+import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW } from '../router/exchange.ts';
+import type { ConcurrencyMode } from './mode.ts';
+import { FIRST_SOCKET_FD, type WorkerConfig } from './worker.ts';
+
+/** The sockets a worker serves: the uwsgi sockets it accepts on, and whether HTTP listeners send it requests. */
+export interface WorkerSockets {
+  uwsgi: readonly WorkerSocket[];
+  http: boolean;
+}
+
+export function workerConfig(slot: number, config: Config, mode: ConcurrencyMode, sockets: WorkerSockets): WorkerConfig {
+  return {
+    worker_id: slot,
+    master_pid: config.master ? process.pid : 0,
+    processes: config.processes,
+    threads: mode.cores,
+    mode: mode.kind,
+    app: { wsgi_file: config.wsgiFile ?? null, module: config.module ?? null, callable: config.callable },
+    mounts: config.mounts.map(({ mountpoint, app }) => [mountpoint, app]),
+    manage_script_name: config.manageScriptName,
+    chdir2: config.chdir2 ?? null,
+    pythonpath: config.pythonpath,
+    py_autoreload: config.pyAutoreload,
+    catch_exceptions: config.catchExceptions,
+    request_body_window: REQUEST_BODY_WINDOW,
+    response_window: RESPONSE_WINDOW,
+    channel_requests: sockets.http,
+    uwsgi_sockets: sockets.uwsgi.map((socket, index) => ({ fd: FIRST_SOCKET_FD + index, label: socket.label })),
+    uwsgi: {
+      buffer_size: config.bufferSize,
+      socket_timeout: config.socketTimeout,
+      allow: config.uwsgiAllow.entries,
+      trusted_proxies: config.trustedProxies.entries,
+      limit_post: config.limitPost,
+      post_buffering: config.postBuffering,
+      harakiri: config.harakiri,
+      log_requests: !config.disableLogging,
+    },
+    options: config.options,
+  };
+}
