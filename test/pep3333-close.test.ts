@@ -3,36 +3,15 @@
 // normally, or terminated early due to an application error during iteration or an early
 // disconnect of the browser."
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
-import { RawClient, httpRequest, parseResponse, stopServer, tempDir, waitFor } from './helpers/wire.ts';
+import { describe, it } from 'node:test';
+import { RawClient, httpRequest, parseResponse, waitFor } from './helpers/wire.ts';
+import { useCloseTracking } from './helpers/close-tracking.ts';
 
 describe('close() of the response iterable (close_tracking app)', () => {
-  let server: RunningServer;
-  let dir: string;
-  let track: string;
-  before(async () => {
-    dir = tempDir();
-    track = path.join(dir, 'closes.txt');
-    server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'close_tracking.py')]);
-  });
-  after(async () => {
-    await stopServer(server);
-    assert.equal(server.output().includes('Iterator garbage collected without being closed'), false,
-      'wsgiref.validate saw an iterator that was never closed');
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const tracked = () => (fs.existsSync(track) ? fs.readFileSync(track, 'utf8') : '');
-  const waitClosed = (id: string, timeoutMs = 10_000) =>
-    waitFor(() => new RegExp(`^${id} closed after \\d+ chunks$`, 'm').test(tracked()), timeoutMs,
-      `close() of request ${id}; tracked so far:\n${tracked()}`);
-  const q = (id: string, extra = '') => `/?track=${encodeURIComponent(track)}&id=${id}${extra}`;
+  const { server: running, tracked, waitClosed, q } = useCloseTracking(['--http', '127.0.0.1:0']);
 
   it('calls close() after a normal response', async () => {
-    const r = await httpRequest(server.url + q('normal', '&chunks=3&size=10'));
+    const r = await httpRequest(running().url + q('normal', '&chunks=3&size=10'));
     assert.equal(r.status, 200);
     assert.equal(r.body.toString(), 'x'.repeat(30));
     await waitClosed('normal');
@@ -40,13 +19,13 @@ describe('close() of the response iterable (close_tracking app)', () => {
   });
 
   it('calls close() when the iterable raises on its first next()', async () => {
-    const r = await httpRequest(server.url + q('first', '&fail_at=0'));
+    const r = await httpRequest(running().url + q('first', '&fail_at=0'));
     assert.equal(r.status, 500);
     await waitClosed('first');
   });
 
   it('calls close() when the iterable raises after the head was sent', async () => {
-    const c = await RawClient.connect(server.port);
+    const c = await RawClient.connect(running().port);
     try {
       c.write(`GET ${q('midway', '&fail_at=1')} HTTP/1.1\r\nHost: x\r\n\r\n`);
       const data = await c.readToEnd(10_000);
@@ -61,7 +40,7 @@ describe('close() of the response iterable (close_tracking app)', () => {
   });
 
   it('calls close() when the client disconnects in the middle of a long stream', async () => {
-    const c = await RawClient.connect(server.port);
+    const c = await RawClient.connect(running().port);
     try {
       // 100000 chunks of 1 KiB, 10 ms apart: about 17 minutes if nobody stops it.
       c.write(`GET ${q('gone', '&chunks=100000&size=1024&sleep=10')} HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -71,12 +50,12 @@ describe('close() of the response iterable (close_tracking app)', () => {
     }
     await waitClosed('gone');
     // and the worker is free again
-    const r = await httpRequest(server.url + q('after-gone'), { timeoutMs: 10_000 });
+    const r = await httpRequest(running().url + q('after-gone'), { timeoutMs: 10_000 });
     assert.equal(r.status, 200);
   });
 
   it('calls close() when the client disconnects while the app is between two chunks', async () => {
-    const c = await RawClient.connect(server.port);
+    const c = await RawClient.connect(running().port);
     try {
       // the first chunk is sent at once; the second only after 3 s: disconnect in between.
       c.write(`GET ${q('early', '&chunks=2&size=10&sleep=3000')} HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -88,15 +67,15 @@ describe('close() of the response iterable (close_tracking app)', () => {
   });
 
   it('calls close() for a HEAD request', async () => {
-    const r = await httpRequest(server.url + q('head'), { method: 'HEAD' });
+    const r = await httpRequest(running().url + q('head'), { method: 'HEAD' });
     assert.equal(r.status, 200);
     await waitClosed('head');
   });
 
   it('calls close() exactly once per request', async () => {
-    await httpRequest(server.url + q('once'));
+    await httpRequest(running().url + q('once'));
     await waitClosed('once');
-    await httpRequest(server.url + q('once-marker'));
+    await httpRequest(running().url + q('once-marker'));
     await waitClosed('once-marker');
     const lines = tracked().split('\n').filter((l) => /^once closed/.test(l));
     assert.equal(lines.length, 1, tracked());

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
 import { connect, encodePacket, nginxVars, uwsgiRequest, uwsgiTarget, type UwsgiTarget } from './helpers/uwsgi-client.ts';
 import { byteRangePattern, header, sha256, stopServer, tempDir, waitFor } from './helpers/wire.ts';
+import { useCloseTracking } from './helpers/close-tracking.ts';
 
 /**
  * A uwsgi request whose response the test reads as it comes, and can abandon (destroy) midway.
@@ -155,31 +156,11 @@ describe('wsgi.file_wrapper over a uwsgi socket (sendfile_probe app)', () => {
 });
 
 describe('close() of the response iterable over a uwsgi socket (close_tracking app)', () => {
-  let server: RunningServer;
-  let target: UwsgiTarget;
-  let dir: string;
-  let track: string;
-  before(async () => {
-    dir = tempDir();
-    track = path.join(dir, 'closes.txt');
-    server = await startServer(['--socket', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'close_tracking.py'), '-p', '1']);
-    target = uwsgiTarget(server);
-  });
-  after(async () => {
-    await stopServer(server);
-    assert.equal(server.output().includes('Iterator garbage collected without being closed'), false,
-      'wsgiref.validate saw an iterator that was never closed');
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  const tracked = () => (fs.existsSync(track) ? fs.readFileSync(track, 'utf8') : '');
-  const waitClosed = (id: string, timeoutMs = 10_000) =>
-    waitFor(() => new RegExp(`^${id} closed after \\d+ chunks$`, 'm').test(tracked()), timeoutMs,
-      `close() of request ${id}; tracked so far:\n${tracked()}`);
-  const q = (id: string, extra = '') => `/?track=${encodeURIComponent(track)}&id=${id}${extra}`;
+  const { server: running, tracked, waitClosed, q } = useCloseTracking(['--socket', '127.0.0.1:0']);
+  const target = () => uwsgiTarget(running());
 
   it('calls close() after a normal response', async () => {
-    const r = await uwsgiRequest(target, nginxVars({ uri: q('normal', '&chunks=3&size=10') }));
+    const r = await uwsgiRequest(target(), nginxVars({ uri: q('normal', '&chunks=3&size=10') }));
     assert.equal(r.statusCode, 200);
     assert.equal(r.body.toString(), 'x'.repeat(30));
     await waitClosed('normal');
@@ -188,21 +169,21 @@ describe('close() of the response iterable over a uwsgi socket (close_tracking a
 
   it('calls close() when the peer goes away in the middle of a long stream, and the worker is free again', async () => {
     // 100000 chunks of 1 KiB, 10 ms apart: about 17 minutes if nobody stops it.
-    const stream = await openStream(target, q('gone', '&chunks=100000&size=1024&sleep=10'));
+    const stream = await openStream(target(), q('gone', '&chunks=100000&size=1024&sleep=10'));
     await stream.waitForBytes(8192, 10_000);
     assert.equal(stream.ended(), false);
     stream.socket.destroy();
     await waitClosed('gone');
     const chunks = Number(/^gone closed after (\d+) chunks$/m.exec(tracked())?.[1]);
     assert.ok(chunks >= 8 && chunks < 100_000, `closed after ${chunks} chunks`);
-    const r = await uwsgiRequest(target, nginxVars({ uri: q('after-gone') }), '', { timeoutMs: 10_000 });
+    const r = await uwsgiRequest(target(), nginxVars({ uri: q('after-gone') }), '', { timeoutMs: 10_000 });
     assert.equal(r.statusCode, 200);
     await waitClosed('after-gone');
   });
 
   it('calls close() when the peer goes away while the app is between two chunks', async () => {
     // the first chunk is sent at once; the second only after 2 s: the peer leaves in between.
-    const stream = await openStream(target, q('early', '&chunks=2&size=10&sleep=2000'));
+    const stream = await openStream(target(), q('early', '&chunks=2&size=10&sleep=2000'));
     await waitFor(() => tracked().includes('early called'), 10_000, 'the app to be called');
     await stream.waitForBytes(10, 10_000);
     stream.socket.destroy();
@@ -212,18 +193,18 @@ describe('close() of the response iterable over a uwsgi socket (close_tracking a
 
   it('calls close() when the peer resets the connection (RST) mid-response', async () => {
     // 50 chunks of 100 kB, 200 ms apart
-    const stream = await openStream(target, q('reset', '&chunks=50&size=100000&sleep=200'));
+    const stream = await openStream(target(), q('reset', '&chunks=50&size=100000&sleep=200'));
     await stream.waitForBytes(1, 10_000);
     stream.socket.resetAndDestroy();
     await waitClosed('reset', 20_000);
-    const r = await uwsgiRequest(target, nginxVars({ uri: q('after-reset') }), '', { timeoutMs: 10_000 });
+    const r = await uwsgiRequest(target(), nginxVars({ uri: q('after-reset') }), '', { timeoutMs: 10_000 });
     assert.equal(r.statusCode, 200);
   });
 
   it('calls close() exactly once per request', async () => {
-    await uwsgiRequest(target, nginxVars({ uri: q('once') }));
+    await uwsgiRequest(target(), nginxVars({ uri: q('once') }));
     await waitClosed('once');
-    await uwsgiRequest(target, nginxVars({ uri: q('once-marker') }));
+    await uwsgiRequest(target(), nginxVars({ uri: q('once-marker') }));
     await waitClosed('once-marker');
     for (const id of ['normal', 'gone', 'early', 'reset', 'once']) {
       const lines = tracked().split('\n').filter((l) => l.startsWith(`${id} closed`));
