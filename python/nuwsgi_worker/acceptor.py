@@ -16,10 +16,10 @@ import errno
 import os
 import select
 import socket
-import struct
 import time
 
 from .peers import AddressList
+from .sockio import timeval
 from .uwsgi_connection import log
 
 # How long accepting pauses after the worker ran out of descriptors, so that it does not spin.
@@ -54,6 +54,8 @@ class Acceptor:
         self.timeout = timeout
         self.cooperative = cooperative
         self._first = 0
+        # SO_RCVTIMEO of the connections accept_waiting() accepts
+        self._receive_timeout = None
 
     def accept(self):
         """(socket, peer address ('' on a unix socket), Listener) of a connection waiting on one of
@@ -94,10 +96,13 @@ class Acceptor:
         return None
 
     def wait_in_accept(self, wait):
-        """From now on accept_waiting() waits in accept() for up to `wait` seconds (one socket only)."""
+        """From now on accept_waiting() waits in accept() for up to `wait` seconds (one socket
+        only), and the connections it accepts wait in recv() for up to socket-timeout
+        (sockio.recv_waiting)."""
         sock = self.listeners[0].sock
         sock.setblocking(True)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack('ll', 0, int(wait * 1_000_000)))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval(wait))
+        self._receive_timeout = timeval(self.timeout)
 
     def accept_waiting(self):
         """accept(), waiting up to the time given to wait_in_accept; None when nothing came."""
@@ -115,6 +120,7 @@ class Acceptor:
             self._accept_failed(listener, exc)
             return None
         sock = _socket.socket(*listener.kind, fd)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, self._receive_timeout)
         if listener.tcp:
             return self._allowed(sock, address[0], listener)
         return sock, '', listener

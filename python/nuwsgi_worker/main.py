@@ -107,6 +107,7 @@ def _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode):
         if len(acceptor.listeners) == 1 and not config.get('channel_requests'):
             acceptor.wait_in_accept(ACCEPT_WAIT)
             pump.waits_in_accept = True
+            server.waits_in_kernel()
     harakiri = int(options.get('harakiri', 0))
     if harakiri > 0:
         start_harakiri_watchdog(server, pump, harakiri)

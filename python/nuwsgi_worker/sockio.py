@@ -7,6 +7,7 @@ cooperative), and a connection whose data is already there costs one system call
 import os
 import select
 import socket
+import struct
 
 _READ = select.POLLIN | select.POLLHUP | select.POLLERR
 _WRITE = select.POLLOUT | select.POLLHUP | select.POLLERR
@@ -29,6 +30,21 @@ def recv_some(sock, size, timeout):
         except BlockingIOError:
             if not wait_for(sock, _READ, timeout):
                 raise socket.timeout('socket-timeout')
+
+
+def recv_waiting(sock, size, timeout):
+    """recv_some for a blocking socket whose SO_RCVTIMEO is `timeout` (set by the Acceptor of a
+    worker that waits in accept()): the wait is the kernel's, so a read costs one system call
+    even when the data is not there yet."""
+    try:
+        return sock.recv(size)
+    except BlockingIOError:
+        raise socket.timeout('socket-timeout') from None
+
+
+def timeval(seconds):
+    """`seconds` as the struct timeval of SO_RCVTIMEO."""
+    return struct.pack('ll', int(seconds), int(seconds % 1 * 1_000_000))
 
 
 def send_all(sock, data, timeout):

@@ -12,7 +12,7 @@ import socket
 import sys
 from collections import deque
 
-from .sockio import recv_some, send_all, send_file
+from .sockio import send_all, send_file
 
 RECV_SIZE = 64 * 1024
 # A response's pieces are held until a streamed chunk, the end, or this many bytes.
@@ -21,7 +21,7 @@ SEND_THRESHOLD = 64 * 1024
 
 class UwsgiConnection:
     __slots__ = (
-        'sock', 'protocol', 'timeout', 'peer', 'label', 'guard',
+        'sock', 'recv', 'protocol', 'timeout', 'peer', 'label', 'guard',
         'body_chunks', 'body_ended', 'body_aborted', 'body_left', 'body_length',
         'cancelled', 'timed_out', 'status', 'wrote', 'body_bytes', 'header_count', 'header_bytes', 'broken',
         '_pending', '_pending_bytes',
@@ -30,8 +30,10 @@ class UwsgiConnection:
     id = 0
     expect_continue = False
 
-    def __init__(self, sock, timeout, peer, label, guard):
+    def __init__(self, sock, recv, timeout, peer, label, guard):
         self.sock = sock
+        # sockio.recv_some, or recv_waiting for a socket that waits in the kernel
+        self.recv = recv
         self.timeout = timeout
         # The peer's address ('' on a unix socket) and the socket's, for log lines.
         self.peer = peer
@@ -89,7 +91,7 @@ class UwsgiConnection:
     def _receive_body(self):
         got = self.body_length - self.body_left
         try:
-            data = recv_some(self.sock, min(self.body_left, RECV_SIZE), self.timeout)
+            data = self.recv(self.sock, min(self.body_left, RECV_SIZE), self.timeout)
         except socket.timeout:
             self._body_broke('nothing more of the body within %g s (socket-timeout) after %d of %d bytes: connection closed'
                              % (self.timeout, got, self.body_length))

@@ -18,7 +18,7 @@ import traceback
 
 from .peers import AddressList
 from .response import Response
-from .sockio import recv_some
+from .sockio import recv_some, recv_waiting
 from .uwsgi_connection import UwsgiConnection, log
 from .uwsgi_protocol import BadVars, UwsgiError, head_size, request_environ, response_protocol
 from .wsgi_input import WsgiInput
@@ -93,12 +93,18 @@ class UwsgiServer:
         trusted = AddressList(options['trusted_proxies'])
         self.trusted = None if trusted.empty else trusted
         self.cores = [Core(index) for index in range(cores)]
+        # How connections are read: recv_waiting once the Acceptor waits in accept() (waits_in_kernel)
+        self.recv = recv_some
+
+    def waits_in_kernel(self):
+        """The connections come from Acceptor.accept_waiting, with their SO_RCVTIMEO set."""
+        self.recv = recv_waiting
 
     def serve(self, accepted, core_index):
         sock, peer, listener = accepted
         core = self.cores[core_index]
         started = time.time()
-        conn = UwsgiConnection(sock, self.timeout, peer, listener.label, core.guard)
+        conn = UwsgiConnection(sock, self.recv, self.timeout, peer, listener.label, core.guard)
         try:
             self._serve(conn, core, started)
         except Exception:
@@ -164,7 +170,7 @@ class UwsgiServer:
         received_any = False
         try:
             while True:
-                chunk = recv_some(sock, HEAD_RECV_SIZE, self.timeout)
+                chunk = conn.recv(sock, HEAD_RECV_SIZE, self.timeout)
                 if not chunk:
                     if received_any:
                         log('%s: the connection closed before the request head was complete' % conn.origin)
@@ -241,7 +247,7 @@ class UwsgiServer:
                 sock.shutdown(socket.SHUT_WR)
                 left = min(conn.body_left, DRAIN_LIMIT)
                 while left > 0:
-                    chunk = recv_some(sock, min(left, HEAD_RECV_SIZE), self.timeout)
+                    chunk = conn.recv(sock, min(left, HEAD_RECV_SIZE), self.timeout)
                     if not chunk:
                         break
                     left -= len(chunk)
