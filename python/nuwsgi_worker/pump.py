@@ -56,6 +56,8 @@ class Pump:
         self.requests = {}
         self.pending = deque()
         self.stopping = False
+        # PAUSE from the master: no connection is accepted on the uwsgi sockets until RESUME.
+        self.paused = False
         # Requests answered so far: uwsgi.total_requests().
         self.requests_served = 0
         self.config = None
@@ -149,6 +151,10 @@ class Pump:
         while not pending:
             if self.stopping:
                 return None
+            if self.paused:
+                self.flush()
+                self._receive(0)
+                continue
             if self.waits_in_accept:
                 accepted = self.acceptor.accept_waiting()
                 if accepted is not None:

@@ -33,7 +33,7 @@ from collections import deque
 
 from .channel import HEADER, REQUEST_DONE, ChannelError
 from .pump import FLUSH_THRESHOLD, RECORD_DELAY, RECV_SIZE, channel_broken, master_gone
-from .routing import DELIVERED, QUEUED, STOPPING, route_frame
+from .routing import DELIVERED, PAUSED, QUEUED, RESUMED, STOPPING, route_frame
 
 
 class ThreadedPump:
@@ -46,6 +46,7 @@ class ThreadedPump:
         self.config = pump.config
         self.response_window = pump.response_window
         self.stopping = pump.stopping
+        self.paused = pump.paused
         self.requests_served = pump.requests_served
         self.requests = {}
         self.pending = deque()
@@ -134,7 +135,7 @@ class ThreadedPump:
                         return self.pending.popleft()
                     if self.stopping:
                         return None
-                    if self.acceptor is not None and not self.accepting:
+                    if self.acceptor is not None and not self.accepting and not self.paused:
                         self.accepting = True
                         break
                     self.queued.wait()
@@ -208,9 +209,11 @@ class ThreadedPump:
                 if what is QUEUED:
                     self.queued.notify()
                     wake = True
-                elif what is STOPPING:
+                elif what is STOPPING or what is PAUSED:
                     self.queued.notify_all()
                     wake = True
+                elif what is RESUMED:
+                    self.queued.notify_all()
                 elif what is DELIVERED:
                     changed = True
             if changed:

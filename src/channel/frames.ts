@@ -13,6 +13,9 @@ export const BODY_END = 0x04;
 export const RESPONSE_CREDIT = 0x05;
 export const CANCEL = 0x06;
 export const STOP = 0x07;
+/** Accept no connection on the uwsgi sockets until RESUME (the master is paused). */
+export const PAUSE = 0x08;
+export const RESUME = 0x09;
 
 /** Worker -> master. */
 export const READY = 0x41;
@@ -36,7 +39,7 @@ export const FLAG_ABORTED = 0x01;
 
 const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD,
   REQUEST_DONE, HARAKIRI]);
-const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP]);
+const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP, PAUSE, RESUME]);
 
 export function isWorkerFrame(type: number): boolean {
   return workerToMaster.has(type);

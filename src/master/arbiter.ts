@@ -314,6 +314,7 @@ export class Arbiter implements MasterVerbs {
   /** Hands a ready worker to the dispatcher (unless paused: then it waits for the resume). */
   private serve(worker: Worker): void {
     if (!this.paused) this.dispatcher.addWorker(worker);
+    else worker.pauseAccepting(true);
   }
 
   private onWorkerReady(worker: Worker, info: ReadyInfo): void {
@@ -724,9 +725,11 @@ export class Arbiter implements MasterVerbs {
       if (worker.state !== 'ready' || this.retiring.has(worker)) continue;
       if (this.paused) this.dispatcher.removeWorker(worker);
       else this.dispatcher.addWorker(worker);
+      worker.pauseAccepting(this.paused);
     }
     log(this.paused
-      ? '*** PAUSE: requests wait in the master (up to --listen) until resumed (SIGTSTP again, or p on the master FIFO) ***'
+      ? '*** PAUSE: requests wait in the master (up to --listen), and connections on uwsgi sockets in their backlog, ' +
+        'until resumed (SIGTSTP again, or p on the master FIFO) ***'
       : '*** RESUME: workers take requests again ***');
   }
 

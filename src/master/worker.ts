@@ -198,6 +198,11 @@ export class Worker implements ExchangeCarrier {
     this.write(encodeFrame(F.STOP, 0, 0));
   }
 
+  /** Stops (or resumes) accepting connections on the uwsgi sockets: the master is paused. */
+  pauseAccepting(paused: boolean): void {
+    if (this.state !== 'dead') this.write(encodeFrame(paused ? F.PAUSE : F.RESUME, 0, 0));
+  }
+
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): void {
     if (this.state !== 'dead') this.child.kill(signal);
   }

@@ -76,8 +76,8 @@ class DecodeTest(unittest.TestCase):
         self.assertEqual(decoder.feed(struct.pack('<BBHII', BODY, 0, 0, 1, MAX_PAYLOAD)), [])
 
     def test_unknown_type_is_rejected(self):
-        with self.assertRaisesRegex(ChannelError, 'unknown frame type 0x09'):
-            FrameDecoder().feed(encode_frame(0x09, 0))
+        with self.assertRaisesRegex(ChannelError, 'unknown frame type 0x0a'):
+            FrameDecoder().feed(encode_frame(0x0a, 0))
 
     def test_worker_frames_are_not_accepted_from_the_master(self):
         with self.assertRaises(ChannelError):
