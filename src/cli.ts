@@ -2,7 +2,8 @@
 // configuration shown or checked).
 import { parseCommandLine, ConfigError } from './config/index.ts';
 import type { Config } from './config/config.ts';
-import { Arbiter, StartupError } from './master/arbiter.ts';
+import { Arbiter } from './master/arbiter.ts';
+import { StartupError } from './master/startup-error.ts';
 import { daemonize, isDaemon } from './master/daemon.ts';
 import { signalPidfile } from './master/pidfile.ts';
 import { flushLog, log, logToFile } from './observe/log.ts';

@@ -5,10 +5,6 @@
 // stops taking requests); stop gracefully within a mercy timeout.
 import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
-import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts';
-import type { BindOptions, BoundSocket, Listener } from '../listeners/bind.ts';
-import { HttpListener } from '../listeners/http.ts';
-import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
 import { decodeServedRequest, type HarakiriReport } from '../channel/records.ts';
 import { ctime, log, logFd, logServedRequest } from '../observe/log.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
@@ -16,7 +12,9 @@ import type { RequestCounters, RequestInfo } from '../router/exchange.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
 import { kernelView, overdueRequests, recycleReason, requestLimitFor, residentBytes } from './limits.ts';
-import { dropPrivileges, socketOwner } from './privileges.ts';
+import { dropPrivileges } from './privileges.ts';
+import { ListenerSet } from './listener-set.ts';
+import { StartupError } from './startup-error.ts';
 import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
 import { canImportGevent, resolvePython, workerArgs, PythonNotFound } from './python.ts';
 import { removePidfileIfOurs, writePidfile } from './pidfile.ts';
@@ -35,13 +33,6 @@ const STOP_GRACE_MS = 5000;
 /** How long workers get to exit on a fast shutdown (they exit as soon as they see the channel close). */
 const FAST_STOP_GRACE_MS = 3000;
 
-export class StartupError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
-    this.exitCode = exitCode;
-  }
-}
 
 /** A whole-server reload in progress: the next set of workers, started while the current one serves. */
 interface Generation {
@@ -94,11 +85,7 @@ export class Arbiter implements MasterVerbs {
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly dispatcher: Dispatcher;
   private readonly counters: RequestCounters;
-  private readonly listeners: Listener[] = [];
-  /** The uwsgi sockets, which the workers accept on. */
-  private readonly workerSockets: WorkerSocket[] = [];
-  /** What the listeners and the uwsgi sockets are bound to, for vacuum. */
-  private readonly boundSockets: BoundSocket[] = [];
+  private readonly sockets: ListenerSet;
   /** One per worker process: `processes` of them. */
   private slots: Slot[];
   /** Workers out of the dispatcher, finishing their requests before they exit. */
@@ -118,7 +105,6 @@ export class Arbiter implements MasterVerbs {
   private stopping = false;
   /** The last moment of worker-reload-mercy once stopping began. */
   private mercyDeadline = 0;
-  private listenersClosed: Promise<unknown> | undefined;
   private finishing = false;
   private exitCode = 0;
   private tick: NodeJS.Timeout | undefined;
@@ -143,6 +129,7 @@ export class Arbiter implements MasterVerbs {
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);
     this.counters = { total: 0, logging: !config.disableLogging };
+    this.sockets = new ListenerSet(config, this.dispatcher, this.counters);
     this.slots = Array.from({ length: config.processes }, () => emptySlot());
     this.done = new Promise((resolve) => { this.finish = resolve; });
   }
@@ -169,7 +156,7 @@ export class Arbiter implements MasterVerbs {
     log(this.mode.logLine);
     checkGevent(this.mode, config, this.python);
     try {
-      await this.bindListeners();
+      await this.sockets.bind(this.python);
       if (config.pidfile !== undefined) writePidfileOrFail(config.pidfile, 'pidfile');
       this.dropPrivileges();
       if (config.pidfile2 !== undefined) writePidfileOrFail(config.pidfile2, 'pidfile2');
@@ -187,72 +174,6 @@ export class Arbiter implements MasterVerbs {
 
   // --- listeners ----------------------------------------------------------------------------
 
-  /** Every listener of the configuration: --http, --http-socket, --socket (per --protocol), --uwsgi-socket. */
-  private async bindListeners(): Promise<void> {
-    const config = this.config;
-    const wanted = [
-      ...config.http.map((spec) => ({ option: 'http', spec, protocol: 'http' })),
-      ...config.httpSocket.map((spec) => ({ option: 'http-socket', spec, protocol: 'http' })),
-      ...config.socket.map((spec) => ({ option: 'socket', spec, protocol: config.protocol })),
-      ...config.uwsgiSocket.map((spec) => ({ option: 'uwsgi-socket', spec, protocol: 'uwsgi' })),
-    ];
-    const bindOptions = this.bindOptions();
-    for (const { option, spec, protocol } of wanted) {
-      let address;
-      try {
-        address = parseSocketAddress(spec);
-      } catch (err) {
-        throw new StartupError(`--${option} ${(err as Error).message}`);
-      }
-      let bound;
-      try {
-        bound = protocol === 'http' ? await this.bindHttp(address, bindOptions) : await this.bindWorkerSocket(address, bindOptions);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        throw new StartupError(`cannot listen on --${option} ${spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
-      }
-      this.boundSockets.push(bound);
-      log(`${protocol === 'http' ? 'HTTP' : 'uwsgi'} listening on ${bound.label}`);
-    }
-  }
-
-  private async bindHttp(address: SocketAddress, bindOptions: BindOptions): Promise<BoundSocket> {
-    const config = this.config;
-    const listener = new HttpListener(address, this.dispatcher, this.counters, {
-      maxHeadSize: config.bufferSize,
-      keepAliveTimeoutMs: config.httpKeepalive * 1000,
-      trustedProxies: config.trustedProxies,
-    });
-    const bound = await listener.listen(bindOptions);
-    this.listeners.push(listener);
-    return bound;
-  }
-
-  private async bindWorkerSocket(address: SocketAddress, bindOptions: BindOptions): Promise<BoundSocket> {
-    const socket = await bindWorkerSocket(address, bindOptions, this.python);
-    this.workerSockets.push(socket);
-    return socket;
-  }
-
-  /** listen (checked against the kernel's limit, as uWSGI does), chmod-socket, chown-socket. */
-  private bindOptions(): BindOptions {
-    const config = this.config;
-    const somaxconn = kernelListenLimit();
-    if (somaxconn !== undefined && config.listen > somaxconn) {
-      throw new StartupError(`--listen ${config.listen}: the listen queue size is greater than the system maximum ` +
-        `net.core.somaxconn (${somaxconn}): lower --listen, or raise net.core.somaxconn with sysctl`);
-    }
-    let owner;
-    if (config.chownSocket !== undefined) {
-      try {
-        owner = socketOwner(config.chownSocket);
-      } catch (err) {
-        throw new StartupError(`--chown-socket ${config.chownSocket}: ${(err as Error).message}`);
-      }
-    }
-    return { backlog: config.listen, mode: config.chmodSocket, owner };
-  }
-
   /** uid/gid, once the listeners are bound (binding may need root; serving must not). */
   private dropPrivileges(): void {
     const { uid, gid } = this.config;
@@ -267,20 +188,11 @@ export class Arbiter implements MasterVerbs {
     if (process.getuid?.() === 0) log('*** WARNING: you are running nuwsgi as root !!! (use the --uid flag) ***');
   }
 
-  /** Stops accepting; resolves once every connection has closed (each after its response). */
-  private closeListeners(): Promise<unknown> {
-    this.listenersClosed ??= Promise.all(this.listeners.map((listener) => listener.close()));
-    return this.listenersClosed;
-  }
-
   /** Drops whatever connections are left; with vacuum, removes the socket files, pidfiles and FIFOs. */
   private releaseListeners(): void {
-    void this.closeListeners();
-    for (const listener of this.listeners) listener.closeAll();
+    this.sockets.release(this.config.vacuum);
     this.fifos?.close(this.config.vacuum);
-    for (const socket of this.workerSockets) socket.close();
     if (!this.config.vacuum) return;
-    for (const bound of this.boundSockets) bound.removeFile();
     for (const file of [this.config.pidfile, this.config.pidfile2]) if (file !== undefined) removePidfileIfOurs(file);
   }
 
@@ -294,10 +206,10 @@ export class Arbiter implements MasterVerbs {
       args: workerArgs(),
       env: applyEnv({ ...this.baseEnv }, config.env),
       logFd: logFd(),
-      sockets: this.workerSockets.map((socket) => socket.fd),
+      sockets: this.sockets.uwsgi.map((socket) => socket.fd),
       pipelining: config.harakiri === 0,
     };
-    const sockets = { uwsgi: this.workerSockets, http: this.listeners.length > 0 };
+    const sockets = { uwsgi: this.sockets.uwsgi, http: this.sockets.http.length > 0 };
     const worker = new Worker(slot, how, workerConfig(slot, config, next?.mode ?? this.mode, sockets), {
       ready: (w, info) => this.onWorkerReady(w, info),
       free: (w) => this.onWorkerFree(w),
@@ -715,7 +627,7 @@ export class Arbiter implements MasterVerbs {
     }
     log(`SIGUSR2: ${this.dispatcher.queued} requests waiting in the master`);
     // the requests on the uwsgi sockets are the workers' own: each one reports them
-    if (this.workerSockets.length > 0) for (const w of this.allWorkers()) if (w.state === 'ready') w.kill('SIGUSR2');
+    if (this.sockets.uwsgi.length > 0) for (const w of this.allWorkers()) if (w.state === 'ready') w.kill('SIGUSR2');
   }
 
   togglePause(): void {
@@ -801,10 +713,10 @@ export class Arbiter implements MasterVerbs {
     for (const w of [...this.slots.map((slot) => slot.successor), ...(this.generation?.workers ?? [])]) w?.kill();
     const mercy = this.config.workerReloadMercy;
     this.mercyDeadline = Date.now() + mercy * 1000;
-    void this.closeListeners();
+    void this.sockets.close();
     if (how === 'fast') {
       if (why !== '') log(`${why}: fast shutdown (${this.dispatcher.inflight + this.dispatcher.queued} requests dropped)`);
-      for (const listener of this.listeners) listener.closeAll();
+      this.sockets.dropConnections();
       // Idle workers exit on the channel's EOF; busy ones would only see it after their request.
       for (const w of this.allWorkers()) {
         if (w.inflight.size > 0) w.kill();
@@ -837,7 +749,7 @@ export class Arbiter implements MasterVerbs {
 
   private killAll(): void {
     for (const w of this.allWorkers()) w.kill();
-    for (const listener of this.listeners) listener.closeAll();
+    this.sockets.dropConnections();
   }
 
   private async finishIfAllStopped(): Promise<void> {
@@ -846,7 +758,7 @@ export class Arbiter implements MasterVerbs {
     // Responses handed to the listeners may still be on their way to slow clients: let them
     // drain (their connections close after them), within what is left of the mercy.
     const left = Math.max(0, this.mercyDeadline - Date.now());
-    await Promise.race([this.closeListeners(), new Promise((resolve) => setTimeout(resolve, left).unref())]);
+    await Promise.race([this.sockets.close(), new Promise((resolve) => setTimeout(resolve, left).unref())]);
     this.releaseListeners();
     if (!this.startingUp || this.exitCode === 0) log('goodbye to nuwsgi.');
     this.finish(this.exitCode);
@@ -889,16 +801,6 @@ function writePidfileOrFail(file: string, option: string): void {
     writePidfile(file);
   } catch (err) {
     throw new StartupError(`--${option} ${file}: cannot write it: ${(err as Error).message}`);
-  }
-}
-
-/** net.core.somaxconn, where the kernel tells (Linux). */
-function kernelListenLimit(): number | undefined {
-  try {
-    const value = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
-    return Number.isSafeInteger(value) ? value : undefined;
-  } catch {
-    return undefined;
   }
 }
 

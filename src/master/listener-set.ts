@@ -1,0 +1,129 @@
+// Every socket the master binds, from the configuration: the HTTP listeners it serves itself
+// (--http, --http-socket, --socket with --protocol=http), and the uwsgi sockets (--socket,
+// --uwsgi-socket) that the workers inherit and accept on. Bound in that option order, with listen
+// (checked against the kernel's limit, as uWSGI does), chmod-socket and chown-socket.
+import fs from 'node:fs';
+import type { Config } from '../config/config.ts';
+import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts';
+import type { BindOptions, BoundSocket, Listener } from '../listeners/bind.ts';
+import { HttpListener } from '../listeners/http.ts';
+import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
+import { log } from '../observe/log.ts';
+import type { Dispatcher } from '../router/dispatcher.ts';
+import type { RequestCounters } from '../router/exchange.ts';
+import { socketOwner } from './privileges.ts';
+import { StartupError } from './startup-error.ts';
+
+export class ListenerSet {
+  /** The HTTP listeners: the master accepts their connections. */
+  readonly http: Listener[] = [];
+  /** The uwsgi sockets: the workers accept on them. */
+  readonly uwsgi: WorkerSocket[] = [];
+  /** Everything bound, for vacuum. */
+  private readonly bound: BoundSocket[] = [];
+  private closed: Promise<unknown> | undefined;
+  private readonly config: Config;
+  private readonly dispatcher: Dispatcher;
+  private readonly counters: RequestCounters;
+
+  constructor(config: Config, dispatcher: Dispatcher, counters: RequestCounters) {
+    this.config = config;
+    this.dispatcher = dispatcher;
+    this.counters = counters;
+  }
+
+  /** Binds every listener of the configuration; `python` is the workers' interpreter. Throws StartupError. */
+  async bind(python: string): Promise<void> {
+    const config = this.config;
+    const wanted = [
+      ...config.http.map((spec) => ({ option: 'http', spec, protocol: 'http' })),
+      ...config.httpSocket.map((spec) => ({ option: 'http-socket', spec, protocol: 'http' })),
+      ...config.socket.map((spec) => ({ option: 'socket', spec, protocol: config.protocol })),
+      ...config.uwsgiSocket.map((spec) => ({ option: 'uwsgi-socket', spec, protocol: 'uwsgi' })),
+    ];
+    const bindOptions = this.bindOptions();
+    for (const { option, spec, protocol } of wanted) {
+      let address;
+      try {
+        address = parseSocketAddress(spec);
+      } catch (err) {
+        throw new StartupError(`--${option} ${(err as Error).message}`);
+      }
+      let bound;
+      try {
+        bound = protocol === 'http' ? await this.bindHttp(address, bindOptions) : await this.bindUwsgi(address, bindOptions, python);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new StartupError(`cannot listen on --${option} ${spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
+      }
+      this.bound.push(bound);
+      log(`${protocol === 'http' ? 'HTTP' : 'uwsgi'} listening on ${bound.label}`);
+    }
+  }
+
+  /** The HTTP listeners stop accepting; resolves once every connection has closed (each after its response). */
+  close(): Promise<unknown> {
+    this.closed ??= Promise.all(this.http.map((listener) => listener.close()));
+    return this.closed;
+  }
+
+  /** Drops every connection of the HTTP listeners (after the mercy timeout). */
+  dropConnections(): void {
+    for (const listener of this.http) listener.closeAll();
+  }
+
+  /** Closes everything: connections left, the uwsgi sockets; with vacuum, the unix socket files too. */
+  release(vacuum: boolean): void {
+    void this.close();
+    this.dropConnections();
+    for (const socket of this.uwsgi) socket.close();
+    if (vacuum) for (const bound of this.bound) bound.removeFile();
+  }
+
+  private async bindHttp(address: SocketAddress, bindOptions: BindOptions): Promise<BoundSocket> {
+    const config = this.config;
+    const listener = new HttpListener(address, this.dispatcher, this.counters, {
+      maxHeadSize: config.bufferSize,
+      keepAliveTimeoutMs: config.httpKeepalive * 1000,
+      trustedProxies: config.trustedProxies,
+    });
+    const bound = await listener.listen(bindOptions);
+    this.http.push(listener);
+    return bound;
+  }
+
+  private async bindUwsgi(address: SocketAddress, bindOptions: BindOptions, python: string): Promise<BoundSocket> {
+    const socket = await bindWorkerSocket(address, bindOptions, python);
+    this.uwsgi.push(socket);
+    return socket;
+  }
+
+  /** listen (checked against the kernel's limit, as uWSGI does), chmod-socket, chown-socket. */
+  private bindOptions(): BindOptions {
+    const config = this.config;
+    const somaxconn = kernelListenLimit();
+    if (somaxconn !== undefined && config.listen > somaxconn) {
+      throw new StartupError(`--listen ${config.listen}: the listen queue size is greater than the system maximum ` +
+        `net.core.somaxconn (${somaxconn}): lower --listen, or raise net.core.somaxconn with sysctl`);
+    }
+    let owner;
+    if (config.chownSocket !== undefined) {
+      try {
+        owner = socketOwner(config.chownSocket);
+      } catch (err) {
+        throw new StartupError(`--chown-socket ${config.chownSocket}: ${(err as Error).message}`);
+      }
+    }
+    return { backlog: config.listen, mode: config.chmodSocket, owner };
+  }
+}
+
+/** net.core.somaxconn, where the kernel tells (Linux). */
+function kernelListenLimit(): number | undefined {
+  try {
+    const value = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isSafeInteger(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
