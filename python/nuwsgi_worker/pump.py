@@ -50,7 +50,7 @@ class Pump:
         self.out_bytes = 0
         # REQUEST_DONE frames not sent yet, and since when the oldest waits.
         self.records = []
-        self._records_since = 0.0
+        self.records_since = 0.0
         # The socket is written by this thread, and by the reloader thread's send_now.
         self.send_lock = threading.Lock()
         self.requests = {}
@@ -83,7 +83,7 @@ class Pump:
         """Queues a REQUEST_DONE: it leaves with the next flush, at the latest after RECORD_DELAY."""
         records = self.records
         if not records:
-            self._records_since = time.monotonic()
+            self.records_since = time.monotonic()
         records.append(HEADER.pack(REQUEST_DONE, 0, 0, 0, len(payload)))
         records.append(payload)
 
@@ -146,7 +146,7 @@ class Pump:
         if now >= self._next_check:
             self._next_check = now + CHANNEL_CHECK
             self._receive(socket.MSG_DONTWAIT)
-            if self.records and now - self._records_since >= RECORD_DELAY:
+            if records_wait(self) == 0.0:
                 self.flush()
         while not pending:
             if self.stopping:
@@ -160,7 +160,7 @@ class Pump:
                 if accepted is not None:
                     return accepted
                 self._receive(socket.MSG_DONTWAIT)
-                if self.out or (self.records and time.monotonic() - self._records_since >= RECORD_DELAY):
+                if self.out or records_wait(self) == 0.0:
                     self.flush()
                 continue
             accepted = self.acceptor.accept()
@@ -183,10 +183,8 @@ class Pump:
                 poller.register(fd, select.POLLIN)
         channel = self.sock.fileno()
         while True:
-            timeout = None
-            if self.records:
-                timeout = max(0.0, self._records_since + RECORD_DELAY - time.monotonic()) * 1000
-            events = poller.poll(timeout)
+            wait = records_wait(self)
+            events = poller.poll(None if wait is None else wait * 1000)
             if events:
                 return any(fd == channel for fd, _events in events)
             self.flush()
@@ -215,6 +213,14 @@ class Pump:
                 route_frame(self, type_, flags, id_, payload)
         except ChannelError as exc:
             channel_broken(exc)
+
+
+def records_wait(pump):
+    """Seconds until the oldest REQUEST_DONE record `pump` holds is due to leave (0.0: now), or None
+    when it holds none."""
+    if not pump.records:
+        return None
+    return max(0.0, pump.records_since + RECORD_DELAY - time.monotonic())
 
 
 def master_gone():

@@ -32,7 +32,7 @@ import traceback
 from collections import deque
 
 from .channel import HEADER, REQUEST_DONE, ChannelError
-from .pump import FLUSH_THRESHOLD, RECORD_DELAY, RECV_SIZE, channel_broken, master_gone
+from .pump import FLUSH_THRESHOLD, RECV_SIZE, channel_broken, master_gone, records_wait
 from .routing import DELIVERED, PAUSED, QUEUED, RESUMED, STOPPING, route_frame
 
 
@@ -63,7 +63,7 @@ class ThreadedPump:
         self.out = []
         self.out_bytes = 0
         self.records = []
-        self._records_since = 0.0
+        self.records_since = 0.0
         self.reader = threading.Thread(target=self._read_forever, name='nuwsgi-channel-reader', daemon=True)
         self.reader.start()
 
@@ -81,7 +81,7 @@ class ThreadedPump:
         """Queues a REQUEST_DONE: it leaves with the next flush, at the latest after RECORD_DELAY."""
         with self.send_lock:
             if not self.records:
-                self._records_since = time.monotonic()
+                self.records_since = time.monotonic()
             self.records += (HEADER.pack(REQUEST_DONE, 0, 0, 0, len(payload)), payload)
 
     def flush(self):
@@ -150,7 +150,7 @@ class ThreadedPump:
 
     def _accept(self):
         """Waits for a connection (or the wake pipe) and accepts it; None when there is none to serve."""
-        wait = self._records_wait()
+        wait = records_wait(self)
         events = self._poller.poll(None if wait is None else wait * 1000)
         if not events:
             self.flush()
@@ -175,14 +175,8 @@ class ThreadedPump:
         now when the records have waited long enough."""
         with self.changed:
             self.requests_served += 1
-        if self._records_wait() == 0.0:
+        if records_wait(self) == 0.0:
             self.flush()
-
-    def _records_wait(self):
-        """Seconds until the oldest record waiting is due to leave, or None when none waits."""
-        if not self.records:
-            return None
-        return max(0.0, self._records_since + RECORD_DELAY - time.monotonic())
 
     def _read_forever(self):
         sock = self.sock

@@ -138,7 +138,7 @@ class UwsgiServer:
         limit = self.limit_post
         if 0 < limit < length:
             log('%s %s: request body of %d bytes exceeds limit-post (%d): answered 413; raise it with --limit-post'
-                % (environ.get('REQUEST_METHOD', ''), _uri(environ), length, limit))
+                % (environ.get('REQUEST_METHOD', ''), request_uri(environ), length, limit))
             _answer(conn, 413, conn.protocol)
             self._record(conn, environ, core, started, var_count, size)
             return
@@ -167,15 +167,13 @@ class UwsgiServer:
         connection was refused or closed (logged)."""
         sock = conn.sock
         data = b''
-        received_any = False
         try:
             while True:
                 chunk = conn.recv(sock, HEAD_RECV_SIZE, self.timeout)
                 if not chunk:
-                    if received_any:
+                    if data:
                         log('%s: the connection closed before the request head was complete' % conn.origin)
                     return None
-                received_any = True
                 data = data + chunk if data else chunk
                 size = head_size(data, self.max_datasize)
                 if size is not None and len(data) >= size:
@@ -281,11 +279,11 @@ def encode_record(status, body_bytes, header_count, header_bytes, var_count, var
         status, core, header_count, var_count, header_bytes, var_bytes, body_bytes, started * 1000,
         (ended - started) * 1_000_000,
     ) + ('%s\0%s\0%s\0%s' % (
-        environ.get('REMOTE_ADDR', ''), environ.get('REQUEST_METHOD', ''), _uri(environ),
+        environ.get('REMOTE_ADDR', ''), environ.get('REQUEST_METHOD', ''), request_uri(environ),
         environ.get('SERVER_PROTOCOL', ''))).encode('latin-1', 'replace')
 
 
-def _uri(environ):
+def request_uri(environ):
     uri = environ.get('REQUEST_URI')
     if uri is not None:
         return uri

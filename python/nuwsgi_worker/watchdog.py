@@ -20,7 +20,7 @@ import time
 
 from .channel import HARAKIRI
 from .sockio import send_all
-from .uwsgi_server import RESET_ON_CLOSE, encode_record
+from .uwsgi_server import RESET_ON_CLOSE, encode_record, request_uri
 
 _GATEWAY_TIMEOUT = b'504 Gateway Timeout\n'
 _HEADERS_504 = b'Content-Type: text/plain\r\nContent-Length: %d\r\n' % len(_GATEWAY_TIMEOUT)
@@ -91,7 +91,7 @@ def install_status_report(server, worker_id):
                 lines.append('%s: no uwsgi request\n' % who)
             else:
                 lines.append('%s is managing request %s %s from %s since %s (%.3f s)\n' % (
-                    who, environ.get('REQUEST_METHOD', ''), environ.get('REQUEST_URI', ''), environ.get('REMOTE_ADDR', ''),
+                    who, environ.get('REQUEST_METHOD', ''), request_uri(environ), environ.get('REMOTE_ADDR', ''),
                     time.ctime(core.started), now - core.started))
         sys.stderr.write(''.join(lines))
         sys.stderr.flush()

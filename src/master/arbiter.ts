@@ -5,7 +5,7 @@
 // stops taking requests); stop gracefully within a mercy timeout.
 import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
-import { decodeServedRequest, type HarakiriReport } from '../channel/records.ts';
+import { decodeServedRequest, type HarakiriReport, type ServedRequest } from '../channel/records.ts';
 import { ctime, log, logFd, logServedRequest } from '../observe/log.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import type { RequestCounters, RequestInfo } from '../router/exchange.ts';
@@ -264,12 +264,7 @@ export class Arbiter implements MasterVerbs {
 
   /** A request the worker served on a uwsgi socket: counted and logged here, as the master's own are. */
   private onWorkerServed(worker: Worker, record: Buffer): void {
-    const counters = this.counters;
-    counters.total++;
-    if (counters.logging) {
-      const request = decodeServedRequest(record);
-      if (request !== undefined) logServedRequest(worker.pid, worker.requestsServed, counters.total, request);
-    }
+    this.countServed(worker, record);
     if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) this.recycleIfDue(worker, Date.now());
   }
 
@@ -280,11 +275,17 @@ export class Arbiter implements MasterVerbs {
       info: { method: request.method, uri: request.uri, protocol: request.protocol, remoteAddr: request.remoteAddr },
       elapsedS: report.elapsedS,
       outcome: report.answered ? '504' : 'response cut short',
-      answer: () => {
-        this.counters.total++;
-        if (this.counters.logging) logServedRequest(worker.pid, worker.requestsServed, this.counters.total, request);
-      },
+      answer: () => this.countServed(worker, request),
     }]);
+  }
+
+  /** Counts a request a worker served on a uwsgi socket and logs it; a record is decoded only for the log line. */
+  private countServed(worker: Worker, request: ServedRequest | Buffer): void {
+    const counters = this.counters;
+    counters.total++;
+    if (!counters.logging) return;
+    const served = Buffer.isBuffer(request) ? decodeServedRequest(request) : request;
+    if (served !== undefined) logServedRequest(worker.pid, worker.requestsServed, counters.total, served);
   }
 
   /** The worker saw its code change (py-autoreload): every worker is replaced, as on SIGHUP. */
