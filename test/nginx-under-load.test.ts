@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { startLoad } from './helpers/load.ts';
+import { reloadUnderLoad, startLoad } from './helpers/load.ts';
 import { needNginx, nuwsgiBehindNginx, type RunningNginx } from './helpers/nginx.ts';
 import { fixtureApps } from './helpers/server.ts';
 import { httpRequest, waitFor, workerPids } from './helpers/wire.ts';
@@ -43,13 +43,7 @@ test(`${RELOADS} reloads behind nginx under ${CONNECTIONS} busy connections: not
   });
   const tally = load.tally;
   try {
-    await waitFor(() => tally.ok > 200, 20_000, 'the load to get going');
-    for (let i = 1; i <= RELOADS; i++) {
-      s.proc.kill('SIGHUP');
-      await waitFor(() => (s.output().match(/reload complete/g)?.length ?? 0) >= i, 20_000, `reload ${i} to complete`);
-      const okBefore = tally.ok;
-      await waitFor(() => tally.ok > okBefore + 50, 20_000, `requests to flow after reload ${i}`);
-    }
+    await reloadUnderLoad(s, tally, RELOADS, 20_000);
   } finally {
     await load.stop();
   }

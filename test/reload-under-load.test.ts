@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
-import { startLoad } from './helpers/load.ts';
+import { reloadUnderLoad, startLoad } from './helpers/load.ts';
 import { stopServer, waitFor } from './helpers/wire.ts';
 
 const CONNECTIONS = 50;
@@ -29,13 +29,7 @@ test(`${RELOADS} reloads under ${CONNECTIONS} busy connections: not one request 
   });
   const tally = load.tally;
   try {
-    await waitFor(() => tally.ok > 200, 20_000, 'the load to get going');
-    for (let i = 1; i <= RELOADS; i++) {
-      s.proc.kill('SIGHUP');
-      await waitFor(() => (s.output().match(/reload complete/g)?.length ?? 0) >= i, 30_000, `reload ${i} to complete`);
-      const okBefore = tally.ok;
-      await waitFor(() => tally.ok > okBefore + 50, 20_000, `requests to flow after reload ${i}`);
-    }
+    await reloadUnderLoad(s, tally, RELOADS, 30_000);
   } finally {
     await load.stop();
   }

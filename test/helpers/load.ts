@@ -1,6 +1,8 @@
 // A load generator for the tests: keep-alive connections doing requests back to back, each
 // outcome counted. Bounded: it stops when told, after `maxRequests`, or after `maxMs`.
 import http from 'node:http';
+import type { RunningServer } from './server.ts';
+import { waitFor } from './wire.ts';
 
 export interface Tally {
   ok: number;
@@ -55,4 +57,18 @@ export function startLoad(options: LoadOptions): Load {
       agent.destroy();
     },
   };
+}
+
+/**
+ * Once the load has got going, sends `server` SIGHUP `reloads` times; each time it waits for the
+ * reload to complete (within `reloadTimeoutMs`), then for requests to flow again.
+ */
+export async function reloadUnderLoad(server: RunningServer, tally: Tally, reloads: number, reloadTimeoutMs: number): Promise<void> {
+  await waitFor(() => tally.ok > 200, 20_000, 'the load to get going');
+  for (let i = 1; i <= reloads; i++) {
+    server.proc.kill('SIGHUP');
+    await waitFor(() => (server.output().match(/reload complete/g)?.length ?? 0) >= i, reloadTimeoutMs, `reload ${i} to complete`);
+    const okBefore = tally.ok;
+    await waitFor(() => tally.ok > okBefore + 50, 20_000, `requests to flow after reload ${i}`);
+  }
 }
