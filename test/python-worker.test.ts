@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { answersForWorkers } from '../src/listeners/answers.ts';
 import { repoRoot } from './helpers/server.ts';
 
 test('the Python worker passes its unittest suite', () => {
   const result = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'test/python', '-t', '.', '-v'], {
     cwd: repoRoot,
+    env: { ...process.env, NUWSGI_TEST_ANSWERS: JSON.stringify(answersForWorkers()) },
     encoding: 'utf8',
     timeout: 300_000,
   });

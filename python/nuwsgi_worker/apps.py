@@ -9,6 +9,8 @@ first becomes SCRIPT_NAME, verbatim, and is taken off PATH_INFO.
 
 import sys
 
+from . import answers
+
 
 class AppTable:
     def __init__(self, default_app, mounts, manage_script_name):
@@ -46,7 +48,6 @@ def _no_app(environ, start_response):
     sys.stderr.write('--- no python application found for SCRIPT_NAME %r (PATH_INFO %r), '
                      'check your startup logs for errors ---\n'
                      % (environ.get('SCRIPT_NAME', ''), environ.get('PATH_INFO', '')))
-    body = b'Internal Server Error'
-    start_response('500 Internal Server Error', [
-        ('Content-Type', 'text/plain'), ('Content-Length', str(len(body)))])
-    return [body]
+    head = answers.head(500)
+    start_response(head[0], [(head[i], head[i + 1]) for i in range(1, len(head), 2)])
+    return [answers.body(500)]

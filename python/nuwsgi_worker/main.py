@@ -14,6 +14,7 @@ import socket
 import sys
 import traceback
 
+from . import answers
 from .acceptor import Acceptor
 from .channel import READY
 from .environ import base_environ
@@ -58,6 +59,7 @@ def main():
 
     for pattern in reversed(config.get('pythonpath') or []):
         sys.path[0:0] = sorted(glob.glob(pattern)) or [pattern]
+    answers.install(config['answers'])
     uwsgi_module._install(config)
     app, app_table, loaded = _load_apps(config)
     if config.get('chdir2'):

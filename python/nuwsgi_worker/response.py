@@ -21,12 +21,10 @@ import stat
 import sys
 import traceback
 
+from . import answers
 from .filewrapper import FileWrapper
 from .headers import check_status, head_fields
 from .request import ClientDisconnected
-
-_GENERIC_500_BODY = b'Internal Server Error\n'
-
 
 class Response:
     __slots__ = ('_sink', '_environ', '_status', '_head', '_length', '_head_sent', '_sent', '_truncated')
@@ -127,8 +125,12 @@ class Response:
             reason = 'the app raised %s after the response head was sent' % exc_type.__name__
             sink.abort(reason)
             return
-        body = text.encode('utf-8', 'replace') if catch_exceptions else _GENERIC_500_BODY
-        sink.head(['500 Internal Server Error', 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', str(len(body))])
+        if catch_exceptions:
+            body = text.encode('utf-8', 'replace')
+            sink.head([answers.status_line(500), 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', str(len(body))])
+        else:
+            body = answers.body(500)
+            sink.head(answers.head(500))
         sink.body(body)
         sink.end()
 

@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 
+from . import answers
 from .peers import AddressList
 from .response import Response
 from .sockio import recv_some, recv_waiting
@@ -25,9 +26,6 @@ from .wsgi_input import WsgiInput
 
 HTTP_ON_UWSGI = 'this looks like HTTP on a uwsgi socket: use http-socket or put nginx in front'
 TLS_ON_UWSGI = 'this looks like TLS (HTTPS) on a uwsgi socket: put nginx in front to terminate TLS'
-REASONS = {
-    400: 'Bad Request', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large', 504: 'Gateway Timeout',
-}
 HEAD_RECV_SIZE = 16 * 1024
 # SO_LINGER on, 0 seconds: closing the socket resets the connection.
 RESET_ON_CLOSE = struct.pack('ii', 1, 0)
@@ -127,7 +125,7 @@ class UwsgiServer:
             self._refuse(conn, exc)
             return
         except BadVars as exc:
-            log('%s: answered 400 because %s' % (conn.origin, exc))
+            log(answers.line(400, conn.origin, exc))
             _answer(conn, 400)
             conn.body_left = DRAIN_LIMIT
             return
@@ -137,8 +135,8 @@ class UwsgiServer:
         conn.start_body(data[size:] if length else b'', length)
         limit = self.limit_post
         if 0 < limit < length:
-            log('%s %s: request body of %d bytes exceeds limit-post (%d): answered 413; raise it with --limit-post'
-                % (environ.get('REQUEST_METHOD', ''), request_uri(environ), length, limit))
+            log(answers.line(413, '%s %s' % (environ.get('REQUEST_METHOD', ''), request_uri(environ)),
+                             'request body of %d bytes exceeds limit-post (%d)' % (length, limit)))
             _answer(conn, 413, conn.protocol)
             self._record(conn, environ, core, started, var_count, size)
             return
@@ -199,10 +197,10 @@ class UwsgiServer:
             log('%s: %s' % (origin, HTTP_ON_UWSGI))
             _answer(conn, 400, text=HTTP_ON_UWSGI + '\n')
         elif code == 'HEAD_TOO_LARGE':
-            log('%s: %s: answered 431; raise it with --buffer-size (at most 65535 for the uwsgi protocol)' % (origin, error))
+            log(answers.line(431, origin, error) + ' (at most 65535 for the uwsgi protocol)')
             _answer(conn, 431)
         else:
-            log('%s: invalid uwsgi request (%s): answered 400' % (origin, error))
+            log(answers.line(400, origin, 'invalid uwsgi request (%s)' % error))
             _answer(conn, 400)
         # what the peer still sends is read and discarded before the close, so that it reads the answer
         conn.body_left = DRAIN_LIMIT
@@ -255,13 +253,11 @@ class UwsgiServer:
 
 
 def _answer(conn, status, protocol='HTTP/1.0', text=None):
-    """A whole small response from the worker itself (the master's wording, docs/channel.md)."""
-    reason = REASONS[status]
-    if text is None:
-        text = '%d %s\n' % (status, reason)
+    """A whole answer from the master's table (answers.py), or with its own `text` as the body."""
+    data = answers.body(status) if text is None else text.encode('latin-1')
     conn.protocol = protocol
-    conn.head(['%d %s' % (status, reason), 'Content-Type', 'text/plain', 'Content-Length', str(len(text))])
-    conn.body(text.encode('latin-1'))
+    conn.head(answers.head(status, len(data)))
+    conn.body(data)
     conn.end()
 
 

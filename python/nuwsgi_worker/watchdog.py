@@ -18,12 +18,11 @@ import sys
 import threading
 import time
 
+from . import answers
 from .channel import HARAKIRI
 from .sockio import send_all
 from .uwsgi_server import RESET_ON_CLOSE, encode_record, request_uri
 
-_GATEWAY_TIMEOUT = b'504 Gateway Timeout\n'
-_HEADERS_504 = b'Content-Type: text/plain\r\nContent-Length: %d\r\n' % len(_GATEWAY_TIMEOUT)
 # How long the watchdog waits for a response write in progress before it cuts the connection.
 _GUARD_WAIT = 1.0
 # HARAKIRI's head: the seconds the request ran, and whether the 504 went out (docs/channel.md).
@@ -56,8 +55,12 @@ def _answer_for(core, conn, pump, now):
         answered = got_guard and not conn.wrote
         try:
             if answered:
-                status_line = ('%s 504 Gateway Timeout\r\n' % conn.protocol).encode('latin-1')
-                send_all(conn.sock, status_line + _HEADERS_504 + b'\r\n' + _GATEWAY_TIMEOUT, _GUARD_WAIT)
+                head = answers.head(504)
+                fields = ''.join('%s: %s\r\n' % (head[i], head[i + 1]) for i in range(1, len(head), 2))
+                body = answers.body(504)
+                header_bytes = len(fields)
+                send_all(conn.sock, ('%s %s\r\n%s\r\n' % (conn.protocol, head[0], fields)).encode('latin-1') + body,
+                         _GUARD_WAIT)
                 conn.sock.shutdown(socket.SHUT_RDWR)
             else:
                 # the close resets the connection: when the master kills this worker, or when
@@ -71,7 +74,7 @@ def _answer_for(core, conn, pump, now):
         if got_guard:
             conn.guard.release()
     if answered:
-        record = encode_record(504, len(_GATEWAY_TIMEOUT), 2, len(_HEADERS_504), core.var_count, core.var_bytes,
+        record = encode_record(504, len(body), len(head) // 2, header_bytes, core.var_count, core.var_bytes,
                                core.started, now, core.index, environ)
     else:
         record = encode_record(conn.status, conn.body_bytes, conn.header_count, conn.header_bytes,

@@ -1,17 +1,17 @@
 // The HTTP/1.1 front (`--http`, `--http-socket`, `--socket` with `--protocol=http`), on node:http:
 // keep-alive, pipelining, chunked bodies both ways, Expect: 100-continue, HEAD and HTTP/1.0 are
-// node's; this file turns a request into the environ block the workers read (docs/channel.md) and
-// the worker's answer back into a response.
+// node's. This file hands each request to the router (http-request.ts builds it) with the writer
+// its response goes out through, and answers what node's parser refuses.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import { log } from '../observe/log.ts';
-import type { Dispatcher } from '../router/dispatcher.ts';
-import { Exchange, type RequestCounters, type RequestInfo } from '../router/exchange.ts';
 import type { SocketAddress } from './address.ts';
+import { ANSWERS, answerHeaders, logAnswer, type Answer } from './answers.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
-import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
-import { forwardedOrigin, type AddressList } from './peers.ts';
+import { buildHttpRequest, isRefusal, type HttpListenerContext } from './http-request.ts';
+import type { AddressList } from './peers.ts';
+import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
 
 /** While draining, how often connections that went idle are closed. */
 const IDLE_SWEEP_MS = 100;
@@ -30,97 +30,104 @@ export interface HttpListenerOptions {
   trustedProxies: AddressList;
 }
 
-class HttpExchange extends Exchange {
+/** A response on one node:http exchange. */
+class HttpResponseWriter implements ResponseWriter {
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
   private readonly listener: HttpListener;
-  private readonly expectContinue: boolean;
+  private readonly request: ParsedRequest;
   private continueSent = false;
 
-  constructor(environ: string, info: RequestInfo, req: IncomingMessage, res: ServerResponse,
-    bodyLength: number, expectContinue: boolean, listener: HttpListener) {
-    super(environ, info, bodyLength !== 0 ? req : null, bodyLength, expectContinue, listener.counters);
+  constructor(req: IncomingMessage, res: ServerResponse, request: ParsedRequest, listener: HttpListener) {
     this.req = req;
     this.res = res;
-    this.expectContinue = expectContinue;
+    this.request = request;
     this.listener = listener;
   }
 
-  protected writeHead(status: number, reason: string, headers: string[]): void {
+  head(status: number, reason: string, headers: string[]): string | undefined {
     if (this.listener.closesEveryConnection) headers.push('Connection', 'close');
     try {
       this.res.writeHead(status, reason, headers);
     } catch (err) {
-      // node refused a header the worker let through; never let one response take the master down
-      log(`bad response head for ${this.info.method} ${this.info.uri}: ${(err as Error).message}`);
-      this.res.writeHead(500, 'Internal Server Error', ['Content-Type', 'text/plain', 'Content-Length', '21']);
-      this.res.end('Internal Server Error');
+      // node refused a header the worker let through: nothing was sent, and the caller answers instead
+      return (err as Error).message;
     }
+    return undefined;
   }
 
-  protected writeToClient(chunk: Buffer): boolean {
+  write(chunk: Buffer): boolean {
     return this.res.write(chunk);
   }
 
-  protected endResponse(last: Buffer | null): void {
+  onDrain(callback: () => void): void {
+    this.res.once('drain', callback);
+  }
+
+  end(last: Buffer | null): void {
     if (last === null) this.res.end();
     else this.res.end(last);
   }
 
-  protected abortConnection(): void {
+  abort(): void {
     // what was written still reaches the client, then the connection closes: the client sees a
     // response cut short (no final chunk, or fewer bytes than its Content-Length), never a complete one
     this.res.socket?.destroySoon();
   }
 
-  protected failResponse(status: number, headers: readonly string[]): void {
+  answer(answer: Answer, more: readonly string[] = []): void {
     const res = this.res;
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const body = `${status} ${http.STATUS_CODES[status] ?? ''}\n`;
-    const head = ['Content-Type', 'text/plain', 'Content-Length', String(body.length), ...headers];
-    if (this.tooMuchBodyToCome()) head.push('Connection', 'close');
-    res.writeHead(status, head);
-    res.end(body);
+    const head = answerHeaders(answer, more);
+    if (this.tooMuchBodyToCome() || this.listener.closesEveryConnection) head.push('Connection', 'close');
+    res.writeHead(answer.status, answer.reason, head);
+    res.end(answer.body);
   }
 
   /** Whether too much of the request body (or an unknown amount) is still to come to discard it. */
   private tooMuchBodyToCome(): boolean {
-    const req = this.req;
-    if (this.bodyLength === 0 || req.complete) return false;
+    const { bodyLength, expectContinue } = this.request;
+    if (bodyLength === 0 || this.req.complete) return false;
     // a client waiting for 100 Continue sends no body after a final status, so it cannot be read to its end
-    if (this.expectContinue && !this.continueSent) return true;
-    return this.bodyLength === -1 || this.bodyLength > DISCARDABLE_BODY;
+    if (expectContinue && !this.continueSent) return true;
+    return bodyLength === -1 || bodyLength > DISCARDABLE_BODY;
   }
 
-  protected sendContinue(): void {
+  sendContinue(): void {
     this.continueSent = true;
     this.res.writeContinue();
   }
 
-  protected onClientDrain(callback: () => void): void {
-    this.res.once('drain', callback);
+  onClientGone(callback: () => void): void {
+    const res = this.res;
+    res.on('close', () => {
+      if (!res.writableFinished) callback();
+    });
   }
 }
 
 export class HttpListener implements Listener {
   readonly address: SocketAddress;
-  readonly counters: RequestCounters;
   draining = false;
   private readonly server: http.Server;
-  private readonly dispatcher: Dispatcher;
+  private readonly handler: RequestHandler;
   private readonly options: HttpListenerOptions;
-  private readonly serverName = os.hostname();
-  /** uWSGI's SERVER_PORT: the TCP port, or 80 on a unix or abstract socket. */
-  private serverPort = '80';
+  private readonly context: HttpListenerContext;
 
-  constructor(address: SocketAddress, dispatcher: Dispatcher, counters: RequestCounters, options: HttpListenerOptions) {
+  constructor(address: SocketAddress, handler: RequestHandler, options: HttpListenerOptions) {
     this.address = address;
-    this.dispatcher = dispatcher;
-    this.counters = counters;
+    this.handler = handler;
     this.options = options;
+    this.context = {
+      serverName: os.hostname(),
+      serverPort: '80',
+      scheme: 'http',
+      trustedProxies: options.trustedProxies,
+      unix: address.kind !== 'tcp',
+    };
     this.server = http.createServer({
       maxHeaderSize: options.maxHeadSize,
       highWaterMark: 64 * 1024,
@@ -133,7 +140,7 @@ export class HttpListener implements Listener {
 
   async listen(options: BindOptions): Promise<BoundSocket> {
     const bound = await bindServer(this.server, this.address, options);
-    if (this.address.kind === 'tcp') this.serverPort = String(bound.port);
+    if (this.address.kind === 'tcp') this.context.serverPort = String(bound.port);
     return bound;
   }
 
@@ -160,66 +167,24 @@ export class HttpListener implements Listener {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    let path = q === -1 ? url : url.slice(0, q);
-    if (path.charCodeAt(0) !== 47 /* '/' */ && path !== '*') path = absoluteFormPath(path);
-    const pathInfo = path.indexOf('%') === -1 ? path : percentDecodeLatin1(path);
-    if (pathInfo.indexOf('\0') !== -1) {
-      rejectRequest(res, 400, 'the path contains an encoded NUL byte', req);
+    const socket = req.socket;
+    const built = buildHttpRequest({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      versionMajor: req.httpVersionMajor,
+      versionMinor: req.httpVersionMinor,
+      rawHeaders: req.rawHeaders,
+      peerAddress: socket.remoteAddress,
+      peerPort: socket.remotePort,
+      expectContinue,
+    }, this.context);
+    if (isRefusal(built)) {
+      logAnswer(built.answer, `${req.method} ${req.url}`, built.why);
+      res.writeHead(built.answer.status, built.answer.reason, [...answerHeaders(built.answer), 'Connection', 'close']);
+      res.end(built.answer.body);
       return;
     }
-    const socket = req.socket;
-    let remoteAddr = socket.remoteAddress ?? '';
-    if (remoteAddr.startsWith('::ffff:')) remoteAddr = remoteAddr.slice(7);
-    const protocol = req.httpVersionMajor === 1 && req.httpVersionMinor === 1 ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`;
-
-    let environ = 'REQUEST_METHOD\0' + req.method + '\0REQUEST_URI\0' + url + '\0PATH_INFO\0' + pathInfo +
-      '\0QUERY_STRING\0' + (q === -1 ? '' : url.slice(q + 1)) + '\0SERVER_PROTOCOL\0' + protocol +
-      '\0SCRIPT_NAME\0\0SERVER_NAME\0' + this.serverName + '\0SERVER_PORT\0' + this.serverPort;
-    if (socket.remotePort !== undefined) environ += '\0REMOTE_PORT\0' + socket.remotePort;
-
-    const raw = req.rawHeaders;
-    let keys: string[] | null = null;
-    let values: string[] | null = null;
-    for (let i = 0; i < raw.length; i += 2) {
-      const key = cgiHeaderName(raw[i]);
-      if (key === null) continue; // a name with '_' could spoof a dashed one (nginx drops them too)
-      if (keys === null) {
-        keys = [key];
-        values = [raw[i + 1]];
-        continue;
-      }
-      const seen = keys.indexOf(key);
-      if (seen === -1) {
-        keys.push(key);
-        values!.push(raw[i + 1]);
-      } else {
-        values![seen] += (key === 'HTTP_COOKIE' ? '; ' : ', ') + raw[i + 1];
-      }
-    }
-    let scheme = 'http';
-    if (keys !== null) {
-      for (let i = 0; i < keys.length; i++) environ += '\0' + keys[i] + '\0' + values![i];
-      const trusted = this.options.trustedProxies;
-      if (!trusted.empty && (this.address.kind === 'tcp' ? trusted.has(remoteAddr) : trusted.unix)) {
-        const forwardedFor = keys.indexOf('HTTP_X_FORWARDED_FOR');
-        const forwardedProto = keys.indexOf('HTTP_X_FORWARDED_PROTO');
-        ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme,
-          forwardedFor === -1 ? undefined : values![forwardedFor], forwardedProto === -1 ? undefined : values![forwardedProto]));
-      }
-    }
-    environ += '\0REMOTE_ADDR\0' + remoteAddr + '\0wsgi.url_scheme\0' + scheme;
-
-    // node has checked Content-Length, and refused requests with both it and Transfer-Encoding
-    const contentLength = req.headers['content-length'];
-    const bodyLength = req.headers['transfer-encoding'] !== undefined ? -1 : contentLength === undefined ? 0 : Number(contentLength);
-    const info: RequestInfo = { method: req.method ?? 'GET', uri: url, protocol, remoteAddr };
-    const exchange = new HttpExchange(environ, info, req, res, bodyLength, expectContinue && bodyLength !== 0, this);
-    res.on('close', () => {
-      if (!res.writableFinished) exchange.cancel();
-    });
-    this.dispatcher.dispatch(exchange);
+    this.handler.handle(built, new HttpResponseWriter(req, res, built, this), built.bodyLength !== 0 ? req : null);
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
@@ -246,36 +211,24 @@ export class HttpListener implements Listener {
       if (!inProgress) socket.destroy();
       return;
     }
-    let status = '400 Bad Request';
+    let answer: Answer = ANSWERS.badRequest;
     if (err.code === 'HPE_HEADER_OVERFLOW') {
-      status = '431 Request Header Fields Too Large';
-      log(`request head from ${peer} is larger than buffer-size (${this.options.maxHeadSize} bytes): answered 431; raise it with --buffer-size`);
+      answer = ANSWERS.headTooLarge;
+      logAnswer(answer, `request head from ${peer}`, `larger than buffer-size (${this.options.maxHeadSize} bytes)`);
     } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      status = '408 Request Timeout';
-      log(`request from ${peer} timed out before its head was complete: answered 408`);
+      answer = ANSWERS.requestTimeout;
+      logAnswer(answer, `request from ${peer}`, 'timed out before its head was complete');
     } else {
-      log(`malformed HTTP request from ${peer} (${err.code ?? 'error'}: ${err.message}): answered 400`);
+      logAnswer(answer, `malformed HTTP request from ${peer}`, `${err.code ?? 'error'}: ${err.message}`);
     }
     if (inProgress) {
       // the error is in a request pipelined behind the one being answered: finish that one, then close
       inProgress.once('finish', () => socket.destroy());
       return;
     }
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const head = answerHeaders(answer, ['Connection', 'close']);
+    let text = `HTTP/1.1 ${answer.status} ${answer.reason}\r\n`;
+    for (let i = 0; i < head.length; i += 2) text += `${head[i]}: ${head[i + 1]}\r\n`;
+    socket.end(text + '\r\n' + answer.body);
   }
-}
-
-/** `http://host/path` (absolute-form, as sent to proxies) -> `/path`. */
-function absoluteFormPath(target: string): string {
-  const scheme = target.indexOf('://');
-  if (scheme === -1) return target;
-  const slash = target.indexOf('/', scheme + 3);
-  return slash === -1 ? '/' : target.slice(slash);
-}
-
-function rejectRequest(res: ServerResponse, status: number, why: string, req: IncomingMessage): void {
-  log(`${req.method} ${req.url}: answered ${status}: ${why}`);
-  const body = `${status} ${http.STATUS_CODES[status]}\n`;
-  res.writeHead(status, ['Content-Type', 'text/plain', 'Content-Length', String(body.length), 'Connection', 'close']);
-  res.end(body);
 }

@@ -5,10 +5,13 @@
 // stops taking requests); stop gracefully within a mercy timeout.
 import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
-import { decodeServedRequest, type HarakiriReport, type ServedRequest } from '../channel/records.ts';
-import { ctime, log, logFd, logServedRequest } from '../observe/log.ts';
+import type { HarakiriReport } from '../channel/records.ts';
+import { ANSWERS } from '../listeners/answers.ts';
+import { ctime, log, logFd } from '../observe/log.ts';
+import { logFinishedRequest } from '../observe/request-line.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
-import type { RequestCounters, RequestInfo } from '../router/exchange.ts';
+import type { RequestInfo } from '../router/exchange.ts';
+import { Router } from '../router/router.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
 import { kernelView, overdueRequests, recycleReason, requestLimitFor, residentBytes } from './limits.ts';
@@ -84,7 +87,7 @@ export class Arbiter implements MasterVerbs {
   /** The environment the workers start from, before --env. */
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly dispatcher: Dispatcher;
-  private readonly counters: RequestCounters;
+  private readonly router: Router;
   private readonly sockets: ListenerSet;
   /** One per worker process: `processes` of them. */
   private slots: Slot[];
@@ -124,12 +127,13 @@ export class Arbiter implements MasterVerbs {
 
   constructor(config: Config, rereadConfig: () => Config = () => config) {
     this.config = config;
-    this.dispatcher = new Dispatcher(config);
+    this.dispatcher = new Dispatcher(config.listen);
+    this.router = new Router(this.dispatcher, config);
+    if (!config.disableLogging) this.router.observe(logFinishedRequest);
     this.rereadConfig = rereadConfig;
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);
-    this.counters = { total: 0, logging: !config.disableLogging };
-    this.sockets = new ListenerSet(config, this.dispatcher, this.counters);
+    this.sockets = new ListenerSet(config, this.router);
     this.slots = Array.from({ length: config.processes }, () => emptySlot());
     this.done = new Promise((resolve) => { this.finish = resolve; });
   }
@@ -254,7 +258,6 @@ export class Arbiter implements MasterVerbs {
   }
 
   private onWorkerFree(worker: Worker): void {
-    this.dispatcher.workerFree(worker);
     if (this.doomed.has(worker)) {
       if (worker.inflight.size === 0 && this.config.harakiriGracefulTimeout === 0) worker.kill();
     } else if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) {
@@ -262,9 +265,9 @@ export class Arbiter implements MasterVerbs {
     }
   }
 
-  /** A request the worker served on a uwsgi socket: counted and logged here, as the master's own are. */
+  /** A request the worker served on a uwsgi socket: counted and logged by the router, as the master's own are. */
   private onWorkerServed(worker: Worker, record: Buffer): void {
-    this.countServed(worker, record);
+    this.router.served(worker, record);
     if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) this.recycleIfDue(worker, Date.now());
   }
 
@@ -275,17 +278,8 @@ export class Arbiter implements MasterVerbs {
       info: { method: request.method, uri: request.uri, protocol: request.protocol, remoteAddr: request.remoteAddr },
       elapsedS: report.elapsedS,
       outcome: report.answered ? '504' : 'response cut short',
-      answer: () => this.countServed(worker, request),
+      answer: () => this.router.served(worker, request),
     }]);
-  }
-
-  /** Counts a request a worker served on a uwsgi socket and logs it; a record is decoded only for the log line. */
-  private countServed(worker: Worker, request: ServedRequest | Buffer): void {
-    const counters = this.counters;
-    counters.total++;
-    if (!counters.logging) return;
-    const served = Buffer.isBuffer(request) ? decodeServedRequest(request) : request;
-    if (served !== undefined) logServedRequest(worker.pid, worker.requestsServed, counters.total, served);
   }
 
   /** The worker saw its code change (py-autoreload): every worker is replaced, as on SIGHUP. */
@@ -565,7 +559,7 @@ export class Arbiter implements MasterVerbs {
           outcome: '504',
           answer: () => {
             worker.abandon(id);
-            exchange.onWorkerLost(`harakiri: the request ran for more than ${this.config.harakiri} s`, 504);
+            exchange.onWorkerLost(`harakiri: the request ran for more than ${this.config.harakiri} s`, ANSWERS.harakiri);
           },
         }));
         if (overdue.length > 0) this.harakiri(worker, overdue);
@@ -608,7 +602,7 @@ export class Arbiter implements MasterVerbs {
   // --- the other verbs (signals, master FIFO) -----------------------------------------------------
 
   logStats(): void {
-    log(`workers total requests: ${this.counters.total}`);
+    log(`workers total requests: ${this.router.total}`);
     for (const w of this.allWorkers()) {
       log(`worker ${w.slot} (pid: ${w.pid}) ${w.state}: ${w.requestsServed} requests, ${w.inflight.size} in flight`);
     }
@@ -735,7 +729,7 @@ export class Arbiter implements MasterVerbs {
 
   private async stopWhenIdle(mercy: number): Promise<void> {
     const mercyTimer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), mercy * 1000).unref());
-    const outcome = await Promise.race([this.dispatcher.whenIdle().then(() => 'idle' as const), mercyTimer]);
+    const outcome = await Promise.race([this.router.whenIdle().then(() => 'idle' as const), mercyTimer]);
     if (outcome === 'timeout') {
       log(`worker-reload-mercy (${mercy} s) is over with ${this.dispatcher.inflight} requests still running: killing the workers`);
       this.killAll();

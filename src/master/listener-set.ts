@@ -9,8 +9,7 @@ import type { BindOptions, BoundSocket, Listener } from '../listeners/bind.ts';
 import { HttpListener } from '../listeners/http.ts';
 import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
 import { log } from '../observe/log.ts';
-import type { Dispatcher } from '../router/dispatcher.ts';
-import type { RequestCounters } from '../router/exchange.ts';
+import type { RequestHandler } from '../listeners/request.ts';
 import { socketOwner } from './privileges.ts';
 import { StartupError } from './startup-error.ts';
 
@@ -23,13 +22,12 @@ export class ListenerSet {
   private readonly bound: BoundSocket[] = [];
   private closed: Promise<unknown> | undefined;
   private readonly config: Config;
-  private readonly dispatcher: Dispatcher;
-  private readonly counters: RequestCounters;
+  /** Where the HTTP listeners send their requests (the router). */
+  private readonly handler: RequestHandler;
 
-  constructor(config: Config, dispatcher: Dispatcher, counters: RequestCounters) {
+  constructor(config: Config, handler: RequestHandler) {
     this.config = config;
-    this.dispatcher = dispatcher;
-    this.counters = counters;
+    this.handler = handler;
   }
 
   /** Binds every listener of the configuration; `python` is the workers' interpreter. Throws StartupError. */
@@ -82,7 +80,7 @@ export class ListenerSet {
 
   private async bindHttp(address: SocketAddress, bindOptions: BindOptions): Promise<BoundSocket> {
     const config = this.config;
-    const listener = new HttpListener(address, this.dispatcher, this.counters, {
+    const listener = new HttpListener(address, this.handler, {
       maxHeadSize: config.bufferSize,
       keepAliveTimeoutMs: config.httpKeepalive * 1000,
       trustedProxies: config.trustedProxies,

@@ -1,6 +1,7 @@
 // The CONFIG frame a worker gets first (docs/channel.md): what it runs and how, from the resolved
 // configuration, the concurrency mode and the sockets the master bound.
 import type { Config } from '../config/config.ts';
+import { answersForWorkers } from '../listeners/answers.ts';
 import type { WorkerSocket } from '../listeners/worker-sockets.ts';
 import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW } from '../router/exchange.ts';
 import type { ConcurrencyMode } from './mode.ts';
@@ -40,6 +41,7 @@ export function workerConfig(slot: number, config: Config, mode: ConcurrencyMode
       harakiri: config.harakiri,
       log_requests: !config.disableLogging,
     },
+    answers: answersForWorkers(),
     options: config.options,
   };
 }

@@ -7,7 +7,9 @@ import * as F from '../channel/frames.ts';
 import { FrameDecoder, ChannelError } from '../channel/decoder.ts';
 import { encodeFrame, encodeHeader, encodeJsonFrame, encodeLatin1Frame, encodeU32Frame } from '../channel/encoder.ts';
 import { decodeHarakiri, type HarakiriReport } from '../channel/records.ts';
-import type { Exchange, ExchangeCarrier } from '../router/exchange.ts';
+import type { WorkerAnswers } from '../listeners/answers.ts';
+import type { RequestCarrier } from '../router/carrier.ts';
+import type { Exchange } from '../router/exchange.ts';
 
 /** Requests a worker may hold per core beyond the one it runs (see canPipeline). */
 const PIPELINE_DEPTH = 16;
@@ -41,6 +43,8 @@ export interface WorkerConfig {
   uwsgi_sockets: Array<{ fd: number; label: string }>;
   /** How the worker serves them. */
   uwsgi: UwsgiServing;
+  /** The answer table (listeners/answers.ts), by status, for the answers the worker makes itself. */
+  answers: WorkerAnswers;
   options: Record<string, string | boolean | string[]>;
 }
 
@@ -84,7 +88,7 @@ export interface WorkerProcess {
 
 export interface WorkerEvents {
   ready(worker: Worker, info: ReadyInfo): void;
-  /** A core became free (a request finished). */
+  /** A request over the channel finished (after the dispatcher heard of it: see onFree). */
   free(worker: Worker): void;
   /** Its code changed on disk (py-autoreload): it asks to be replaced. */
   reload(worker: Worker): void;
@@ -95,7 +99,7 @@ export interface WorkerEvents {
   exit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
-export class Worker implements ExchangeCarrier {
+export class Worker implements RequestCarrier {
   /** 1..processes, as uWSGI numbers its workers. */
   readonly slot: number;
   readonly cores: number;
@@ -108,6 +112,7 @@ export class Worker implements ExchangeCarrier {
   /** Recycle it once it has served this many requests (max-requests); 0 is never. */
   requestLimit = 0;
   readonly inflight = new Map<number, Exchange>();
+  onFree: (() => void) | null = null;
 
   private readonly child: ChildProcess;
   private readonly channel: Socket;
@@ -273,18 +278,23 @@ export class Worker implements ExchangeCarrier {
       case F.RESPONSE_END:
         this.finish(id);
         exchange.onEnd();
-        this.events.free(this);
+        this.freed();
         break;
       case F.RESPONSE_ABORT:
         this.finish(id);
         exchange.onAbort(payload.toString('utf8'));
-        this.events.free(this);
+        this.freed();
         break;
       case F.BODY_CREDIT:
         exchange.onBodyCredit(payload.readUInt32LE(0));
         break;
     }
   };
+
+  private freed(): void {
+    this.onFree?.();
+    this.events.free(this);
+  }
 
   private finish(id: number): void {
     this.inflight.delete(id);

@@ -3,7 +3,6 @@
 // server makes one write() per turn instead of one per request, and lines never change order.
 // The workers' stdout and stderr (tracebacks, wsgi.errors) go to the same place (logFd()).
 import fs from 'node:fs';
-import type { ServedRequest } from '../channel/records.ts';
 
 /** stderr, or the file given to --logto / --daemonize. */
 let logDescriptor = 2;
@@ -13,7 +12,8 @@ let flushScheduled = false;
 let stderrGone = false;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
-function write(text: string): void {
+/** Queues `text` (whole lines) for the next write. */
+export function write(text: string): void {
   if (stderrGone) return;
   pending.push(text);
   if (!flushScheduled) {
@@ -78,62 +78,4 @@ export function ctime(ms: number): string {
     ctimeSecond = second;
   }
   return ctimeText;
-}
-
-/** What the request log line needs to know about one finished request. */
-export interface RequestRecord {
-  workerPid: number;
-  workerRequests: number;
-  totalRequests: number;
-  remoteAddr: string;
-  varCount: number;
-  varBytes: number;
-  startedMs: number;
-  /** How long it took. */
-  msecs: number;
-  /** The worker's core that ran it. */
-  core: number;
-  method: string;
-  uri: string;
-  protocol: string;
-  status: number;
-  bodyBytes: number;
-  headerCount: number;
-  headerBytes: number;
-}
-
-/**
- * uWSGI's default request line (core/logging.c uwsgi_logit_simple), so that log parsers written for
- * uWSGI keep working:
- * [pid: 7|app: 0|req: 1/1] 127.0.0.1 () {24 vars in 331 bytes} [Tue May 19 20:14:38 2020] GET / => generated 13 bytes in 1 msecs (HTTP/1.1 200) 2 headers in 64 bytes (1 switches on core 0)
- */
-export function logRequest(r: RequestRecord): void {
-  write(
-    `[pid: ${r.workerPid}|app: 0|req: ${r.workerRequests}/${r.totalRequests}] ${r.remoteAddr} () ` +
-    `{${r.varCount} vars in ${r.varBytes} bytes} [${ctime(r.startedMs)}] ${r.method} ${r.uri} => ` +
-    `generated ${r.bodyBytes} bytes in ${r.msecs} msecs (${r.protocol} ${r.status}) ` +
-    `${r.headerCount} headers in ${r.headerBytes} bytes (1 switches on core ${r.core})\n`,
-  );
-}
-
-/** The request line of a request a worker served on a uwsgi socket, from its record. */
-export function logServedRequest(workerPid: number, workerRequests: number, totalRequests: number, r: ServedRequest): void {
-  logRequest({
-    workerPid,
-    workerRequests,
-    totalRequests,
-    remoteAddr: r.remoteAddr,
-    varCount: r.varCount,
-    varBytes: r.varBytes,
-    startedMs: r.startedMs,
-    msecs: Math.round(r.micros / 1000),
-    core: r.core,
-    method: r.method,
-    uri: r.uri,
-    protocol: r.protocol,
-    status: r.status,
-    bodyBytes: r.bodyBytes,
-    headerCount: r.headerCount,
-    headerBytes: r.headerBytes,
-  });
 }

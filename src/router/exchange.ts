@@ -3,30 +3,23 @@
 // the request body is forwarded to the worker within the credit the worker grants, and response
 // credit is returned to the worker as the client accepts the bytes.
 //
-// A listener subclasses it and implements the response side for its wire protocol (the abstract
-// methods at the bottom); everything protocol-independent lives here.
+// The response goes out through the listener's ResponseWriter; it comes from the worker's frames,
+// or from the answer table when the master answers itself (limits, a worker lost, harakiri).
 import type { Readable } from 'node:stream';
 import { FLAG_ABORTED, FLAG_EXPECT_CONTINUE, FLAG_HAS_BODY } from '../channel/frames.ts';
-import { log, logRequest } from '../observe/log.ts';
+import type { ServedRequest } from '../channel/records.ts';
+import { ANSWERS, logAnswer, type Answer } from '../listeners/answers.ts';
+import type { ParsedRequest, ResponseWriter } from '../listeners/request.ts';
+import type { ExchangeCarrier } from './carrier.ts';
+import { log } from '../observe/log.ts';
 import { BodyBrokenOff, bufferBody, TOO_LARGE } from './post-buffer.ts';
-
-/** The worker side of an exchange: what a worker must offer to carry one. */
-export interface ExchangeCarrier {
-  readonly pid: number;
-  readonly requestsServed: number;
-  sendBody(id: number, chunk: Buffer): void;
-  sendBodyEnd(id: number, flags: number): void;
-  sendResponseCredit(id: number, bytes: number): void;
-  sendCancel(id: number): void;
-  /** Registers the exchange to have its coalesced body chunk flushed at the end of the current batch. */
-  markDirty(exchange: Exchange): void;
-}
 
 /** Per-request-body and per-response credit windows (docs/channel.md). */
 export const REQUEST_BODY_WINDOW = 256 * 1024;
 export const RESPONSE_WINDOW = 256 * 1024;
 const RESPONSE_CREDIT_BATCH = RESPONSE_WINDOW / 2;
 
+/** What the logs say of a request (harakiri, SIGUSR2). */
 export interface RequestInfo {
   method: string;
   uri: string;
@@ -34,18 +27,12 @@ export interface RequestInfo {
   remoteAddr: string;
 }
 
-/** Counters shared by every exchange of a master (for the request log line). */
-export interface RequestCounters {
-  total: number;
-  logging: boolean;
-}
-
-export abstract class Exchange {
+export class Exchange {
   /** The environ block sent in the REQUEST frame. */
   readonly environ: string;
   /** REQUEST frame flags (HAS_BODY, EXPECT_CONTINUE). */
   flags: number;
-  readonly info: RequestInfo;
+  readonly info: ParsedRequest;
   /** The request body's declared length: 0 without a body, -1 when unknown (chunked). */
   readonly bodyLength: number;
   /** limit-post: the request stops when its body grows past this many bytes; 0 for no limit. */
@@ -75,6 +62,8 @@ export abstract class Exchange {
   private reason = '';
   private headers: string[] | null = null;
   private headWritten = false;
+  /** The listener could not send the worker's head; a 502 went out instead. */
+  private headRefused = false;
   /** A body chunk held until the end of the batch, so that head + body + end become one write. */
   private pendingChunk: Buffer | null = null;
   private dirty = false;
@@ -83,16 +72,19 @@ export abstract class Exchange {
   private waitingDrain = false;
   private bodyBytes = 0;
 
-  private readonly counters: RequestCounters;
+  private readonly writer: ResponseWriter;
+  /** Called once, when the exchange is over: the router's request-done observers. */
+  private readonly done: (exchange: Exchange) => void;
 
-  constructor(environ: string, info: RequestInfo, body: Readable | null, bodyLength: number, expectContinue: boolean,
-    counters: RequestCounters) {
-    this.environ = environ;
-    this.info = info;
+  constructor(request: ParsedRequest, writer: ResponseWriter, body: Readable | null, done: (exchange: Exchange) => void) {
+    this.environ = request.environ;
+    this.info = request;
     this.body = body;
-    this.bodyLength = body === null ? 0 : bodyLength;
-    this.flags = (body !== null ? FLAG_HAS_BODY : 0) | (expectContinue ? FLAG_EXPECT_CONTINUE : 0);
-    this.counters = counters;
+    this.bodyLength = body === null ? 0 : request.bodyLength;
+    this.flags = (body !== null ? FLAG_HAS_BODY : 0) | (request.expectContinue && body !== null ? FLAG_EXPECT_CONTINUE : 0);
+    this.writer = writer;
+    this.done = done;
+    writer.onClientGone(() => this.cancel());
   }
 
   /** Called by the worker once it sent the REQUEST frame. */
@@ -120,7 +112,7 @@ export abstract class Exchange {
       // the master is the one reading the body now, so it tells the client to send it
       this.flags &= ~FLAG_EXPECT_CONTINUE;
       this.continued = true;
-      this.sendContinue();
+      this.writer.sendContinue();
     }
     let buffered;
     try {
@@ -128,8 +120,8 @@ export abstract class Exchange {
     } catch (err) {
       // a body that broke off is the listener's to log and close; a failure to store it is ours
       if (!(err instanceof BodyBrokenOff)) {
-        log(`${this.info.method} ${this.info.uri}: ${(err as Error).message}: answered 500`);
-        this.refuse(500);
+        logAnswer(ANSWERS.internalError, this.subject, (err as Error).message);
+        this.refuse(ANSWERS.internalError);
       }
       return false;
     }
@@ -146,28 +138,33 @@ export abstract class Exchange {
     return true;
   }
 
+  /** `GET /path`: what the log lines about this request start with. */
+  get subject(): string {
+    return `${this.info.method} ${this.info.uri}`;
+  }
+
   /**
-   * Answers the client here, without a worker (413, 503...), and ends the exchange. What the
-   * client still sends of its body is discarded.
+   * Answers the client here, from the answer table, without a worker (413, 503...), and ends the
+   * exchange. What the client still sends of its body is discarded.
    */
-  refuse(status: number, headers: readonly string[] = []): void {
+  refuse(answer: Answer): void {
     if (this.finished) return;
     this.finished = true;
-    this.status = status;
+    this.status = answer.status;
     this.releaseBody();
-    if (!this.cancelled) this.failResponse(status, headers);
-    this.logDone();
+    if (!this.cancelled) this.writer.answer(answer);
+    this.done(this);
   }
 
   /** The body is larger than limit-post (as declared, or as received by post-buffering): 413. */
   refuseTooLarge(): void {
-    log(`${this.describeTooLarge()}: answered 413; raise it with --limit-post`);
-    this.refuse(413);
+    logAnswer(ANSWERS.bodyTooLarge, this.subject, this.describeTooLarge());
+    this.refuse(ANSWERS.bodyTooLarge);
   }
 
   private describeTooLarge(): string {
     const size = this.bodyLength > this.bodyLimit ? `of ${this.bodyLength} bytes` : `of more than ${this.bodyLimit} bytes`;
-    return `${this.info.method} ${this.info.uri}: request body ${size} exceeds limit-post (${this.bodyLimit})`;
+    return `request body ${size} exceeds limit-post (${this.bodyLimit})`;
   }
 
   /**
@@ -179,13 +176,13 @@ export abstract class Exchange {
     this.cancel();
     this.releaseBody();
     if (this.headWritten) {
-      log(`${this.describeTooLarge()}: response cut short; raise it with --limit-post`);
-      this.abortConnection();
+      log(`${this.subject}: ${this.describeTooLarge()}: response cut short; raise it with --limit-post`);
+      this.writer.abort();
       return;
     }
-    log(`${this.describeTooLarge()}: answered 413; raise it with --limit-post`);
-    this.status = 413;
-    this.failResponse(413, []);
+    logAnswer(ANSWERS.bodyTooLarge, this.subject, this.describeTooLarge());
+    this.status = ANSWERS.bodyTooLarge.status;
+    this.writer.answer(ANSWERS.bodyTooLarge);
   }
 
   // --- request body: client -> worker ---------------------------------------------------------
@@ -227,7 +224,7 @@ export abstract class Exchange {
     if (this.body === null || this.finished) return;
     if (!this.continued && this.flags & FLAG_EXPECT_CONTINUE) {
       this.continued = true;
-      this.sendContinue();
+      this.writer.sendContinue();
     }
     this.bodyCredit += bytes;
     const rest = this.bodyRemainder;
@@ -282,31 +279,30 @@ export abstract class Exchange {
     this.releaseBody();
     if (!this.cancelled && this.headers === null) {
       // never a default 200: a response without a head is the worker's fault
-      this.breakResponse('the worker ended the response without sending its head', 502);
-    } else if (!this.cancelled) {
-      this.writeHeadOnce();
+      this.breakResponse('the worker ended the response without sending its head', ANSWERS.badGateway);
+    } else if (!this.cancelled && this.writeHeadOnce()) {
       const last = this.pendingChunk;
       this.pendingChunk = null;
-      this.endResponse(last);
+      this.writer.end(last);
     }
-    this.logDone();
+    this.done(this);
   }
 
   /** RESPONSE_ABORT: the app failed after its head; the client must see a broken response. */
   onAbort(reason: string): void {
     this.finished = true;
     this.releaseBody();
-    if (!this.cancelled) this.breakResponse(reason);
-    this.logDone();
+    if (!this.cancelled) this.breakResponse(reason, ANSWERS.internalError);
+    this.done(this);
   }
 
-  /** The worker died or was killed (harakiri gives 504): the client gets `status` if nothing was sent yet. */
-  onWorkerLost(reason = 'the worker died', status = 502): void {
+  /** The worker died, or was killed (harakiri: 504): the client gets `answer` if nothing was sent yet. */
+  onWorkerLost(reason = 'the worker died', answer: Answer = ANSWERS.badGateway): void {
     if (this.finished) return;
     this.finished = true;
     this.releaseBody();
-    if (!this.cancelled) this.breakResponse(reason, status);
-    this.logDone();
+    if (!this.cancelled) this.breakResponse(reason, answer);
+    this.done(this);
   }
 
   /** The client went away before the response was complete. */
@@ -318,29 +314,42 @@ export abstract class Exchange {
     else if (this.bodyBuffered) this.releaseBody(); // queued: nothing will read the buffered body
   }
 
-  private breakResponse(reason: string, statusIfNothingSent = 500): void {
+  /** The response cannot be completed: `answer` when nothing of it was sent yet, else it is cut short. */
+  private breakResponse(reason: string, answer: Answer): void {
     if (this.headers === null && !this.headWritten) {
-      this.status = statusIfNothingSent;
-      log(`${this.info.method} ${this.info.uri}: answered ${statusIfNothingSent} because ${reason}`);
-      this.failResponse(statusIfNothingSent, []);
+      this.status = answer.status;
+      logAnswer(answer, this.subject, reason);
+      this.writer.answer(answer);
       return;
     }
-    this.writeHeadOnce();
+    if (!this.writeHeadOnce()) return;
     const last = this.pendingChunk;
     this.pendingChunk = null;
-    if (last !== null) this.writeToClient(last);
-    this.abortConnection();
+    if (last !== null) this.writer.write(last);
+    this.writer.abort();
   }
 
-  private writeHeadOnce(): void {
-    if (this.headWritten || this.headers === null) return;
+  /**
+   * Sends the worker's head unless it went out already. False when the listener could not send it
+   * (a header its protocol refuses): the client got a 502 instead, and the worker's request is
+   * cancelled, so nothing more is written for it.
+   */
+  private writeHeadOnce(): boolean {
+    if (this.headWritten || this.headers === null) return !this.headRefused;
     this.headWritten = true;
-    this.writeHead(this.status, this.reason, this.headers);
+    const refused = this.writer.head(this.status, this.reason, this.headers);
+    if (refused === undefined) return true;
+    this.headRefused = true;
+    this.status = ANSWERS.badGateway.status;
+    logAnswer(ANSWERS.badGateway, this.subject, `the app's response head cannot be sent: ${refused}`);
+    this.writer.answer(ANSWERS.badGateway);
+    this.cancel();
+    return false;
   }
 
   private writeChunk(chunk: Buffer): void {
-    this.writeHeadOnce();
-    if (this.writeToClient(chunk)) {
+    if (!this.writeHeadOnce()) return;
+    if (this.writer.write(chunk)) {
       this.creditOwed += chunk.length;
       if (this.creditOwed >= RESPONSE_CREDIT_BATCH) {
         this.carrier!.sendResponseCredit(this.id, this.creditOwed);
@@ -351,7 +360,7 @@ export abstract class Exchange {
     this.drainOwed += chunk.length;
     if (!this.waitingDrain) {
       this.waitingDrain = true;
-      this.onClientDrain(() => this.onDrain());
+      this.writer.onDrain(() => this.onDrain());
     }
   }
 
@@ -375,10 +384,8 @@ export abstract class Exchange {
     else if (body.isPaused() || body.readableFlowing === null) body.resume();
   }
 
-  private logDone(): void {
-    const counters = this.counters;
-    counters.total++;
-    if (!counters.logging) return;
+  /** What the request log line and the counters need, in the form the workers report their own requests. */
+  describe(): ServedRequest {
     const headers = this.headers;
     let headerBytes = 0;
     let headerCount = 0;
@@ -386,25 +393,19 @@ export abstract class Exchange {
       headerCount = headers.length >> 1;
       for (let i = 0; i < headers.length; i += 2) headerBytes += headers[i].length + headers[i + 1].length + 4;
     }
-    const carrier = this.carrier;
-    logRequest({
-      workerPid: carrier === null ? 0 : carrier.pid,
-      workerRequests: carrier === null ? 0 : carrier.requestsServed,
-      totalRequests: counters.total,
-      remoteAddr: this.info.remoteAddr,
-      varCount: this.varCount(),
-      varBytes: this.environ.length,
-      startedMs: this.startedMs,
-      msecs: Math.round(Date.now() - this.startedMs),
-      core: 0,
-      method: this.info.method,
-      uri: this.info.uri,
-      protocol: this.info.protocol,
+    const { remoteAddr, method, uri, protocol } = this.info;
+    return {
       status: this.status,
-      bodyBytes: this.bodyBytes,
+      core: 0,
       headerCount,
+      varCount: this.varCount(),
       headerBytes,
-    });
+      varBytes: this.environ.length,
+      bodyBytes: this.bodyBytes,
+      startedMs: this.startedMs,
+      micros: (Date.now() - this.startedMs) * 1000,
+      remoteAddr, method, uri, protocol,
+    };
   }
 
   /** uWSGI counts keys and values separately ("{24 vars in 331 bytes}"). */
@@ -414,20 +415,4 @@ export abstract class Exchange {
     for (let i = env.indexOf('\0'); i !== -1; i = env.indexOf('\0', i + 1)) n++;
     return n;
   }
-
-  // --- the listener's side ------------------------------------------------------------------------
-
-  /** Starts the response: status, reason and headers as a flat [name, value, name, value, ...] list. */
-  protected abstract writeHead(status: number, reason: string, headers: string[]): void;
-  /** Writes body bytes; false when the client is slow (onClientDrain tells when to go on). */
-  protected abstract writeToClient(chunk: Buffer): boolean;
-  /** Completes the response, with a last chunk if there is one. */
-  protected abstract endResponse(last: Buffer | null): void;
-  /** Ends the connection so that the client sees an incomplete response. */
-  protected abstract abortConnection(): void;
-  /** Answers a whole error response with extra headers (nothing was sent yet). */
-  protected abstract failResponse(status: number, headers: readonly string[]): void;
-  /** Tells the client to go on sending its body (HTTP 100 Continue). */
-  protected abstract sendContinue(): void;
-  protected abstract onClientDrain(callback: () => void): void;
 }

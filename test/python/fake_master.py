@@ -19,6 +19,24 @@ from nuwsgi_worker.channel import (  # noqa: E402  (needs the path above)
     HEADER_SIZE, FrameDecoder, decode_u32, encode_frame, encode_u32,
 )
 
+
+
+def _answer_table():
+    """The master's answer table (src/listeners/answers.ts), as CONFIG carries it: from
+    NUWSGI_TEST_ANSWERS (test/python-worker.test.ts sets it), else from the built master."""
+    text = os.environ.get('NUWSGI_TEST_ANSWERS')
+    if text is None:
+        module = os.path.join(REPO_ROOT, 'dist', 'src', 'listeners', 'answers.js')
+        script = 'import(process.argv[1]).then((m) => console.log(JSON.stringify(m.answersForWorkers())))'
+        try:
+            text = subprocess.run(['node', '-e', script, module], check=True, capture_output=True, text=True).stdout
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise RuntimeError('the answer table comes from the built master: run `npx tsc -p .` first (%s)' % exc)
+    return json.loads(text)
+
+
+ANSWERS = _answer_table()
+
 # The command line the master uses.
 LAUNCH = 'import sys; sys.path.insert(1, sys.argv.pop(1)); from nuwsgi_worker.main import main; main()'
 
@@ -33,6 +51,7 @@ DEFAULT_CONFIG = {
     'catch_exceptions': False,
     'request_body_window': 262144,
     'response_window': 262144,
+    'answers': ANSWERS,
     'options': {},
 }
 

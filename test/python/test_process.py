@@ -13,7 +13,7 @@ import time
 import unittest
 
 from .fake_master import (
-    BODY, BODY_CREDIT, BODY_END, CONFIG, FIXTURE_APPS, HAS_BODY, LAUNCH, PYTHON_DIR, READY, REQUEST, RESPONSE_BODY, RESPONSE_END,
+    ANSWERS, BODY, BODY_CREDIT, BODY_END, CONFIG, FIXTURE_APPS, HAS_BODY, LAUNCH, PYTHON_DIR, READY, REQUEST, RESPONSE_BODY, RESPONSE_END,
     RESPONSE_HEAD, STOP, FakeMaster, encode_frame, environ_block, make_environ,
 )
 from .probe import ProbeTestCase
@@ -134,7 +134,7 @@ class MasterGoneTest(unittest.TestCase):
         self.addCleanup(middle.kill)
         ours.settimeout(20)
         config = dict(app={'module': 'worker_probe', 'callable': 'application'}, processes=1, threads=1,
-                      request_body_window=65536, response_window=65536)
+                      request_body_window=65536, response_window=65536, answers=ANSWERS)
         ours.sendall(encode_frame(CONFIG, 0, json.dumps(config).encode()))
         header = ours.recv(12)
         self.assertEqual(header[0], READY)

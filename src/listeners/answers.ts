@@ -1,0 +1,69 @@
+// The answers the server makes itself, without the app: one table, as config/errors.ts is for
+// configuration errors. Every listener, the router, the dispatcher, harakiri and the workers (which
+// get the table in CONFIG, docs/channel.md) answer from it, so a 413 reads the same whoever sends it.
+//
+// Each answer is a small text/plain response, `STATUS REASON\n`, with the extra headers it needs.
+// Its log line says what was refused and why (`subject`, `why`), then what the client got, then
+// the option that raises the limit when there is one.
+import { log } from '../observe/log.ts';
+
+export interface Answer {
+  status: number;
+  reason: string;
+  body: string;
+  /** Extra headers, as a flat [name, value, ...] list (Content-Type and Content-Length always come first). */
+  headers: readonly string[];
+  /** The option that raises the limit this answer enforces (`limit-post`), if one does. */
+  option?: string;
+}
+
+function answer(status: number, reason: string, extra: { headers?: string[]; option?: string } = {}): Answer {
+  return { status, reason, body: `${status} ${reason}\n`, headers: extra.headers ?? [], option: extra.option };
+}
+
+export const ANSWERS = {
+  /** The request is malformed (HTTP syntax, an encoded NUL in the path, an invalid uwsgi packet). */
+  badRequest: answer(400, 'Bad Request'),
+  /** The head did not arrive in time. */
+  requestTimeout: answer(408, 'Request Timeout'),
+  /** The body is larger than limit-post. */
+  bodyTooLarge: answer(413, 'Payload Too Large', { option: 'limit-post' }),
+  /** The head is larger than buffer-size. */
+  headTooLarge: answer(431, 'Request Header Fields Too Large', { option: 'buffer-size' }),
+  /** The app (or the server) failed before the response began. */
+  internalError: answer(500, 'Internal Server Error'),
+  /** The worker died, or sent a response that cannot be passed on. */
+  badGateway: answer(502, 'Bad Gateway'),
+  /** Every worker is busy and --listen requests already wait. */
+  queueFull: answer(503, 'Service Unavailable', { headers: ['Retry-After', '1'], option: 'listen' }),
+  /** The request ran past harakiri. */
+  harakiri: answer(504, 'Gateway Timeout'),
+} as const satisfies Record<string, Answer>;
+
+/** The table by status, as the workers read it from CONFIG (docs/channel.md). */
+export type WorkerAnswers = Record<string, { reason: string; body: string; headers: readonly string[]; option: string | null }>;
+
+export function answersForWorkers(): WorkerAnswers {
+  const table: WorkerAnswers = {};
+  for (const a of Object.values(ANSWERS)) table[a.status] = { reason: a.reason, body: a.body, headers: a.headers, option: a.option ?? null };
+  return table;
+}
+
+/** The whole head of an answer, as a flat [name, value, ...] list, with `more` headers after its own. */
+export function answerHeaders(a: Answer, more: readonly string[] = []): string[] {
+  return ['Content-Type', 'text/plain', 'Content-Length', String(a.body.length), ...a.headers, ...more];
+}
+
+/**
+ * The log line of an answer: `subject: why: answered 413; raise it with --limit-post`. `subject`
+ * names the request or the peer (`GET /upload`, `request from 10.0.0.1`).
+ */
+export function answerLine(a: Answer, subject: string, why: string): string {
+  const raise = a.option === undefined ? '' : `; raise it with --${a.option}`;
+  return `${subject}: ${why}: answered ${a.status}${raise}`;
+}
+
+/** Logs the line of an answer (see answerLine). */
+export function logAnswer(a: Answer, subject: string, why: string): void {
+  log(answerLine(a, subject, why));
+}

@@ -1,0 +1,118 @@
+// From a parsed HTTP/1.x head to the request the router gets: its fields and its environ block. A
+// pure function of the head and the listener, so it is tested in-process (test/http-request.test.ts).
+import { ANSWERS, type Answer } from './answers.ts';
+import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
+import { forwardedOrigin, type AddressList } from './peers.ts';
+import type { ParsedRequest } from './request.ts';
+
+/** The head as node's parser delivers it. */
+export interface HttpHead {
+  method: string;
+  url: string;
+  versionMajor: number;
+  versionMinor: number;
+  /** [name, value, name, value, ...] as received. */
+  rawHeaders: readonly string[];
+  /** The peer's address (`::ffff:` mapped IPv4 included) and port; undefined on unix sockets. */
+  peerAddress: string | undefined;
+  peerPort: number | undefined;
+  expectContinue: boolean;
+}
+
+/** What the listener the request came in on says about it. */
+export interface HttpListenerContext {
+  serverName: string;
+  /** uWSGI's SERVER_PORT: the TCP port, or 80 on a unix or abstract socket. */
+  serverPort: string;
+  /** The listener's own scheme (TLS listeners say https). */
+  scheme: 'http' | 'https';
+  /** trusted-proxy: peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  trustedProxies: AddressList;
+  /** The listener is a unix socket (its peers have no address: `unix` in trusted-proxy stands for them). */
+  unix: boolean;
+}
+
+/** A request refused before anything else sees it: the answer, and why (for the log line). */
+export interface Refusal {
+  answer: Answer;
+  why: string;
+}
+
+export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext): ParsedRequest | Refusal {
+  const url = head.url;
+  const q = url.indexOf('?');
+  let path = q === -1 ? url : url.slice(0, q);
+  if (path.charCodeAt(0) !== 47 /* '/' */ && path !== '*') path = absoluteFormPath(path);
+  const pathInfo = path.indexOf('%') === -1 ? path : percentDecodeLatin1(path);
+  if (pathInfo.indexOf('\0') !== -1) return { answer: ANSWERS.badRequest, why: 'the path contains an encoded NUL byte' };
+  const query = q === -1 ? '' : url.slice(q + 1);
+  let remoteAddr = head.peerAddress ?? '';
+  if (remoteAddr.startsWith('::ffff:')) remoteAddr = remoteAddr.slice(7);
+  const protocol = head.versionMajor === 1 && head.versionMinor === 1 ? 'HTTP/1.1' : `HTTP/${head.versionMajor}.${head.versionMinor}`;
+
+  let environ = 'REQUEST_METHOD\0' + head.method + '\0REQUEST_URI\0' + url + '\0PATH_INFO\0' + pathInfo +
+    '\0QUERY_STRING\0' + query + '\0SERVER_PROTOCOL\0' + protocol +
+    '\0SCRIPT_NAME\0\0SERVER_NAME\0' + listener.serverName + '\0SERVER_PORT\0' + listener.serverPort;
+  if (head.peerPort !== undefined) environ += '\0REMOTE_PORT\0' + head.peerPort;
+
+  const headers = cgiHeaders(head.rawHeaders);
+  for (const [key, value] of headers) environ += '\0' + key + '\0' + value;
+  let scheme: string = listener.scheme;
+  const trusted = listener.trustedProxies;
+  if (headers.size > 0 && !trusted.empty && (listener.unix ? trusted.unix : trusted.has(remoteAddr))) {
+    ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme,
+      headers.get('HTTP_X_FORWARDED_FOR'), headers.get('HTTP_X_FORWARDED_PROTO')));
+  }
+  environ += '\0REMOTE_ADDR\0' + remoteAddr + '\0wsgi.url_scheme\0' + scheme;
+
+  const bodyLength = declaredBodyLength(head.rawHeaders);
+  return {
+    method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength,
+    expectContinue: head.expectContinue && bodyLength !== 0, environ,
+  };
+}
+
+export function isRefusal(built: ParsedRequest | Refusal): built is Refusal {
+  return 'answer' in built;
+}
+
+/**
+ * The headers by CGI name, in the order first seen. Repeated names are joined with ", " (with "; "
+ * for cookies, as RFC 6265 wants). A name with `_` is dropped: it could spoof its dashed twin.
+ */
+function cgiHeaders(raw: readonly string[]): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = cgiHeaderName(raw[i]);
+    if (key === null) continue;
+    const seen = headers.get(key);
+    headers.set(key, seen === undefined ? raw[i + 1] : seen + (key === 'HTTP_COOKIE' ? '; ' : ', ') + raw[i + 1]);
+  }
+  return headers;
+}
+
+/**
+ * 0 without a body, -1 for a chunked one, else its Content-Length. node's parser has checked the
+ * value, refused requests with both headers, and keeps the first of repeated ones, as here.
+ */
+function declaredBodyLength(raw: readonly string[]): number {
+  let length = 0;
+  let seenLength = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
+    if (!seenLength && name.length === 14 && name.toLowerCase() === 'content-length') {
+      seenLength = true;
+      length = Number(raw[i + 1]);
+    }
+  }
+  return length;
+}
+
+/** `http://host/path` (absolute-form, as sent to proxies) -> `/path`. */
+function absoluteFormPath(target: string): string {
+  const scheme = target.indexOf('://');
+  if (scheme === -1) return target;
+  const slash = target.indexOf('/', scheme + 3);
+  return slash === -1 ? '/' : target.slice(slash);
+}

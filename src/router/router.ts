@@ -1,0 +1,112 @@
+// The stage between the listeners and the dispatcher. For each request it decides who answers: the
+// answer table when a limit refuses it (limit-post), or the app, after post-buffering when that is
+// on. (Static files come here next.) It is also the one place where finished requests are counted
+// and their observers called, whichever listener or worker served them: the request log today.
+import type { Readable } from 'node:stream';
+import { decodeServedRequest, type ServedRequest } from '../channel/records.ts';
+import type { ParsedRequest, RequestHandler, ResponseWriter } from '../listeners/request.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import { Exchange } from './exchange.ts';
+
+/** The options the router applies (named as in Config, which can be passed as is). */
+export interface RoutingLimits {
+  /** --limit-post: the largest request body in bytes; 0 for no limit. */
+  limitPost: number;
+  /** --post-buffering: 0 streams bodies to the worker; N receives them first, in memory up to N bytes. */
+  postBuffering: number;
+}
+
+/** Who served a request, as the request log names it. */
+export interface Server {
+  readonly pid: number;
+  readonly requestsServed: number;
+}
+
+/** A finished request, as its observers see it. */
+export interface FinishedRequest {
+  /** The worker that served it; null when the master answered it alone. */
+  server: Server | null;
+  /** Requests finished so far, this one included. */
+  total: number;
+  /** What happened, decoded only for the observers that ask. Undefined for a record that cannot be read. */
+  details(): ServedRequest | undefined;
+}
+
+export type RequestObserver = (request: FinishedRequest) => void;
+
+export class Router implements RequestHandler {
+  /** Requests finished since the master started. */
+  total = 0;
+  private readonly dispatcher: Dispatcher;
+  private readonly limits: RoutingLimits;
+  private readonly observers: RequestObserver[] = [];
+  /** Requests whose body is being received (post-buffering): not on the dispatcher yet, but not done either. */
+  private buffering = 0;
+  private bufferingWaiters: Array<() => void> = [];
+
+  constructor(dispatcher: Dispatcher, limits: RoutingLimits) {
+    this.dispatcher = dispatcher;
+    this.limits = limits;
+  }
+
+  /** `observer` hears of every finished request from now on. */
+  observe(observer: RequestObserver): void {
+    this.observers.push(observer);
+  }
+
+  handle(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
+    const exchange = new Exchange(request, writer, body, this.finished);
+    const { limitPost, postBuffering } = this.limits;
+    if (limitPost > 0) {
+      exchange.bodyLimit = limitPost;
+      if (exchange.bodyLength > limitPost) {
+        exchange.refuseTooLarge();
+        return;
+      }
+    }
+    if (postBuffering > 0 && exchange.bodyLength !== 0) {
+      this.buffering++;
+      void exchange.bufferBody(postBuffering).then((ready) => {
+        if (ready) this.dispatcher.dispatch(exchange);
+        if (--this.buffering === 0) this.wakeBufferingWaiters();
+      });
+      return;
+    }
+    this.dispatcher.dispatch(exchange);
+  }
+
+  /** A request a worker served by itself, on a socket it accepted on: `record` is REQUEST_DONE's payload. */
+  served(server: Server, record: ServedRequest | Buffer): void {
+    this.total++;
+    if (this.observers.length === 0) return;
+    let decoded: ServedRequest | undefined;
+    const request: FinishedRequest = {
+      server,
+      total: this.total,
+      details: () => (decoded ??= Buffer.isBuffer(record) ? decodeServedRequest(record) : record),
+    };
+    for (const observe of this.observers) observe(request);
+  }
+
+  /** Resolves once nothing is being buffered, queued or in flight. */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      await this.dispatcher.whenIdle();
+      if (this.buffering === 0) return;
+      await new Promise<void>((resolve) => this.bufferingWaiters.push(resolve));
+    }
+  }
+
+  private readonly finished = (exchange: Exchange): void => {
+    this.total++;
+    if (this.observers.length === 0) return;
+    const request: FinishedRequest = { server: exchange.carrier, total: this.total, details: () => exchange.describe() };
+    for (const observe of this.observers) observe(request);
+  };
+
+  private wakeBufferingWaiters(): void {
+    const waiters = this.bufferingWaiters;
+    this.bufferingWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
