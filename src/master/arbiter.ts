@@ -3,81 +3,31 @@
 // master: spawn, reap, respawn with a throttle when workers die in a loop; replace workers without
 // losing capacity (reloads, recycling, harakiri: the replacement is ready before the old worker
 // stops taking requests); stop gracefully within a mercy timeout.
-import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
 import type { HarakiriReport } from '../channel/records.ts';
-import { ANSWERS } from '../listeners/answers.ts';
-import { ctime, log, logFd } from '../observe/log.ts';
+import { log, logFd } from '../observe/log.ts';
 import { logFinishedRequest } from '../observe/request-line.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
-import type { RequestInfo } from '../router/exchange.ts';
 import { Router } from '../router/router.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
-import { kernelView, overdueRequests, recycleReason, requestLimitFor, residentBytes } from './limits.ts';
-import { dropPrivileges } from './privileges.ts';
+import { nextGeneration, type Generation } from './generation.ts';
+import { Lifecycle, workerSnapshot, type MasterSnapshot, type WorkerSnapshot } from './lifecycle.ts';
+import { logStats, logWhatWorkersDo } from './reports.ts';
+import { answeredByWorker, answerOverdue, killHarakiried, overdueOnChannel, type OverdueRequest } from './harakiri.ts';
+import { recycleReason, requestLimitFor, residentBytes } from './limits.ts';
 import { ListenerSet } from './listener-set.ts';
+import { emptySlot, loadRetryDelayMs, RespawnThrottle, workersIn, type Slot } from './slots.ts';
+import { Shutdown, type StoppingMaster } from './shutdown.ts';
 import { StartupError } from './startup-error.ts';
+import { ChainReload } from './chain-reload.ts';
 import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
-import { canImportGevent, resolvePython, workerArgs, PythonNotFound } from './python.ts';
-import { removePidfileIfOurs, writePidfile } from './pidfile.ts';
-import { TouchWatcher } from './touch.ts';
+import { workerArgs } from './python.ts';
+import { removePidfileIfOurs, rewritePidfiles } from './pidfile.ts';
+import { applyEnv, dropPrivilegesOrFail, enterChdir, EXIT_APP_FAILED, workerRuntime, writePidfileOrFail } from './startup-checks.ts';
+import { watchTouchFiles } from './touch.ts';
 import { Worker, type ReadyInfo } from './worker.ts';
 import { workerConfig } from './worker-config.ts';
-
-/** uWSGI's exit status for "the app could not be loaded" (UWSGI_FAILED_APP_CODE). */
-export const EXIT_APP_FAILED = 22;
-/** Longest wait between respawns of a worker that keeps failing to load the app. */
-const MAX_RESPAWN_BACKOFF_MS = 30_000;
-/** Respawns closer together than this count as a loop (uWSGI's check-interval). */
-const RESPAWN_WINDOW_MS = 1000;
-/** How long stopped workers get to exit before SIGKILL, once their requests are done. */
-const STOP_GRACE_MS = 5000;
-/** How long workers get to exit on a fast shutdown (they exit as soon as they see the channel close). */
-const FAST_STOP_GRACE_MS = 3000;
-
-
-/** A whole-server reload in progress: the next set of workers, started while the current one serves. */
-interface Generation {
-  workers: Worker[];
-  config: Config;
-  mode: ConcurrencyMode;
-  python: string;
-  /** Kill the old workers at the switch instead of letting them finish their requests. */
-  brutal: boolean;
-}
-
-/** A request past harakiri, and how its client gets the 504. */
-interface OverdueRequest {
-  info: RequestInfo;
-  elapsedS: number;
-  /** What the client gets, for the log: `504`, or that its response was cut short. */
-  outcome: string;
-  answer(): void;
-}
-
-/** One of the places a worker serves in; its number (index + 1) is the worker id. */
-interface Slot {
-  /** The worker serving it (or starting to). */
-  worker: Worker | null;
-  /** A worker starting to take it over (recycling, chain reload, harakiri); it serves once ready. */
-  successor: Worker | null;
-  /** Consecutive failures to load the app, for the respawn back-off. */
-  loadFailures: number;
-  /** No recycling before this time (its last replacement failed to load the app). */
-  recycleNotBefore: number;
-}
-
-function emptySlot(worker: Worker | null = null): Slot {
-  return { worker, successor: null, loadFailures: 0, recycleNotBefore: 0 };
-}
-
-/** Options that only take effect on a restart: the listeners, privileges and the master's own files. */
-const RESTART_ONLY: ReadonlyArray<keyof Config> = [
-  'http', 'socket', 'uwsgiSocket', 'httpSocket', 'protocol', 'listen', 'chmodSocket', 'chownSocket', 'vacuum',
-  'socketTimeout', 'bufferSize', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
-  'daemonize', 'logto', 'disableLogging', 'limitPost', 'postBuffering',
-];
 
 export class Arbiter implements MasterVerbs {
   private config: Config;
@@ -88,6 +38,8 @@ export class Arbiter implements MasterVerbs {
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly dispatcher: Dispatcher;
   private readonly router: Router;
+  /** Spawns, exits, reloads, harakiri, recycling, the queue full: for whatever watches the master. */
+  readonly events = new Lifecycle();
   private readonly sockets: ListenerSet;
   /** One per worker process: `processes` of them. */
   private slots: Slot[];
@@ -98,20 +50,14 @@ export class Arbiter implements MasterVerbs {
   private generation: Generation | null = null;
   /** Another reload was asked for while one was in progress: it follows. */
   private reloadAgain: { kind: ReloadKind; why: string } | null = null;
-  /** Chain reload: the slots still to replace, one at a time, and the one being replaced. */
-  private chain: number[] | null = null;
-  private chainSlot = -1;
+  private readonly chain = new ChainReload((index) => this.replaceSlot(index));
   private paused = false;
-  private respawnTimes: number[] = [];
+  private readonly respawns = new RespawnThrottle();
   private python = '';
   private startingUp = true;
-  private stopping = false;
-  /** The last moment of worker-reload-mercy once stopping began. */
-  private mercyDeadline = 0;
-  private finishing = false;
-  private exitCode = 0;
+  private readonly stopper: Shutdown;
   private tick: NodeJS.Timeout | undefined;
-  private touchWatchers: Array<[TouchWatcher, (file: string) => void]> = [];
+  private checkTouchFiles = (): void => {};
   private fifos: MasterFifos | undefined;
   private finish: (code: number) => void = () => {};
   private readonly done: Promise<number>;
@@ -122,18 +68,19 @@ export class Arbiter implements MasterVerbs {
 
   /** The workers serving the slots (or starting to). */
   private get current(): Worker[] {
-    return this.slots.flatMap((slot) => (slot.worker === null ? [] : [slot.worker]));
+    return workersIn(this.slots);
   }
 
   constructor(config: Config, rereadConfig: () => Config = () => config) {
     this.config = config;
-    this.dispatcher = new Dispatcher(config.listen);
+    this.dispatcher = new Dispatcher(config.listen, (queued) => this.events.emit('queueFull', { queued }));
     this.router = new Router(this.dispatcher, config);
     if (!config.disableLogging) this.router.observe(logFinishedRequest);
     this.rereadConfig = rereadConfig;
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);
     this.sockets = new ListenerSet(config, this.router);
+    this.stopper = new Shutdown(this.stoppingMaster());
     this.slots = Array.from({ length: config.processes }, () => emptySlot());
     this.done = new Promise((resolve) => { this.finish = resolve; });
   }
@@ -142,27 +89,14 @@ export class Arbiter implements MasterVerbs {
   async run(): Promise<number> {
     const config = this.config;
     log(`*** Starting nuwsgi (master pid: ${process.pid}) ***`);
-    if (config.chdir !== undefined) {
-      try {
-        process.chdir(config.chdir);
-      } catch {
-        throw new StartupError(`--chdir ${config.chdir}: no such directory`);
-      }
-    }
+    enterChdir(config);
     applyEnv(process.env, config.env);
-    try {
-      this.python = resolvePython(config.home, process.env.PATH);
-    } catch (err) {
-      if (err instanceof PythonNotFound) throw new StartupError(err.message);
-      throw err;
-    }
-    checkAppSource(config);
+    ({ python: this.python, mode: this.mode } = workerRuntime(config, process.env));
     log(this.mode.logLine);
-    checkGevent(this.mode, config, this.python);
     try {
       await this.sockets.bind(this.python);
       if (config.pidfile !== undefined) writePidfileOrFail(config.pidfile, 'pidfile');
-      this.dropPrivileges();
+      dropPrivilegesOrFail(config);
       if (config.pidfile2 !== undefined) writePidfileOrFail(config.pidfile2, 'pidfile2');
       if (config.masterFifo.length > 0) this.fifos = new MasterFifos(config.masterFifo, (c) => runFifoCommand(c, this));
     } catch (err) {
@@ -177,20 +111,6 @@ export class Arbiter implements MasterVerbs {
   }
 
   // --- listeners ----------------------------------------------------------------------------
-
-  /** uid/gid, once the listeners are bound (binding may need root; serving must not). */
-  private dropPrivileges(): void {
-    const { uid, gid } = this.config;
-    try {
-      dropPrivileges(uid, gid);
-    } catch (err) {
-      const asked = [uid === undefined ? '' : `--uid ${uid}`, gid === undefined ? '' : `--gid ${gid}`].join(' ').trim();
-      const e = err as NodeJS.ErrnoException;
-      const hint = e.code === 'EPERM' ? ' (only a master started as root can change its user)' : '';
-      throw new StartupError(`cannot run as ${asked}: ${e.message}${hint}`);
-    }
-    if (process.getuid?.() === 0) log('*** WARNING: you are running nuwsgi as root !!! (use the --uid flag) ***');
-  }
 
   /** Drops whatever connections are left; with vacuum, removes the socket files, pidfiles and FIFOs. */
   private releaseListeners(): void {
@@ -224,6 +144,7 @@ export class Arbiter implements MasterVerbs {
     });
     worker.requestLimit = requestLimitFor(slot, config);
     log(`spawned worker ${slot} (pid: ${worker.pid}, cores: ${worker.cores})`);
+    this.events.emit('spawn', { slot, pid: worker.pid });
     return worker;
   }
 
@@ -234,6 +155,7 @@ export class Arbiter implements MasterVerbs {
   }
 
   private onWorkerReady(worker: Worker, info: ReadyInfo): void {
+    this.events.emit('ready', { slot: worker.slot, pid: worker.pid });
     const slot = this.slots[worker.slot - 1] as Slot | undefined;
     log(`worker ${worker.slot} (pid: ${worker.pid}) ready: ${info.app} (Python ${info.python})`);
     if (this.stopping || this.retiring.has(worker)) {
@@ -273,13 +195,7 @@ export class Arbiter implements MasterVerbs {
 
   /** The worker's watchdog answered a uwsgi request past harakiri: the worker is replaced. */
   private onWorkerHarakiri(worker: Worker, report: HarakiriReport): void {
-    const { request } = report;
-    this.harakiri(worker, [{
-      info: { method: request.method, uri: request.uri, protocol: request.protocol, remoteAddr: request.remoteAddr },
-      elapsedS: report.elapsedS,
-      outcome: report.answered ? '504' : 'response cut short',
-      answer: () => this.router.served(worker, request),
-    }]);
+    this.harakiri(worker, [answeredByWorker(report, () => this.router.served(worker, report.request))]);
   }
 
   /** The worker saw its code change (py-autoreload): every worker is replaced, as on SIGHUP. */
@@ -302,10 +218,12 @@ export class Arbiter implements MasterVerbs {
     if (slot !== undefined && wasCurrent) slot.worker = null;
     const generation = this.generation;
     if (generation?.workers.includes(worker)) generation.workers.splice(generation.workers.indexOf(worker), 1);
+    const cause = this.stopping || retired ? 'stopped' : wasReady ? 'died' : 'load-failed';
+    this.events.emit('exit', { slot: worker.slot, pid: worker.pid, cause, code, signal });
 
     if (this.stopping) {
       log(`worker ${worker.slot} (pid: ${worker.pid}) stopped (${how})`);
-      void this.finishIfAllStopped();
+      void this.stopper.workerExited();
       return;
     }
     if (retired) {
@@ -325,12 +243,12 @@ export class Arbiter implements MasterVerbs {
     if (slot === undefined) return; // its slot was removed (SIGTTOU) meanwhile
     if (!wasReady) {
       slot.loadFailures++;
-      const delayMs = Math.min(this.config.forkbombDelay * 1000 * 2 ** (slot.loadFailures - 1), MAX_RESPAWN_BACKOFF_MS);
+      const delayMs = loadRetryDelayMs(slot, this.config.forkbombDelay);
       if (wasSuccessor) {
         slot.recycleNotBefore = Date.now() + delayMs;
         log(`OOPS ! the replacement of worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): ` +
           `${slot.worker === null ? 'respawning' : 'the current worker keeps serving; next try'} in ${delayMs / 1000} s`);
-        if (this.chainSlot === index) this.stopChain('the new worker could not load the app');
+        if (this.chain.isReplacing(index)) this.chain.stop('the new worker could not load the app');
       } else {
         log(`OOPS ! worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): trying again in ${delayMs / 1000} s`);
       }
@@ -339,7 +257,7 @@ export class Arbiter implements MasterVerbs {
     }
     log(`DAMN ! worker ${worker.slot} (pid: ${worker.pid}) died (${how}) after ${worker.requestsServed} requests :( respawning`);
     let delayMs = 0;
-    if (this.respawningTooFast()) {
+    if (this.respawns.tooFast(this.processes)) {
       delayMs = this.config.forkbombDelay * 1000;
       log(`worker respawning too fast !!! i have to sleep a bit (${this.config.forkbombDelay} seconds)...`);
     }
@@ -355,14 +273,6 @@ export class Arbiter implements MasterVerbs {
     };
     if (delayMs === 0) respawn();
     else setTimeout(respawn, delayMs).unref();
-  }
-
-  /** More respawns within the last check interval than there are workers: a crash loop. */
-  private respawningTooFast(): boolean {
-    const now = Date.now();
-    this.respawnTimes = this.respawnTimes.filter((t) => now - t < RESPAWN_WINDOW_MS);
-    this.respawnTimes.push(now);
-    return this.respawnTimes.length > this.processes;
   }
 
   // --- replacing workers: one slot, or all of them ------------------------------------------------
@@ -385,7 +295,7 @@ export class Arbiter implements MasterVerbs {
     slot.worker = next;
     this.serve(next);
     if (previous !== null) this.retire(previous);
-    if (this.chainSlot === index) this.chainNext();
+    if (this.chain.isReplacing(index)) this.chain.next();
   }
 
   /**
@@ -418,6 +328,7 @@ export class Arbiter implements MasterVerbs {
     if (reason === undefined) return;
     if (this.replaceSlot(index)) {
       log(`...The work of worker ${worker.slot} (pid: ${worker.pid}) is done (${reason}): its replacement is starting. Seeya!`);
+      this.events.emit('recycle', { slot: worker.slot, pid: worker.pid, reason });
     }
   }
 
@@ -433,40 +344,21 @@ export class Arbiter implements MasterVerbs {
       `${rereading ? ', re-reading the configuration' : ''} (new workers start, then the old ones stop taking requests)`);
     let next: Generation;
     try {
-      next = this.nextGeneration(rereading, kind.startsWith('brutal'));
+      const running = { config: this.config, mode: this.mode, python: this.python };
+      next = nextGeneration(running, rereading ? this.rereadConfig : null, this.baseEnv, kind.startsWith('brutal'));
     } catch (err) {
       log(`reload refused, the current workers keep serving: ${(err as Error).message}`);
       return;
     }
-    this.stopChain('a full reload started');
+    this.chain.stop('a full reload started');
     for (const slot of this.slots) {
       if (slot.successor === null) continue;
       this.retire(slot.successor, true);
       slot.successor = null;
     }
     this.generation = next;
+    this.events.emit('reload', { kind, why });
     for (let slot = 1; slot <= next.config.processes; slot++) next.workers.push(this.startWorker(slot, next));
-  }
-
-  /** The configuration, interpreter and mode the next workers run with. Throws with the reason when unusable. */
-  private nextGeneration(rereading: boolean, brutal: boolean): Generation {
-    if (!rereading) return { workers: [], config: this.config, mode: this.mode, python: this.python, brutal };
-    const config = this.rereadConfig();
-    const changed = RESTART_ONLY.filter((key) => JSON.stringify(config[key]) !== JSON.stringify(this.config[key]));
-    if (changed.length > 0) log(`reload: changes to ${changed.join(', ')} take effect on a restart, not on a reload`);
-    let python;
-    try {
-      python = resolvePython(config.home, applyEnv({ ...this.baseEnv }, config.env).PATH);
-    } catch (err) {
-      if (err instanceof PythonNotFound) throw new Error(err.message);
-      throw err;
-    }
-    checkAppSource(config);
-    const mode = concurrencyMode(config);
-    checkGevent(mode, config, python);
-    // What needs a restart keeps its running value, so that this.config describes what runs.
-    for (const key of RESTART_ONLY) (config as unknown as Record<string, unknown>)[key] = this.config[key];
-    return { workers: [], config, mode, python, brutal };
   }
 
   /** Every new worker is ready: they take over, all at once, and the old ones finish their requests. */
@@ -502,35 +394,13 @@ export class Arbiter implements MasterVerbs {
 
   chainReload(why: string): void {
     if (this.stopping) return;
-    if (this.generation !== null || this.chain !== null) {
+    if (this.generation !== null || this.chain.running) {
       log(`${why}: a reload is already in progress; chain reload ignored`);
       return;
     }
     log(`${why}: chain reload (one worker at a time)`);
-    this.chain = Array.from({ length: this.processes }, (_, index) => index);
-    this.chainNext();
-  }
-
-  private chainNext(): void {
-    const chain = this.chain;
-    if (chain === null) return;
-    const index = chain.shift();
-    if (index === undefined) {
-      this.chain = null;
-      this.chainSlot = -1;
-      log('chain reloading complete');
-      return;
-    }
-    this.chainSlot = index;
-    log(`chain next victim is worker ${index + 1}`);
-    if (!this.replaceSlot(index)) this.chainNext();
-  }
-
-  private stopChain(why: string): void {
-    if (this.chain === null) return;
-    log(`chain reload stopped: ${why}`);
-    this.chain = null;
-    this.chainSlot = -1;
+    this.events.emit('reload', { kind: 'chain', why });
+    this.chain.start(this.processes);
   }
 
   // --- the periodic checks: harakiri, limits, touch files -----------------------------------------
@@ -538,13 +408,8 @@ export class Arbiter implements MasterVerbs {
   /** (Re)starts the check tick with the current configuration's interval and touch files. */
   private startChecks(): void {
     clearInterval(this.tick);
-    const config = this.config;
-    this.touchWatchers = [
-      [new TouchWatcher(config.touchReload), (file) => this.reload('graceful', `*** ${file} has been touched... grace them all !!! ***`)],
-      [new TouchWatcher(config.touchWorkersReload), (file) => this.reload('workers', `*** ${file} has been touched... workers reload !!! ***`)],
-      [new TouchWatcher(config.touchChainReload), (file) => this.chainReload(`*** ${file} has been touched... chain reload !!! ***`)],
-    ];
-    this.tick = setInterval(() => this.check(), config.checkInterval * 1000);
+    this.checkTouchFiles = watchTouchFiles(this.config, this);
+    this.tick = setInterval(() => this.check(), this.config.checkInterval * 1000);
     this.tick.unref();
   }
 
@@ -553,23 +418,12 @@ export class Arbiter implements MasterVerbs {
     const now = Date.now();
     if (this.config.harakiri > 0) {
       for (const worker of [...this.current, ...this.retiring]) {
-        const overdue = overdueRequests(worker, this.config.harakiri, now).map(([id, exchange]) => ({
-          info: exchange.info,
-          elapsedS: (now - exchange.dispatchedMs) / 1000,
-          outcome: '504',
-          answer: () => {
-            worker.abandon(id);
-            exchange.onWorkerLost(`harakiri: the request ran for more than ${this.config.harakiri} s`, ANSWERS.harakiri);
-          },
-        }));
+        const overdue = overdueOnChannel(worker, this.config.harakiri, now);
         if (overdue.length > 0) this.harakiri(worker, overdue);
       }
     }
     for (const worker of this.current) this.recycleIfDue(worker, now);
-    for (const [watcher, act] of this.touchWatchers) {
-      const file = watcher.touched();
-      if (file !== undefined) act(file);
-    }
+    this.checkTouchFiles();
   }
 
   /**
@@ -579,50 +433,43 @@ export class Arbiter implements MasterVerbs {
   private harakiri(worker: Worker, overdue: OverdueRequest[]): void {
     const config = this.config;
     const first = !this.doomed.has(worker);
-    const graceful = config.harakiriGracefulTimeout > 0;
-    if (first) log(`*** HARAKIRI ON WORKER ${worker.slot} (pid: ${worker.pid}, try: 1, graceful: ${graceful ? 'yes' : 'no'}) ***`);
-    for (const { info, elapsedS, outcome, answer } of overdue) {
-      const { remoteAddr, method, uri } = info;
-      log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${remoteAddr} - ${method} ${uri} running for ${elapsedS.toFixed(1)} s (harakiri ${config.harakiri} s): ${outcome}`);
-      answer();
-    }
-    if (config.harakiriVerbose) log(`HARAKIRI worker ${worker.slot} (pid: ${worker.pid}): ${kernelView(worker.pid)}`);
+    answerOverdue(worker, overdue, config, first);
+    this.events.emit('harakiri', { slot: worker.slot, pid: worker.pid, requests: overdue.map((request) => request.info) });
     if (!first) return;
     this.doomed.add(worker);
     if (this.slots[worker.slot - 1]?.worker === worker) this.replaceSlot(worker.slot - 1);
     this.retire(worker);
-    if (graceful) {
-      worker.kill(config.harakiriGracefulSignal);
-      setTimeout(() => worker.kill(), config.harakiriGracefulTimeout * 1000).unref();
-    } else if (worker.inflight.size === 0) {
-      worker.kill();
-    }
+    killHarakiried(worker, config);
   }
 
   // --- the other verbs (signals, master FIFO) -----------------------------------------------------
 
   logStats(): void {
-    log(`workers total requests: ${this.router.total}`);
-    for (const w of this.allWorkers()) {
-      log(`worker ${w.slot} (pid: ${w.pid}) ${w.state}: ${w.requestsServed} requests, ${w.inflight.size} in flight`);
-    }
-    log(`queued requests: ${this.dispatcher.queued}`);
+    logStats(this.snapshot());
   }
 
-  /** SIGUSR2: each worker's requests in flight, and since when (uWSGI's "what i am doing"). */
+  /** SIGUSR2 (uWSGI's "what i am doing"): the requests on uwsgi sockets are the workers' own, so each one reports them. */
   logWhatWorkersDo(): void {
-    const now = Date.now();
-    for (const w of this.allWorkers()) {
-      if (w.inflight.size === 0) log(`SIGUSR2: worker ${w.slot} (pid: ${w.pid}) ${w.state}, no request`);
-      for (const exchange of w.inflight.values()) {
-        const { method, uri, remoteAddr } = exchange.info;
-        log(`SIGUSR2: worker ${w.slot} (pid: ${w.pid}) is managing request ${method} ${uri} from ${remoteAddr} ` +
-          `since ${ctime(exchange.dispatchedMs)} (${((now - exchange.dispatchedMs) / 1000).toFixed(3)} s)`);
-      }
-    }
-    log(`SIGUSR2: ${this.dispatcher.queued} requests waiting in the master`);
-    // the requests on the uwsgi sockets are the workers' own: each one reports them
+    logWhatWorkersDo(this.snapshot(), Date.now());
     if (this.sockets.uwsgi.length > 0) for (const w of this.allWorkers()) if (w.state === 'ready') w.kill('SIGUSR2');
+  }
+
+  /** The master's state now: its workers, their requests, the counters and the queue. */
+  snapshot(): MasterSnapshot {
+    return {
+      pid: process.pid,
+      totalRequests: this.router.total,
+      queued: this.dispatcher.queued,
+      paused: this.paused,
+      listeners: this.sockets.labels,
+      workers: this.allWorkers().map((w) => workerSnapshot(w, this.roleOf(w))),
+    };
+  }
+
+  private roleOf(worker: Worker): WorkerSnapshot['role'] {
+    if (this.retiring.has(worker)) return 'retiring';
+    if (this.generation?.workers.includes(worker)) return 'next';
+    return this.slots[worker.slot - 1]?.successor === worker ? 'successor' : 'serving';
   }
 
   togglePause(): void {
@@ -653,7 +500,7 @@ export class Arbiter implements MasterVerbs {
       log('cannot remove the last worker');
       return;
     }
-    if (this.chainSlot === this.processes - 1) this.stopChain('its last worker was removed');
+    if (this.chain.isReplacing(this.processes - 1)) this.chain.stop('its last worker was removed');
     const { worker, successor } = this.slots.pop()!;
     log(`removing worker ${this.processes + 1} (now ${this.processes} workers)`);
     if (successor !== null) this.retire(successor, true);
@@ -661,14 +508,7 @@ export class Arbiter implements MasterVerbs {
   }
 
   writePidfiles(): void {
-    for (const file of [this.config.pidfile, this.config.pidfile2]) {
-      if (file === undefined) continue;
-      try {
-        writePidfile(file);
-      } catch (err) {
-        log(`cannot write the pidfile ${file}: ${(err as Error).message}`);
-      }
-    }
+    rewritePidfiles([this.config.pidfile, this.config.pidfile2]);
   }
 
   refuse(what: string): void {
@@ -676,130 +516,37 @@ export class Arbiter implements MasterVerbs {
   }
 
   private allWorkers(): Worker[] {
-    const all = new Set<Worker>();
-    for (const slot of this.slots) {
-      if (slot.worker !== null) all.add(slot.worker);
-      if (slot.successor !== null) all.add(slot.successor);
-    }
-    for (const w of [...this.retiring, ...(this.generation?.workers ?? [])]) all.add(w);
-    return [...all];
+    return [...new Set([...workersIn(this.slots, true), ...this.retiring, ...(this.generation?.workers ?? [])])];
   }
 
   // --- stopping ------------------------------------------------------------------------------
 
-  /**
-   * graceful: stop accepting, let queued and in-flight requests finish within worker-reload-mercy,
-   * stop the workers, exit. fast: drop the connections and end the workers now. A second request
-   * to stop makes a graceful stop fast.
-   */
+  /** See shutdown.ts: graceful, or fast; a second request to stop kills the workers now. */
   shutdown(how: 'graceful' | 'fast', why: string, exitCode = 0): void {
-    if (this.stopping) {
-      if (why !== '') {
-        log(`${why} again: killing the workers now`);
-        this.killAll();
-      }
-      return;
+    if (!this.stopping) {
+      if (this.paused) this.togglePause();
+      clearInterval(this.tick);
     }
-    if (this.paused) this.togglePause();
-    this.stopping = true;
-    this.exitCode = exitCode;
-    clearInterval(this.tick);
-    // Workers still starting have nothing to finish.
-    for (const w of [...this.slots.map((slot) => slot.successor), ...(this.generation?.workers ?? [])]) w?.kill();
-    const mercy = this.config.workerReloadMercy;
-    this.mercyDeadline = Date.now() + mercy * 1000;
-    void this.sockets.close();
-    if (how === 'fast') {
-      if (why !== '') log(`${why}: fast shutdown (${this.dispatcher.inflight + this.dispatcher.queued} requests dropped)`);
-      this.sockets.dropConnections();
-      // Idle workers exit on the channel's EOF; busy ones would only see it after their request.
-      for (const w of this.allWorkers()) {
-        if (w.inflight.size > 0) w.kill();
-        else w.closeChannel();
-      }
-      setTimeout(() => this.killAll(), FAST_STOP_GRACE_MS).unref();
-      void this.finishIfAllStopped();
-      return;
-    }
-    if (why !== '') {
-      log(`${why}: graceful shutdown (${this.dispatcher.inflight + this.dispatcher.queued} requests to finish, mercy ${mercy} s)`);
-    }
-    void this.stopWhenIdle(mercy);
+    this.stopper.begin(how, why, this.config.workerReloadMercy, exitCode);
   }
 
-  private async stopWhenIdle(mercy: number): Promise<void> {
-    const mercyTimer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), mercy * 1000).unref());
-    const outcome = await Promise.race([this.router.whenIdle().then(() => 'idle' as const), mercyTimer]);
-    if (outcome === 'timeout') {
-      log(`worker-reload-mercy (${mercy} s) is over with ${this.dispatcher.inflight} requests still running: killing the workers`);
-      this.killAll();
-    } else {
-      for (const w of this.allWorkers()) w.stop();
-      // Retiring workers may still be finishing requests: they keep the rest of the mercy.
-      const left = Math.max(STOP_GRACE_MS, this.mercyDeadline - Date.now());
-      setTimeout(() => this.killAll(), left).unref();
-    }
-    void this.finishIfAllStopped();
+  private get stopping(): boolean {
+    return this.stopper.started;
   }
 
-  private killAll(): void {
-    for (const w of this.allWorkers()) w.kill();
-    this.sockets.dropConnections();
+  /** What the shutdown needs of the master. */
+  private stoppingMaster(): StoppingMaster {
+    return {
+      sockets: this.sockets,
+      router: this.router,
+      allWorkers: () => this.allWorkers(),
+      startingWorkers: () => [...this.slots.flatMap((slot) => slot.successor ?? []), ...(this.generation?.workers ?? [])],
+      pending: () => this.dispatcher.inflight + this.dispatcher.queued,
+      finish: (code) => {
+        this.releaseListeners();
+        if (!this.startingUp || code === 0) log('goodbye to nuwsgi.');
+        this.finish(code);
+      },
+    };
   }
-
-  private async finishIfAllStopped(): Promise<void> {
-    if (!this.stopping || this.finishing || this.allWorkers().length > 0) return;
-    this.finishing = true;
-    // Responses handed to the listeners may still be on their way to slow clients: let them
-    // drain (their connections close after them), within what is left of the mercy.
-    const left = Math.max(0, this.mercyDeadline - Date.now());
-    await Promise.race([this.sockets.close(), new Promise((resolve) => setTimeout(resolve, left).unref())]);
-    this.releaseListeners();
-    if (!this.startingUp || this.exitCode === 0) log('goodbye to nuwsgi.');
-    this.finish(this.exitCode);
-  }
-}
-
-/** putenv() semantics, as in uWSGI: KEY=VALUE sets, KEY alone removes, '' does nothing. Returns `env`. */
-function applyEnv(env: NodeJS.ProcessEnv, assignments: readonly string[]): NodeJS.ProcessEnv {
-  for (const assignment of assignments) {
-    const eq = assignment.indexOf('=');
-    if (eq === -1) delete env[assignment];
-    else env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
-  }
-  return env;
-}
-
-/** A missing --wsgi-file, or a missing file given to --mount, is reported before any worker starts. */
-function checkAppSource(config: Config): void {
-  const file = config.wsgiFile;
-  if (file !== undefined && !fs.existsSync(file)) {
-    throw new StartupError(`--wsgi-file ${file}: no such file (working directory: ${process.cwd()})`, EXIT_APP_FAILED);
-  }
-  for (const { mountpoint, app } of config.mounts) {
-    if (isAppFile(app) && !fs.existsSync(app)) {
-      throw new StartupError(
-        `--mount ${mountpoint}=${app}: no such file (working directory: ${process.cwd()})`, EXIT_APP_FAILED);
-    }
-  }
-}
-
-function checkGevent(mode: ConcurrencyMode, config: Config, python: string): void {
-  if (mode.kind === 'gevent' && !canImportGevent(python)) {
-    throw new StartupError(`gevent = ${config.gevent} needs gevent in the workers' Python (${python}): ` +
-      'apt-get install python3-gevent, or pip install gevent in the virtualenv');
-  }
-}
-
-function writePidfileOrFail(file: string, option: string): void {
-  try {
-    writePidfile(file);
-  } catch (err) {
-    throw new StartupError(`--${option} ${file}: cannot write it: ${(err as Error).message}`);
-  }
-}
-
-/** Whether a --mount app names a file (as uWSGI decides: by the .py or .wsgi suffix) rather than a module. */
-function isAppFile(app: string): boolean {
-  return app.endsWith('.py') || app.endsWith('.wsgi');
 }

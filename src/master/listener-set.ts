@@ -59,6 +59,11 @@ export class ListenerSet {
     }
   }
 
+  /** Every listener bound, as logged. */
+  get labels(): string[] {
+    return this.bound.map((bound) => bound.label);
+  }
+
   /** The HTTP listeners stop accepting; resolves once every connection has closed (each after its response). */
   close(): Promise<unknown> {
     this.closed ??= Promise.all(this.http.map((listener) => listener.close()));

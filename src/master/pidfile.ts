@@ -2,6 +2,7 @@
 // and removes the file on exit (vacuum) only while it still holds its own pid, so a newer
 // instance's pidfile is never taken away.
 import fs from 'node:fs';
+import { log } from '../observe/log.ts';
 
 export function writePidfile(file: string): void {
   fs.writeFileSync(file, `${process.pid}\n`);
@@ -36,4 +37,16 @@ export function signalPidfile(file: string, signal: NodeJS.Signals): string | un
     return `cannot signal process ${pid} (from ${file}): ${(err as Error).message}`;
   }
   return undefined;
+}
+
+/** `P` on the master FIFO: the pidfiles given are written again; a failure is logged, not fatal. */
+export function rewritePidfiles(files: ReadonlyArray<string | undefined>): void {
+  for (const file of files) {
+    if (file === undefined) continue;
+    try {
+      writePidfile(file);
+    } catch (err) {
+      log(`cannot write the pidfile ${file}: ${(err as Error).message}`);
+    }
+  }
 }

@@ -17,10 +17,13 @@ export class Dispatcher {
   private queueHead = 0;
   private rotation = 0;
   private idleWaiters: Array<() => void> = [];
+  private readonly onQueueFull: (queued: number) => void;
 
-  constructor(listen = 100) {
+  /** `onQueueFull` hears of each request refused because the queue was full. */
+  constructor(listen = 100, onQueueFull: (queued: number) => void = () => {}) {
     this.listen = listen;
     this.queueFullLog = new QueueFullLog(listen);
+    this.onQueueFull = onQueueFull;
   }
 
   /** Requests accepted but not yet given to a worker. */
@@ -42,6 +45,7 @@ export class Dispatcher {
       worker.assign(exchange);
     } else if (this.queued >= this.listen && this.dropCancelled() >= this.listen) {
       this.queueFullLog.rejected(this.queued);
+      this.onQueueFull(this.queued);
       exchange.refuse(ANSWERS.queueFull);
     } else {
       this.queue.push(exchange);

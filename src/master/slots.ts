@@ -1,0 +1,50 @@
+// The places workers serve in (uWSGI's worker ids), and how fast an empty one is filled again.
+import type { Worker } from './worker.ts';
+
+/** Longest wait between respawns of a worker that keeps failing to load the app. */
+const MAX_RESPAWN_BACKOFF_MS = 30_000;
+/** Respawns closer together than this count as a loop (uWSGI's check-interval). */
+const RESPAWN_WINDOW_MS = 1000;
+
+/** One of the places a worker serves in; its number (index + 1) is the worker id. */
+export interface Slot {
+  /** The worker serving it (or starting to). */
+  worker: Worker | null;
+  /** A worker starting to take it over (recycling, chain reload, harakiri); it serves once ready. */
+  successor: Worker | null;
+  /** Consecutive failures to load the app, for the respawn back-off. */
+  loadFailures: number;
+  /** No recycling before this time (its last replacement failed to load the app). */
+  recycleNotBefore: number;
+}
+
+export function emptySlot(worker: Worker | null = null): Slot {
+  return { worker, successor: null, loadFailures: 0, recycleNotBefore: 0 };
+}
+
+/** The workers in `slots` (serving, or starting to), and their successors when `successors` is set. */
+export function workersIn(slots: readonly Slot[], successors = false): Worker[] {
+  const workers: Worker[] = [];
+  for (const slot of slots) {
+    if (slot.worker !== null) workers.push(slot.worker);
+    if (successors && slot.successor !== null) workers.push(slot.successor);
+  }
+  return workers;
+}
+
+/** How long before a slot whose worker failed to load the app tries again: forkbomb-delay, doubled each time. */
+export function loadRetryDelayMs(slot: Slot, forkbombDelay: number): number {
+  return Math.min(forkbombDelay * 1000 * 2 ** (slot.loadFailures - 1), MAX_RESPAWN_BACKOFF_MS);
+}
+
+/** uWSGI's forkbomb check: more respawns within a second than there are workers is a crash loop. */
+export class RespawnThrottle {
+  private times: number[] = [];
+
+  /** Counts a respawn now; true when it makes a crash loop. */
+  tooFast(processes: number, now = Date.now()): boolean {
+    this.times = this.times.filter((t) => now - t < RESPAWN_WINDOW_MS);
+    this.times.push(now);
+    return this.times.length > processes;
+  }
+}
