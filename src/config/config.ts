@@ -1,7 +1,7 @@
 // The resolved configuration the master runs with. It is produced from the option table
 // (options.ts) by the readers (argv, UWSGI_* environment variables, ini/json/yaml files),
 // so every field here corresponds to one option of the table.
-import type { AddressList } from '../listeners/peers.ts';
+import type { AddressList } from './address-list.ts';
 
 export interface Config {
   /** `--http ADDR` listeners speaking HTTP/1.1 (`:8000`, `127.0.0.1:8000`, `[::1]:8000`). */

@@ -5,7 +5,7 @@
 //
 // Names, aliases, short letters and defaults follow uWSGI 2.0 (core/uwsgi.c, plugins/python/
 // python_plugin.c, plugins/http/http.c).
-import { addressEntryProblem } from '../listeners/peers.ts';
+import { addressEntryProblem } from './address-list.ts';
 import { LOADING_OPTIONS } from './loading-options.ts';
 import { SUPERVISION_OPTIONS } from './supervision-options.ts';
 import { pluginListProblem } from './plugins.ts';

@@ -1,7 +1,7 @@
 // Applies the option events of every reader, in order, and builds the Config the master runs with.
 // This is where values are validated (once, at load) and where options are checked against each
 // other.
-import { AddressList } from '../listeners/peers.ts';
+import { AddressList } from './address-list.ts';
 import type { Config, Mount } from './config.ts';
 import { noApplication, noListener, twoApplications } from './errors.ts';
 import type { OptionEvent, Origin } from './events.ts';

@@ -5,13 +5,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
+import type { AddressList } from '../config/address-list.ts';
 import { log } from '../observe/log.ts';
 import type { Dispatcher } from '../router/dispatcher.ts';
 import { Exchange, type RequestCounters, type RequestInfo } from '../router/exchange.ts';
 import type { SocketAddress } from './address.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
 import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
-import { forwardedOrigin, type AddressList } from './peers.ts';
+import { forwardedOrigin } from './peers.ts';
 
 /** While draining, how often connections that went idle are closed. */
 const IDLE_SWEEP_MS = 100;
