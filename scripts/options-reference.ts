@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { valuePlaceholder } from '../src/config/help.ts';
 import { LOADING_OPTIONS } from '../src/config/loading-options.ts';
-import { OPTIONS, type OptionSpec } from '../src/config/options.ts';
+import type { OptionSpec } from '../src/config/option-spec.ts';
+import { OPTIONS } from '../src/config/options.ts';
 
 export const REFERENCE_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'options.md');
 

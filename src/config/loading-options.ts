@@ -4,7 +4,7 @@
 // idiom UWSGI_INI=/app/uwsgi.ini) and in files alike; loader.ts carries them out and they never
 // reach the resolved configuration. All but `inherit` are immediate, as in uWSGI: they act as they
 // are read, so $(VAR), @(file) and %(name) are never expanded in their values.
-import type { OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
 
 function fileOption(name: string, aliases: string[], short: string | undefined, help: string, example: string): OptionSpec {
   return {

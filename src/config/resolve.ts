@@ -5,7 +5,8 @@ import { AddressList } from './address-list.ts';
 import type { Config, Mount } from './config.ts';
 import { noApplication, noListener, twoApplications } from './errors.ts';
 import type { OptionEvent, Origin } from './events.ts';
-import { findOption, type OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
+import { findOption } from './options.ts';
 import { convertValue, valueText } from './values.ts';
 
 export function resolveConfig(events: readonly OptionEvent[]): Config {

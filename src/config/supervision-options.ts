@@ -1,7 +1,7 @@
 // The options of supervision: reloads, recycling, harakiri, the master's control points (pidfiles,
 // master-fifo, --reload/--stop) and where the log goes. Part of the option table (options.ts);
 // src/master/ carries them out. Names and defaults follow uWSGI 2.0 (core/uwsgi.c).
-import type { OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
 
 function seconds(name: string, aliases: string[], fallback: number, help: string, example: number, short?: string): OptionSpec {
   return {
