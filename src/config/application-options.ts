@@ -3,11 +3,19 @@
 // where (chdir), with which interpreter (home), import path and environment. Part of the option
 // table (options.ts). Names and defaults follow uWSGI 2.0 (core/uwsgi.c,
 // plugins/python/python_plugin.c).
+import type { Mount } from './config.ts';
 import type { OptionSpec } from './option-spec.ts';
 
-export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
+/** `MOUNTPOINT=APP`, split at the first '=' (the option's pattern guarantees there is one). */
+function parseMount(text: string): Mount {
+  const eq = text.indexOf('=');
+  return { mountpoint: text.slice(0, eq), app: text.slice(eq + 1) };
+}
+
+export const APPLICATION_OPTIONS = [
   {
     name: 'uid',
+    field: 'uid',
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -18,6 +26,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'gid',
+    field: 'gid',
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -28,6 +37,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'wsgi-file',
+    field: 'wsgiFile',
     aliases: ['file'],
     kind: 'string',
     arg: 'required',
@@ -38,6 +48,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'module',
+    field: 'module',
     aliases: ['wsgi'],
     short: 'w',
     kind: 'string',
@@ -49,6 +60,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'callable',
+    field: 'callable',
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -59,18 +71,21 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'mount',
+    field: 'mounts',
     aliases: [],
     kind: 'list',
     arg: 'required',
     default: [],
     // Split at the first '=': the mountpoint, then a .py/.wsgi file or a module (pkg.mod[:callable]).
     pattern: /^[^=]+=./,
+    convert: (texts) => texts.map(parseMount),
     placeholder: 'MOUNTPOINT=APP',
     help: 'load another app for requests under MOUNTPOINT: a .py/.wsgi file or pkg.mod[:callable] (repeatable)',
     expected: 'MOUNTPOINT=APP, where APP is a .py/.wsgi file or pkg.mod[:callable], e.g. --mount /admin=admin.py',
   },
   {
     name: 'manage-script-name',
+    field: 'manageScriptName',
     aliases: [],
     kind: 'flag',
     arg: 'optional',
@@ -80,6 +95,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'processes',
+    field: 'processes',
     aliases: ['workers'],
     short: 'p',
     kind: 'int',
@@ -92,6 +108,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'threads',
+    field: 'threads',
     aliases: [],
     kind: 'int',
     arg: 'required',
@@ -103,6 +120,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'gevent',
+    field: 'gevent',
     aliases: [],
     kind: 'int',
     arg: 'required',
@@ -113,6 +131,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'async',
+    field: 'async',
     aliases: [],
     kind: 'int',
     arg: 'required',
@@ -133,6 +152,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'master',
+    field: 'master',
     aliases: [],
     short: 'M',
     kind: 'flag',
@@ -143,6 +163,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'chdir',
+    field: 'chdir',
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -153,6 +174,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'chdir2',
+    field: 'chdir2',
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -163,6 +185,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'home',
+    field: 'home',
     aliases: ['virtualenv', 'venv', 'pyhome'],
     short: 'H',
     kind: 'string',
@@ -174,6 +197,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'pythonpath',
+    field: 'pythonpath',
     aliases: ['python-path', 'pp'],
     kind: 'list',
     arg: 'required',
@@ -184,6 +208,7 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'env',
+    field: 'env',
     aliases: [],
     kind: 'list',
     arg: 'required',
@@ -195,4 +220,4 @@ export const APPLICATION_OPTIONS: readonly OptionSpec[] = [
     help: 'set an environment variable for the application (KEY alone removes it; repeatable)',
     expected: 'KEY=value, or KEY alone to remove it, e.g. --env DJANGO_SETTINGS_MODULE=mysite.settings',
   },
-];
+] as const satisfies readonly OptionSpec[];

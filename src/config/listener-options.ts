@@ -2,12 +2,25 @@
 // unix socket files (mode, owner, removal), the uwsgi sockets' timeout and who may talk to them,
 // and the proxies believed. Part of the option table (options.ts). Names and defaults follow
 // uWSGI 2.0 (core/uwsgi.c, plugins/http/http.c).
-import { addressEntryProblem } from './address-list.ts';
+import { AddressList, addressEntryProblem } from './address-list.ts';
+import type { Config } from './config.ts';
 import type { OptionSpec } from './option-spec.ts';
 
-export const LISTENER_OPTIONS: readonly OptionSpec[] = [
+/** protocol: the table's pattern lets only uwsgi and http through, and the default is uwsgi. */
+function socketProtocol(name: string | undefined): Config['protocol'] {
+  return name === 'http' ? 'http' : 'uwsgi';
+}
+
+/** chmod-socket: three octal digits, or uWSGI's `1` for 666 (a bare --chmod-socket reads as 666). */
+function socketMode(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  return text === '1' ? 0o666 : parseInt(text, 8);
+}
+
+export const LISTENER_OPTIONS = [
   {
     name: 'http',
+    field: 'http',
     aliases: [],
     kind: 'list',
     arg: 'required',
@@ -18,6 +31,7 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'socket',
+    field: 'socket',
     aliases: [],
     short: 's',
     kind: 'list',
@@ -29,6 +43,7 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'uwsgi-socket',
+    field: 'uwsgiSocket',
     aliases: [],
     kind: 'list',
     arg: 'required',
@@ -39,6 +54,7 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'http-socket',
+    field: 'httpSocket',
     aliases: [],
     kind: 'list',
     arg: 'required',
@@ -49,11 +65,13 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'protocol',
+    field: 'protocol',
     aliases: ['socket-protocol'],
     kind: 'string',
     arg: 'required',
     default: 'uwsgi',
     pattern: /^(?:uwsgi|http)$/,
+    convert: socketProtocol,
     placeholder: 'NAME',
     help: 'what --socket listeners speak: uwsgi or http',
     expected: 'uwsgi or http, e.g. --protocol=http',
@@ -61,6 +79,7 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   {
     // uWSGI refuses a backlog above net.core.somaxconn at startup; so does nuwsgi (arbiter.ts).
     name: 'listen',
+    field: 'listen',
     aliases: [],
     short: 'l',
     kind: 'int',
@@ -73,6 +92,7 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'chmod-socket',
+    field: 'chmodSocket',
     aliases: ['chmod'],
     short: 'C',
     kind: 'string',
@@ -80,12 +100,14 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
     bare: '666',
     default: undefined,
     pattern: /^(?:[0-7]{3}|1)$/,
+    convert: socketMode,
     placeholder: 'MODE',
     help: 'set the permissions of unix socket files (no value, or 1: 666)',
     expected: 'three octal digits, attached with =, e.g. --chmod-socket=660',
   },
   {
     name: 'chown-socket',
+    field: 'chownSocket',
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -97,6 +119,7 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'vacuum',
+    field: 'vacuum',
     aliases: [],
     kind: 'flag',
     arg: 'optional',
@@ -106,6 +129,7 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'socket-timeout',
+    field: 'socketTimeout',
     aliases: [],
     short: 'z',
     kind: 'int',
@@ -118,24 +142,28 @@ export const LISTENER_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'uwsgi-allow',
+    field: 'uwsgiAllow',
     aliases: [],
     kind: 'list',
     arg: 'required',
     default: ['127.0.0.0/8', '::1'],
     check: addressEntryProblem,
+    convert: (entries) => new AddressList(entries),
     placeholder: 'ADDR[/BITS]',
     help: 'peers allowed to connect to TCP uwsgi sockets; giving it replaces the default (repeatable)',
     expected: 'an IP address or network, e.g. --uwsgi-allow 10.0.0.0/8 (0.0.0.0/0 and ::/0 allow everyone)',
   },
   {
     name: 'trusted-proxy',
+    field: 'trustedProxies',
     aliases: [],
     kind: 'list',
     arg: 'required',
     default: [],
     check: addressEntryProblem,
+    convert: (entries) => new AddressList(entries),
     placeholder: 'ADDR[/BITS]',
     help: 'a proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable)',
     expected: 'an IP address or network, or unix for peers on unix sockets, e.g. --trusted-proxy 10.0.0.2',
   },
-];
+] as const satisfies readonly OptionSpec[];

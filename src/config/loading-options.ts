@@ -48,7 +48,7 @@ function closingOption(name: string, aliases: string[], block: string): OptionSp
   };
 }
 
-export const LOADING_OPTIONS: readonly OptionSpec[] = [
+export const LOADING_OPTIONS = [
   fileOption('ini', [], undefined, 'read options from the [uwsgi] section (or :SECTION) of an INI file, here',
     'ini = app.ini:production'),
   fileOption('json', ['js'], 'j', 'read options from the "uwsgi" object (or :SECTION) of a JSON file, here',
@@ -102,4 +102,4 @@ export const LOADING_OPTIONS: readonly OptionSpec[] = [
   blockOption('if-not-opt', [], 'NAME[=VALUE]', 'keep the options up to endif unless NAME was given before (as VALUE)',
     'an option or placeholder name, optionally =value, e.g. if-not-opt = master'),
   closingOption('endif', ['end-if', 'end'], 'if'),
-];
+] as const satisfies readonly OptionSpec[];

@@ -1,5 +1,8 @@
-// The shape of an option table entry: how its value is written and read, and how it is described.
-// The table itself is options.ts, assembled from the themed tables (loading-options.ts, ...).
+// The shape of an option table entry: how its value is written and read, how it is described, and
+// which Config field it fills. The table itself is options.ts, assembled from the themed tables
+// (listener-options.ts, ...).
+import type { ConfigField } from './config.ts';
+
 /**
  * How a value is read (see values.ts):
  * - `flag`: true unless the value is false/off/no (any case) or exactly 0; no value means true.
@@ -42,13 +45,48 @@ interface CommonSpec {
   immediate?: boolean;
   /** What an optional value means when it is left out (`--chmod-socket` alone is 666). */
   bare?: string;
+  /**
+   * The Config field the option fills (resolve.ts): with its value, or what its `convert` makes of
+   * it. Options that steer the reading of the configuration, ask for a command or are accepted
+   * without effect fill none. options.ts checks at compile time that every field is filled by
+   * exactly one entry, with a value of the field's type.
+   */
+  field?: ConfigField;
 }
 
 /** Why a string or list value is unusable (a sentence for the error message), or undefined. */
 export type ValueCheck = (text: string) => string | undefined;
 
-export type OptionSpec =
-  | (CommonSpec & { kind: 'flag'; default: boolean })
-  | (CommonSpec & { kind: 'int' | 'size'; default: number; min?: number; max?: number })
-  | (CommonSpec & { kind: 'string'; default: string | undefined; pattern?: RegExp; check?: ValueCheck })
-  | (CommonSpec & { kind: 'list'; default: readonly string[]; pattern?: RegExp; check?: ValueCheck });
+export interface FlagSpec extends CommonSpec {
+  kind: 'flag';
+  default: boolean;
+}
+
+export interface NumberSpec extends CommonSpec {
+  kind: 'int' | 'size';
+  default: number;
+  min?: number;
+  max?: number;
+  /** What the field gets for the number given (or the default), when it is not the number itself. */
+  convert?: (value: number) => unknown;
+}
+
+export interface StringSpec extends CommonSpec {
+  kind: 'string';
+  default: string | undefined;
+  pattern?: RegExp;
+  check?: ValueCheck;
+  /** What the field gets for the value given (or the default), when it is not the text itself. */
+  convert?: (value: string | undefined) => unknown;
+}
+
+export interface ListSpec extends CommonSpec {
+  kind: 'list';
+  default: readonly string[];
+  pattern?: RegExp;
+  check?: ValueCheck;
+  /** What the field gets for the values given (or the default), when it is not the list itself. */
+  convert?: (values: string[]) => unknown;
+}
+
+export type OptionSpec = FlagSpec | NumberSpec | StringSpec | ListSpec;

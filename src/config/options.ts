@@ -3,12 +3,18 @@
 // reference in docs/ are all driven by it. It is assembled here from the themed tables:
 // listener-options.ts, application-options.ts, serving-options.ts, supervision-options.ts and
 // loading-options.ts (the options that steer the reading of the configuration itself); the few
-// that belong to no theme are below. Adding an option means adding one entry to one of them, in
-// the place where `--help` should list it (the table's order is --help's).
+// that belong to no theme are below.
+//
+// Adding an option means adding one entry to one of them, in the place where `--help` should list
+// it (the table's order is --help's). An option the server acts on also gets a field of Config
+// (config.ts), documented there, which its entry names with `field`; resolve.ts fills it from the
+// entry, through the entry's `convert` when the value needs more than its kind's reading. The
+// check below makes tsc fail until both halves are there.
 //
 // Names, aliases, short letters and defaults follow uWSGI 2.0 (core/uwsgi.c, plugins/python/
 // python_plugin.c, plugins/http/http.c).
 import { APPLICATION_OPTIONS } from './application-options.ts';
+import type { Config, ConfigField } from './config.ts';
 import { LISTENER_OPTIONS } from './listener-options.ts';
 import { LOADING_OPTIONS } from './loading-options.ts';
 import type { OptionSpec } from './option-spec.ts';
@@ -16,7 +22,8 @@ import { pluginListProblem } from './plugins.ts';
 import { SERVING_OPTIONS } from './serving-options.ts';
 import { SUPERVISION_OPTIONS } from './supervision-options.ts';
 
-export const OPTIONS: readonly OptionSpec[] = [
+/** The table as written: every entry with its literal type, for the check below. */
+const TABLE = [
   ...LISTENER_OPTIONS,
   ...APPLICATION_OPTIONS,
   ...SERVING_OPTIONS,
@@ -85,7 +92,50 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: "check the configuration and exit: 0 and 'configuration OK', or 1 and the errors (or: nuwsgi check ...)",
     expected: 'no value',
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+export const OPTIONS: readonly OptionSpec[] = TABLE;
+
+/**
+ * The compile-time check that the table and Config agree: it fails to compile, naming the fields
+ * in question, when a Config field is filled by no entry or by two, or by one whose value (or
+ * `convert`'s result) the field cannot hold. Exported only so that it counts as used.
+ */
+export type TableAgreesWithConfig = Agreeing<TableProblems>;
+
+type Agreeing<P extends { unfilled: never; filledTwice: never; mistyped: never }> = P;
+
+/** Each part is never when nothing is wrong, else the fields in question. */
+interface TableProblems {
+  unfilled: Exclude<ConfigField, FieldOf<(typeof TABLE)[number]>>;
+  filledTwice: FilledTwice<typeof TABLE>;
+  mistyped: Mistyped<(typeof TABLE)[number]>;
+}
+
+/**
+ * The field an entry fills, as a literal type (the tables are declared `as const`, and an entry
+ * built by a helper is given its field as a literal: `{ ...seconds(...), field: 'harakiri' }`);
+ * never for an entry that fills none.
+ */
+type FieldOf<E> = E extends { field: infer F extends ConfigField } ? F : never;
+
+/** The fields more than one entry of the tuple `T` fills. */
+type FilledTwice<T extends readonly unknown[], Seen = never, Twice = never> =
+  T extends readonly [infer First, ...infer Rest]
+    ? FilledTwice<Rest, Seen | FieldOf<First>, Twice | (FieldOf<First> & Seen)>
+    : Twice;
+
+/** The field an entry fills, when what it fills it with is not of the field's type. */
+type Mistyped<E> = E extends { field: infer F extends ConfigField } ? ([ValueOf<E>] extends [Config[F]] ? never : F) : never;
+
+/** What an entry fills its field with (resolve.ts): its `convert`'s result, or its kind's value. */
+type ValueOf<E> =
+  E extends { convert: (...args: never[]) => infer R } ? R
+  : E extends { kind: 'flag' } ? boolean
+  : E extends { kind: 'int' | 'size' } ? number
+  : E extends { kind: 'string'; default: string } ? string
+  : E extends { kind: 'string' } ? string | undefined
+  : string[];
 
 const byLongName = new Map<string, OptionSpec>();
 const byShortLetter = new Map<string, OptionSpec>();

@@ -5,11 +5,22 @@
 import type { OptionSpec } from './option-spec.ts';
 
 const MiB = 1024 * 1024;
+/** http-keepalive's default: the idle timeout, in seconds, of keep-alive HTTP connections. */
+const KEEPALIVE_SECONDS = 75;
 
-export const SERVING_OPTIONS: readonly OptionSpec[] = [
+/**
+ * uWSGI reads http-keepalive as 0 = off, 1 = on (a bare --http-keepalive is 1), N > 1 = the idle
+ * timeout in seconds. nuwsgi keeps connections alive by default, so "on" means the default timeout.
+ */
+function keepaliveTimeout(seconds: number): number {
+  return seconds === 1 ? KEEPALIVE_SECONDS : seconds;
+}
+
+export const SERVING_OPTIONS = [
   {
     // uWSGI 2.0 silently clamps buffer-size to 65535; nuwsgi accepts up to 1 MiB and refuses more.
     name: 'buffer-size',
+    field: 'bufferSize',
     aliases: [],
     short: 'b',
     kind: 'size',
@@ -23,6 +34,7 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'limit-post',
+    field: 'limitPost',
     aliases: [],
     kind: 'size',
     arg: 'required',
@@ -33,6 +45,7 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'post-buffering',
+    field: 'postBuffering',
     aliases: [],
     kind: 'size',
     arg: 'required',
@@ -54,6 +67,7 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'disable-logging',
+    field: 'disableLogging',
     aliases: [],
     short: 'L',
     kind: 'flag',
@@ -75,6 +89,7 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'catch-exceptions',
+    field: 'catchExceptions',
     aliases: [],
     kind: 'flag',
     arg: 'optional',
@@ -84,6 +99,7 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'worker-reload-mercy',
+    field: 'workerReloadMercy',
     aliases: [],
     kind: 'int',
     arg: 'required',
@@ -93,18 +109,20 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
     expected: 'a whole number of seconds, e.g. --worker-reload-mercy 30',
   },
   {
-    // uWSGI reads this as 0 = off, 1 = on, N > 1 = idle timeout; see resolve.ts.
     name: 'http-keepalive',
+    field: 'httpKeepalive',
     aliases: [],
     kind: 'int',
     arg: 'optional',
-    default: 75,
+    default: KEEPALIVE_SECONDS,
+    convert: keepaliveTimeout,
     placeholder: 'SECONDS',
     help: 'idle timeout of keep-alive HTTP connections, in seconds (=0: off; =1 or no value: the default)',
     expected: 'a whole number of seconds, attached with =, e.g. --http-keepalive=30',
   },
   {
     name: 'forkbomb-delay',
+    field: 'forkbombDelay',
     aliases: [],
     kind: 'int',
     arg: 'required',
@@ -115,6 +133,7 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: 'py-autoreload',
+    field: 'pyAutoreload',
     aliases: ['py-auto-reload', 'python-autoreload', 'python-auto-reload'],
     kind: 'int',
     arg: 'required',
@@ -123,4 +142,4 @@ export const SERVING_OPTIONS: readonly OptionSpec[] = [
     help: "check the app's Python files every N seconds and replace a worker whose code changed (0: off)",
     expected: 'a whole number of seconds, e.g. --py-autoreload 2',
   },
-];
+] as const satisfies readonly OptionSpec[];
