@@ -16,6 +16,7 @@ export const APPLICATION_OPTIONS = [
   {
     name: 'uid',
     field: 'uid',
+    restart: true,
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -27,6 +28,7 @@ export const APPLICATION_OPTIONS = [
   {
     name: 'gid',
     field: 'gid',
+    restart: true,
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -164,6 +166,7 @@ export const APPLICATION_OPTIONS = [
   {
     name: 'chdir',
     field: 'chdir',
+    restart: true,
     aliases: [],
     kind: 'string',
     arg: 'required',

@@ -21,6 +21,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'http',
     field: 'http',
+    restart: true,
     aliases: [],
     kind: 'list',
     arg: 'required',
@@ -32,6 +33,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'socket',
     field: 'socket',
+    restart: true,
     aliases: [],
     short: 's',
     kind: 'list',
@@ -44,6 +46,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'uwsgi-socket',
     field: 'uwsgiSocket',
+    restart: true,
     aliases: [],
     kind: 'list',
     arg: 'required',
@@ -55,6 +58,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'http-socket',
     field: 'httpSocket',
+    restart: true,
     aliases: [],
     kind: 'list',
     arg: 'required',
@@ -66,6 +70,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'protocol',
     field: 'protocol',
+    restart: true,
     aliases: ['socket-protocol'],
     kind: 'string',
     arg: 'required',
@@ -80,6 +85,7 @@ export const LISTENER_OPTIONS = [
     // uWSGI refuses a backlog above net.core.somaxconn at startup; so does nuwsgi (arbiter.ts).
     name: 'listen',
     field: 'listen',
+    restart: true,
     aliases: [],
     short: 'l',
     kind: 'int',
@@ -93,6 +99,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'chmod-socket',
     field: 'chmodSocket',
+    restart: true,
     aliases: ['chmod'],
     short: 'C',
     kind: 'string',
@@ -108,6 +115,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'chown-socket',
     field: 'chownSocket',
+    restart: true,
     aliases: [],
     kind: 'string',
     arg: 'required',
@@ -120,6 +128,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'vacuum',
     field: 'vacuum',
+    restart: true,
     aliases: [],
     kind: 'flag',
     arg: 'optional',
@@ -130,6 +139,7 @@ export const LISTENER_OPTIONS = [
   {
     name: 'socket-timeout',
     field: 'socketTimeout',
+    restart: true,
     aliases: [],
     short: 'z',
     kind: 'int',

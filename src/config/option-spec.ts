@@ -52,6 +52,11 @@ interface CommonSpec {
    * exactly one entry, with a value of the field's type.
    */
   field?: ConfigField;
+  /**
+   * Only a restart applies it: a reload (which reads the configuration again) keeps the field's
+   * running value and says so. The listeners, privileges and the master's own files are such.
+   */
+  restart?: true;
 }
 
 /** Why a string or list value is unusable (a sentence for the error message), or undefined. */

@@ -8,8 +8,9 @@
 // Adding an option means adding one entry to one of them, in the place where `--help` should list
 // it (the table's order is --help's). An option the server acts on also gets a field of Config
 // (config.ts), documented there, which its entry names with `field`; resolve.ts fills it from the
-// entry, through the entry's `convert` when the value needs more than its kind's reading. The
-// check below makes tsc fail until both halves are there.
+// entry, through the entry's `convert` when the value needs more than its kind's reading; `restart`
+// marks an option a reload cannot change. The check below makes tsc fail until both halves are
+// there.
 //
 // Names, aliases, short letters and defaults follow uWSGI 2.0 (core/uwsgi.c, plugins/python/
 // python_plugin.c, plugins/http/http.c).
@@ -96,20 +97,27 @@ const TABLE = [
 
 export const OPTIONS: readonly OptionSpec[] = TABLE;
 
+/** The fields whose options only take effect on a restart (`restart`): a reload keeps them. */
+export function restartOnlyFields(): ConfigField[] {
+  return OPTIONS.flatMap((option) => (option.restart && option.field !== undefined ? [option.field] : []));
+}
+
 /**
  * The compile-time check that the table and Config agree: it fails to compile, naming the fields
- * in question, when a Config field is filled by no entry or by two, or by one whose value (or
- * `convert`'s result) the field cannot hold. Exported only so that it counts as used.
+ * (or options) in question, when a Config field is filled by no entry or by two, or by one whose
+ * value (or `convert`'s result) the field cannot hold, or when an option marked `restart` fills no
+ * field. Exported only so that it counts as used.
  */
 export type TableAgreesWithConfig = Agreeing<TableProblems>;
 
-type Agreeing<P extends { unfilled: never; filledTwice: never; mistyped: never }> = P;
+type Agreeing<P extends { unfilled: never; filledTwice: never; mistyped: never; restartWithoutField: never }> = P;
 
-/** Each part is never when nothing is wrong, else the fields in question. */
+/** Each part is never when nothing is wrong, else the fields (or option names) in question. */
 interface TableProblems {
   unfilled: Exclude<ConfigField, FieldOf<(typeof TABLE)[number]>>;
   filledTwice: FilledTwice<typeof TABLE>;
   mistyped: Mistyped<(typeof TABLE)[number]>;
+  restartWithoutField: RestartWithoutField<(typeof TABLE)[number]>;
 }
 
 /**
@@ -127,6 +135,9 @@ type FilledTwice<T extends readonly unknown[], Seen = never, Twice = never> =
 
 /** The field an entry fills, when what it fills it with is not of the field's type. */
 type Mistyped<E> = E extends { field: infer F extends ConfigField } ? ([ValueOf<E>] extends [Config[F]] ? never : F) : never;
+
+/** The name of an entry marked `restart` that fills no field. */
+type RestartWithoutField<E> = E extends { restart: true; name: infer N } ? (E extends { field: ConfigField } ? never : N) : never;
 
 /** What an entry fills its field with (resolve.ts): its `convert`'s result, or its kind's value. */
 type ValueOf<E> =

@@ -21,6 +21,7 @@ export const SERVING_OPTIONS = [
     // uWSGI 2.0 silently clamps buffer-size to 65535; nuwsgi accepts up to 1 MiB and refuses more.
     name: 'buffer-size',
     field: 'bufferSize',
+    restart: true,
     aliases: [],
     short: 'b',
     kind: 'size',
@@ -35,6 +36,7 @@ export const SERVING_OPTIONS = [
   {
     name: 'limit-post',
     field: 'limitPost',
+    restart: true,
     aliases: [],
     kind: 'size',
     arg: 'required',
@@ -46,6 +48,7 @@ export const SERVING_OPTIONS = [
   {
     name: 'post-buffering',
     field: 'postBuffering',
+    restart: true,
     aliases: [],
     kind: 'size',
     arg: 'required',
@@ -68,6 +71,7 @@ export const SERVING_OPTIONS = [
   {
     name: 'disable-logging',
     field: 'disableLogging',
+    restart: true,
     aliases: [],
     short: 'L',
     kind: 'flag',
@@ -111,6 +115,7 @@ export const SERVING_OPTIONS = [
   {
     name: 'http-keepalive',
     field: 'httpKeepalive',
+    restart: true,
     aliases: [],
     kind: 'int',
     arg: 'optional',

@@ -147,11 +147,12 @@ export const SUPERVISION_OPTIONS = [
   {
     ...files('master-fifo', "read one-letter commands (uWSGI's master FIFO: r w c q Q s p + - ...) from this FIFO; repeatable, the first one is active"),
     field: 'masterFifo',
+    restart: true,
   },
-  { ...file('pidfile', [], "write the master's pid to FILE before dropping privileges"), field: 'pidfile' },
-  { ...file('pidfile2', [], "write the master's pid to FILE after dropping privileges"), field: 'pidfile2' },
-  { ...file('daemonize', [], 'detach from the terminal and log to FILE', { short: 'd' }), field: 'daemonize' },
-  { ...file('logto', [], 'log to FILE instead of stderr'), field: 'logto' },
+  { ...file('pidfile', [], "write the master's pid to FILE before dropping privileges"), field: 'pidfile', restart: true },
+  { ...file('pidfile2', [], "write the master's pid to FILE after dropping privileges"), field: 'pidfile2', restart: true },
+  { ...file('daemonize', [], 'detach from the terminal and log to FILE', { short: 'd' }), field: 'daemonize', restart: true },
+  { ...file('logto', [], 'log to FILE instead of stderr'), field: 'logto', restart: true },
   file('reload', [], 'gracefully reload the server whose pidfile is FILE (SIGHUP), then exit', { commandLineOnly: true }),
   file('stop', [], 'gracefully stop the server whose pidfile is FILE (SIGTERM), then exit', { commandLineOnly: true }),
 ] as const satisfies readonly OptionSpec[];

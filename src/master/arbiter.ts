@@ -5,6 +5,7 @@
 // stops taking requests); stop gracefully within a mercy timeout.
 import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
+import { restartOnlyFields } from '../config/options.ts';
 import { decodeServedRequest, type HarakiriReport, type ServedRequest } from '../channel/records.ts';
 import { ctime, log, logFd, logServedRequest } from '../observe/log.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
@@ -70,11 +71,7 @@ function emptySlot(worker: Worker | null = null): Slot {
 }
 
 /** Options that only take effect on a restart: the listeners, privileges and the master's own files. */
-const RESTART_ONLY: ReadonlyArray<keyof Config> = [
-  'http', 'socket', 'uwsgiSocket', 'httpSocket', 'protocol', 'listen', 'chmodSocket', 'chownSocket', 'vacuum',
-  'socketTimeout', 'bufferSize', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
-  'daemonize', 'logto', 'disableLogging', 'limitPost', 'postBuffering',
-];
+const RESTART_ONLY: ReadonlyArray<keyof Config> = restartOnlyFields();
 
 export class Arbiter implements MasterVerbs {
   private config: Config;
