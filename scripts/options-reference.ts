@@ -1,5 +1,5 @@
-// docs/options.md, generated from the option table (src/config/options.ts and loading-options.ts),
-// the same table `nuwsgi --help` is rendered from.
+// docs/options.md, generated from the option table (src/config/options.ts and the themed tables it
+// assembles), the same table `nuwsgi --help` is rendered from.
 //
 //   npm run docs:options        # rewrites docs/options.md
 //
@@ -9,14 +9,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { valuePlaceholder } from '../src/config/help.ts';
 import { LOADING_OPTIONS } from '../src/config/loading-options.ts';
-import { OPTIONS, type OptionSpec } from '../src/config/options.ts';
+import type { OptionSpec } from '../src/config/option-spec.ts';
+import { OPTIONS } from '../src/config/options.ts';
 
 export const REFERENCE_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'options.md');
 
 const INTRODUCTION = `# Options reference
 
-<!-- Generated from src/config/options.ts and src/config/loading-options.ts by \`npm run docs:options\`:
-edit the option table, not this file. -->
+<!-- Generated from the option table (src/config/options.ts and the tables it assembles) by
+\`npm run docs:options\`: edit the option table, not this file. -->
 
 Every option nuwsgi understands, as in its option table (\`nuwsgi --help\` shows the same table in
 short). Names and meanings are uWSGI 2.0's; [compat.md](compat.md) lists every uWSGI option,

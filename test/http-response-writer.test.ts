@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ANSWERS } from '../src/listeners/answers.ts';
 import { parseSocketAddress } from '../src/listeners/address.ts';
 import { HttpListener } from '../src/listeners/http.ts';
-import { AddressList } from '../src/listeners/peers.ts';
+import { AddressList } from '../src/config/address-list.ts';
 import { Dispatcher } from '../src/router/dispatcher.ts';
 import { Router } from '../src/router/router.ts';
 import { FakeCarrier } from './helpers/fake-carrier.ts';

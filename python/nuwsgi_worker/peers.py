@@ -2,7 +2,7 @@
 that may talk to a TCP uwsgi socket (the protocol lets the peer set every CGI variable, REMOTE_ADDR
 and HTTPS included); `trusted-proxy` lists the proxies whose X-Forwarded-For and X-Forwarded-Proto
 are believed. The master checked the entries when it read the configuration; the rules are the
-master's own (src/listeners/peers.ts), for the requests it serves itself.
+master's own (src/config/address-list.ts, src/listeners/peers.ts), for the requests it serves itself.
 """
 
 import ipaddress

@@ -20,7 +20,8 @@ import {
   unrecognizedArgument,
 } from './errors.ts';
 import { COMMAND_LINE, type OptionEvent } from './events.ts';
-import { findOption, findShortOption, type OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
+import { findOption, findShortOption } from './options.ts';
 import { closestOptionName } from './suggest.ts';
 
 export function readCommandLine(argv: readonly string[]): OptionEvent[] {

@@ -1,7 +1,8 @@
 // The resolved configuration the master runs with. It is produced from the option table
-// (options.ts) by the readers (argv, UWSGI_* environment variables, ini/json/yaml files),
-// so every field here corresponds to one option of the table.
-import type { AddressList } from '../listeners/peers.ts';
+// (options.ts) by the readers (argv, UWSGI_* environment variables, ini/json/yaml files): every
+// field but `options` is filled by the one table entry whose `field` names it, which options.ts
+// checks at compile time, so a field added here needs its option there (and the other way round).
+import type { AddressList } from './address-list.ts';
 
 export interface Config {
   /** `--http ADDR` listeners speaking HTTP/1.1 (`:8000`, `127.0.0.1:8000`, `[::1]:8000`). */
@@ -117,6 +118,9 @@ export interface Config {
   /** Every option as given after resolution, by canonical name, for `uwsgi.opt` and `--show-config`. */
   options: Record<string, string | boolean | string[]>;
 }
+
+/** The fields the option table fills, one entry each: all but `options`, the record of every option. */
+export type ConfigField = Exclude<keyof Config, 'options'>;
 
 /** One `--mount`: the app (a .py/.wsgi file or `pkg.mod[:callable]`) serving `mountpoint`. */
 export interface Mount {

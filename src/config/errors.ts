@@ -1,7 +1,7 @@
 // Every configuration error nuwsgi reports, in one place. Each message is complete, ready to print:
 // it names the option, where it came from and what was expected.
 import { type ConfigEntry, describeEntry, describeOrigin, type OptionEvent, type Origin } from './events.ts';
-import type { OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
 
 /** A configuration the server cannot start with. `message` is meant for the user, as is. */
 export class ConfigError extends Error {

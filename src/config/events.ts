@@ -1,7 +1,7 @@
 // What the configuration readers produce: the options they found, in order, each with the place it
 // came from so that errors can point there. The command line and the environment name options only;
 // configuration files may also hold keys that name no option, which uWSGI keeps as placeholders.
-import type { OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
 
 export type Origin =
   | { source: 'command line' }

@@ -1,5 +1,6 @@
 // `nuwsgi --help`, generated from the option table.
-import { OPTIONS, type OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
+import { OPTIONS } from './options.ts';
 
 const INTRODUCTION = [
   'Usage: nuwsgi [OPTIONS] [app.ini | app.py | package.module:callable]',

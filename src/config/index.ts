@@ -18,7 +18,8 @@ export type { Command, Config } from './config.ts';
 export type { LoadContext } from './context.ts';
 export { ConfigError } from './errors.ts';
 export type { OptionEvent, Origin } from './events.ts';
-export { OPTIONS, type OptionSpec } from './options.ts';
+export type { OptionSpec } from './option-spec.ts';
+export { OPTIONS } from './options.ts';
 export { readCommandLine, readEnvironment };
 
 /**

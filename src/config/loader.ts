@@ -40,7 +40,8 @@ import {
   processVariables,
   substituteMagic,
 } from './magic.ts';
-import { findOption, type OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
+import { findOption } from './options.ts';
 import { closestOptionName } from './suggest.ts';
 import { isUnsupportedUwsgiOption } from './unsupported.ts';
 import { convertValue } from './values.ts';

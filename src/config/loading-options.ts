@@ -4,7 +4,7 @@
 // idiom UWSGI_INI=/app/uwsgi.ini) and in files alike; loader.ts carries them out and they never
 // reach the resolved configuration. All but `inherit` are immediate, as in uWSGI: they act as they
 // are read, so $(VAR), @(file) and %(name) are never expanded in their values.
-import type { OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
 
 function fileOption(name: string, aliases: string[], short: string | undefined, help: string, example: string): OptionSpec {
   return {
@@ -48,7 +48,7 @@ function closingOption(name: string, aliases: string[], block: string): OptionSp
   };
 }
 
-export const LOADING_OPTIONS: readonly OptionSpec[] = [
+export const LOADING_OPTIONS = [
   fileOption('ini', [], undefined, 'read options from the [uwsgi] section (or :SECTION) of an INI file, here',
     'ini = app.ini:production'),
   fileOption('json', ['js'], 'j', 'read options from the "uwsgi" object (or :SECTION) of a JSON file, here',
@@ -102,4 +102,4 @@ export const LOADING_OPTIONS: readonly OptionSpec[] = [
   blockOption('if-not-opt', [], 'NAME[=VALUE]', 'keep the options up to endif unless NAME was given before (as VALUE)',
     'an option or placeholder name, optionally =value, e.g. if-not-opt = master'),
   closingOption('endif', ['end-if', 'end'], 'if'),
-];
+] as const satisfies readonly OptionSpec[];

@@ -14,7 +14,7 @@ import type { LoadContext } from './context.ts';
 import { badValue } from './errors.ts';
 import type { ConfigEntry } from './events.ts';
 import { fileErrorReason } from './files.ts';
-import type { OptionSpec } from './options.ts';
+import type { OptionSpec } from './option-spec.ts';
 import { longLineSplit, unreadableLinesFile } from './warnings.ts';
 
 /** What an entry read inside a block stands for: nothing, itself, or one copy per item. */

@@ -1,7 +1,7 @@
 // uWSGI options that nuwsgi does not implement yet (docs/compat.md says what to use instead). In a
 // configuration file, a key that names no option is a placeholder, as in uWSGI; these names are
 // refused instead, so that `threads = 100` in an ini is never silently ignored. The option table is
-// looked up first: when an option is added to options.ts, remove its names here.
+// looked up first: when an option is added to it, remove its names here.
 const NAMES = [
   // Concurrency inside a worker
   'offload-threads', 'thunder-lock', 'single-interpreter',

@@ -1,8 +1,9 @@
 // From a parsed HTTP/1.x head to the request the router gets: its fields and its environ block. A
 // pure function of the head and the listener, so it is tested in-process (test/http-request.test.ts).
+import type { AddressList } from '../config/address-list.ts';
 import { ANSWERS, type Answer } from './answers.ts';
 import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
-import { forwardedOrigin, type AddressList } from './peers.ts';
+import { forwardedOrigin } from './peers.ts';
 import type { ParsedRequest } from './request.ts';
 
 /** The head as node's parser delivers it. */

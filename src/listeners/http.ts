@@ -5,12 +5,12 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
+import type { AddressList } from '../config/address-list.ts';
 import { log } from '../observe/log.ts';
 import type { SocketAddress } from './address.ts';
 import { ANSWERS, answerHeaders, logAnswer, type Answer } from './answers.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
 import { buildHttpRequest, isRefusal, type HttpListenerContext } from './http-request.ts';
-import type { AddressList } from './peers.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
 
 /** While draining, how often connections that went idle are closed. */

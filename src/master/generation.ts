@@ -3,6 +3,7 @@
 // keeps the running value of what only a restart can change (the listeners, privileges, the
 // master's own files), saying so in the log.
 import type { Config } from '../config/config.ts';
+import { restartOnlyFields } from '../config/options.ts';
 import { log } from '../observe/log.ts';
 import type { ConcurrencyMode } from './mode.ts';
 import { workerRuntime } from './startup-checks.ts';
@@ -23,11 +24,7 @@ export interface Generation extends Running {
 }
 
 /** Options that only take effect on a restart: the listeners, privileges and the master's own files. */
-const RESTART_ONLY: ReadonlyArray<keyof Config> = [
-  'http', 'socket', 'uwsgiSocket', 'httpSocket', 'protocol', 'listen', 'chmodSocket', 'chownSocket', 'vacuum',
-  'socketTimeout', 'bufferSize', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
-  'daemonize', 'logto', 'disableLogging', 'limitPost', 'postBuffering',
-];
+const RESTART_ONLY = restartOnlyFields();
 
 /**
  * The next generation: the running configuration again, or (`reread` given) the one read now.

@@ -1,6 +1,7 @@
-"""Who is believed (python/nuwsgi_worker/peers.py, the master's src/listeners/peers.ts rules):
-AddressList (addresses, networks, IPv6, `unix`, IPv4-mapped IPv6 peers, text that is not an
-address) and forwarded_origin (X-Forwarded-For read from the right, X-Forwarded-Proto's last value)."""
+"""Who is believed (python/nuwsgi_worker/peers.py, the rules of the master's
+src/config/address-list.ts and src/listeners/peers.ts): AddressList (addresses, networks, IPv6,
+`unix`, IPv4-mapped IPv6 peers, text that is not an address) and forwarded_origin (X-Forwarded-For
+read from the right, X-Forwarded-Proto's last value)."""
 
 import unittest
 
