@@ -11,7 +11,8 @@ import { Dispatcher } from '../router/dispatcher.ts';
 import { Router } from '../router/router.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
-import { nextGeneration, type Generation } from './generation.ts';
+import type { Generation } from './generation.ts';
+import { Reloads, type ReloadingMaster } from './reloads.ts';
 import { Lifecycle, workerSnapshot, type MasterSnapshot, type WorkerSnapshot } from './lifecycle.ts';
 import { logStats, logWhatWorkersDo } from './reports.ts';
 import { answeredByWorker, answerOverdue, killHarakiried, overdueOnChannel, type OverdueRequest } from './harakiri.ts';
@@ -47,9 +48,7 @@ export class Arbiter implements MasterVerbs {
   private readonly retiring = new Set<Worker>();
   /** Harakiri'd workers: killed once their other requests are done. */
   private readonly doomed = new Set<Worker>();
-  private generation: Generation | null = null;
-  /** Another reload was asked for while one was in progress: it follows. */
-  private reloadAgain: { kind: ReloadKind; why: string } | null = null;
+  private readonly reloads: Reloads;
   private readonly chain = new ChainReload((index) => this.replaceSlot(index));
   private paused = false;
   private readonly respawns = new RespawnThrottle();
@@ -81,6 +80,7 @@ export class Arbiter implements MasterVerbs {
     this.mode = concurrencyMode(config);
     this.sockets = new ListenerSet(config, this.router);
     this.stopper = new Shutdown(this.stoppingMaster());
+    this.reloads = new Reloads(this.reloadingMaster());
     this.slots = Array.from({ length: config.processes }, () => emptySlot());
     this.done = new Promise((resolve) => { this.finish = resolve; });
   }
@@ -162,8 +162,8 @@ export class Arbiter implements MasterVerbs {
       worker.stop();
       return;
     }
-    if (this.generation?.workers.includes(worker)) {
-      if (this.generation.workers.every((w) => w.state === 'ready')) this.switchToGeneration();
+    if (this.reloads.includes(worker)) {
+      this.reloads.workerReady();
       return;
     }
     if (slot === undefined) return;
@@ -216,11 +216,10 @@ export class Arbiter implements MasterVerbs {
     const wasCurrent = slot?.worker === worker;
     if (slot !== undefined && wasSuccessor) slot.successor = null;
     if (slot !== undefined && wasCurrent) slot.worker = null;
-    const generation = this.generation;
-    if (generation?.workers.includes(worker)) generation.workers.splice(generation.workers.indexOf(worker), 1);
     const cause = this.stopping || retired ? 'stopped' : wasReady ? 'died' : 'load-failed';
     this.events.emit('exit', { slot: worker.slot, pid: worker.pid, cause, code, signal });
 
+    if (this.reloads.workerExited(worker, how, this.stopping) && !this.stopping) return;
     if (this.stopping) {
       log(`worker ${worker.slot} (pid: ${worker.pid}) stopped (${how})`);
       void this.stopper.workerExited();
@@ -229,10 +228,6 @@ export class Arbiter implements MasterVerbs {
     if (retired) {
       log(`worker ${worker.slot} (pid: ${worker.pid}) buried after ${((Date.now() - worker.spawnedAt) / 1000).toFixed(1)} seconds (${how})`);
       if (wasCurrent) this.respawnLater(index, 0);
-      return;
-    }
-    if (generation !== null && !wasCurrent && !wasSuccessor) {
-      this.abandonGeneration(`new worker ${worker.slot} (pid: ${worker.pid}) could not load the app (${how}): see the messages above`);
       return;
     }
     if (!wasReady && this.startingUp) {
@@ -280,7 +275,7 @@ export class Arbiter implements MasterVerbs {
   /** Starts a successor for one slot; it takes over once ready (promote). False if one cannot start now. */
   private replaceSlot(index: number): boolean {
     const slot = this.slots[index];
-    if (this.stopping || this.generation !== null || slot.successor !== null) return false;
+    if (this.stopping || this.reloads.inProgress || slot.successor !== null) return false;
     slot.successor = this.startWorker(index + 1);
     return true;
   }
@@ -333,68 +328,41 @@ export class Arbiter implements MasterVerbs {
   }
 
   reload(kind: ReloadKind, why: string): void {
-    if (this.stopping) return;
-    if (this.generation !== null) {
-      this.reloadAgain = { kind, why };
-      log(`${why}: a reload is already in progress; another one follows it`);
-      return;
-    }
-    const rereading = kind === 'graceful' || kind === 'brutal';
-    log(`${why}: ${kind.startsWith('brutal') ? 'brutal' : 'graceful'} reload` +
-      `${rereading ? ', re-reading the configuration' : ''} (new workers start, then the old ones stop taking requests)`);
-    let next: Generation;
-    try {
-      const running = { config: this.config, mode: this.mode, python: this.python };
-      next = nextGeneration(running, rereading ? this.rereadConfig : null, this.baseEnv, kind.startsWith('brutal'));
-    } catch (err) {
-      log(`reload refused, the current workers keep serving: ${(err as Error).message}`);
-      return;
-    }
-    this.chain.stop('a full reload started');
-    for (const slot of this.slots) {
-      if (slot.successor === null) continue;
-      this.retire(slot.successor, true);
-      slot.successor = null;
-    }
-    this.generation = next;
-    this.events.emit('reload', { kind, why });
-    for (let slot = 1; slot <= next.config.processes; slot++) next.workers.push(this.startWorker(slot, next));
+    if (!this.stopping) this.reloads.start(kind, why);
   }
 
-  /** Every new worker is ready: they take over, all at once, and the old ones finish their requests. */
-  private switchToGeneration(): void {
-    const next = this.generation;
-    if (next === null) return;
-    this.generation = null;
-    this.startingUp = false;
-    const old = this.current;
-    this.config = next.config;
-    this.mode = next.mode;
-    this.python = next.python;
-    this.slots = next.workers.map((worker) => emptySlot(worker));
-    for (const worker of next.workers) this.serve(worker);
-    for (const worker of old) this.retire(worker, next.brutal);
-    this.startChecks();
-    log(`reload complete: ${this.processes} new workers serving; ${old.length} old ones ${next.brutal ? 'killed' : 'finishing their requests'}`);
-    const again = this.reloadAgain;
-    this.reloadAgain = null;
-    if (again !== null) this.reload(again.kind, again.why);
-  }
-
-  /** A new worker could not start: the reload is given up and the current workers go on. */
-  private abandonGeneration(why: string): void {
-    const next = this.generation;
-    if (next === null) return;
-    this.generation = null;
-    this.reloadAgain = null;
-    log(`reload failed, the current workers keep serving: ${why}`);
-    for (const worker of next.workers) this.retire(worker, true);
-    for (let index = 0; index < this.processes; index++) this.respawnLater(index, 0);
+  /** What a whole-server reload needs of the master (reloads.ts). */
+  private reloadingMaster(): ReloadingMaster {
+    return {
+      events: this.events,
+      running: () => ({ config: this.config, mode: this.mode, python: this.python }),
+      rereadConfig: () => this.rereadConfig(),
+      baseEnv: this.baseEnv,
+      dropSuccessors: () => {
+        this.chain.stop('a full reload started');
+        for (const slot of this.slots) {
+          if (slot.successor !== null) this.retire(slot.successor, true);
+          slot.successor = null;
+        }
+      },
+      startWorker: (slot, next) => this.startWorker(slot, next),
+      takeOver: (next) => {
+        const old = this.current;
+        this.startingUp = false;
+        ({ config: this.config, mode: this.mode, python: this.python } = next);
+        this.slots = next.workers.map((worker) => emptySlot(worker));
+        for (const worker of next.workers) this.serve(worker);
+        this.startChecks();
+        return old;
+      },
+      retire: (worker, brutal) => this.retire(worker, brutal),
+      respawnAll: () => { for (let index = 0; index < this.processes; index++) this.respawnLater(index, 0); },
+    };
   }
 
   chainReload(why: string): void {
     if (this.stopping) return;
-    if (this.generation !== null || this.chain.running) {
+    if (this.reloads.inProgress || this.chain.running) {
       log(`${why}: a reload is already in progress; chain reload ignored`);
       return;
     }
@@ -468,7 +436,7 @@ export class Arbiter implements MasterVerbs {
 
   private roleOf(worker: Worker): WorkerSnapshot['role'] {
     if (this.retiring.has(worker)) return 'retiring';
-    if (this.generation?.workers.includes(worker)) return 'next';
+    if (this.reloads.includes(worker)) return 'next';
     return this.slots[worker.slot - 1]?.successor === worker ? 'successor' : 'serving';
   }
 
@@ -488,14 +456,14 @@ export class Arbiter implements MasterVerbs {
   }
 
   addWorker(): void {
-    if (this.stopping || this.generation !== null) return;
+    if (this.stopping || this.reloads.inProgress) return;
     this.slots.push(emptySlot());
     log(`adding worker ${this.processes} (now ${this.processes} workers)`);
     this.respawnLater(this.processes - 1, 0);
   }
 
   removeWorker(): void {
-    if (this.stopping || this.generation !== null) return;
+    if (this.stopping || this.reloads.inProgress) return;
     if (this.processes === 1) {
       log('cannot remove the last worker');
       return;
@@ -516,7 +484,7 @@ export class Arbiter implements MasterVerbs {
   }
 
   private allWorkers(): Worker[] {
-    return [...new Set([...workersIn(this.slots, true), ...this.retiring, ...(this.generation?.workers ?? [])])];
+    return [...new Set([...workersIn(this.slots, true), ...this.retiring, ...this.reloads.workers])];
   }
 
   // --- stopping ------------------------------------------------------------------------------
@@ -540,7 +508,7 @@ export class Arbiter implements MasterVerbs {
       sockets: this.sockets,
       router: this.router,
       allWorkers: () => this.allWorkers(),
-      startingWorkers: () => [...this.slots.flatMap((slot) => slot.successor ?? []), ...(this.generation?.workers ?? [])],
+      startingWorkers: () => [...this.slots.flatMap((slot) => slot.successor ?? []), ...this.reloads.workers],
       pending: () => this.dispatcher.inflight + this.dispatcher.queued,
       finish: (code) => {
         this.releaseListeners();
