@@ -5,7 +5,7 @@
 // stops taking requests); stop gracefully within a mercy timeout.
 import type { Config } from '../config/config.ts';
 import type { HarakiriReport } from '../channel/records.ts';
-import { log, logFd } from '../observe/log.ts';
+import { log } from '../observe/log.ts';
 import { logFinishedRequest } from '../observe/request-line.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import { Router } from '../router/router.ts';
@@ -23,12 +23,11 @@ import { Shutdown, type StoppingMaster } from './shutdown.ts';
 import { StartupError } from './startup-error.ts';
 import { ChainReload } from './chain-reload.ts';
 import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
-import { workerArgs } from './python.ts';
 import { removePidfileIfOurs, rewritePidfiles } from './pidfile.ts';
 import { applyEnv, dropPrivilegesOrFail, enterChdir, EXIT_APP_FAILED, workerRuntime, writePidfileOrFail } from './startup-checks.ts';
 import { watchTouchFiles } from './touch.ts';
 import { Worker, type ReadyInfo } from './worker.ts';
-import { workerConfig } from './worker-config.ts';
+import { workerConfig, workerProcess } from './worker-config.ts';
 
 export class Arbiter implements MasterVerbs {
   private config: Config;
@@ -125,14 +124,7 @@ export class Arbiter implements MasterVerbs {
   /** Starts a worker for `slot` with the current configuration, or with a reload's. */
   private startWorker(slot: number, next?: Generation): Worker {
     const config = next?.config ?? this.config;
-    const how = {
-      python: next?.python ?? this.python,
-      args: workerArgs(),
-      env: applyEnv({ ...this.baseEnv }, config.env),
-      logFd: logFd(),
-      sockets: this.sockets.uwsgi.map((socket) => socket.fd),
-      pipelining: config.harakiri === 0,
-    };
+    const how = workerProcess(config, next?.python ?? this.python, this.baseEnv, this.sockets.uwsgi);
     const sockets = { uwsgi: this.sockets.uwsgi, http: this.sockets.http.length > 0 };
     const worker = new Worker(slot, how, workerConfig(slot, config, next?.mode ?? this.mode, sockets), {
       ready: (w, info) => this.onWorkerReady(w, info),
@@ -251,12 +243,7 @@ export class Arbiter implements MasterVerbs {
       return;
     }
     log(`DAMN ! worker ${worker.slot} (pid: ${worker.pid}) died (${how}) after ${worker.requestsServed} requests :( respawning`);
-    let delayMs = 0;
-    if (this.respawns.tooFast(this.processes)) {
-      delayMs = this.config.forkbombDelay * 1000;
-      log(`worker respawning too fast !!! i have to sleep a bit (${this.config.forkbombDelay} seconds)...`);
-    }
-    this.respawnLater(index, delayMs);
+    this.respawnLater(index, this.respawns.delayAfterCrash(this.processes, this.config.forkbombDelay));
   }
 
   /** Starts a worker for an empty slot after `delayMs`, unless something else fills it meanwhile. */
@@ -301,17 +288,8 @@ export class Arbiter implements MasterVerbs {
     if (this.retiring.has(worker)) return;
     this.retiring.add(worker);
     this.dispatcher.removeWorker(worker);
-    if (brutal) {
-      worker.kill();
-      return;
-    }
-    worker.stop();
-    const mercy = this.config.workerReloadMercy;
-    setTimeout(() => {
-      if (worker.state === 'dead') return;
-      log(`worker ${worker.slot} (pid: ${worker.pid}) is taking too much time to die (worker-reload-mercy ${mercy} s)...NO MERCY !!!`);
-      worker.kill();
-    }, mercy * 1000).unref();
+    if (brutal) worker.kill();
+    else worker.stopWithin(this.config.workerReloadMercy);
   }
 
   /** Replaces `worker` if a limit says so (max-requests, max-worker-lifetime, reload-on-rss). */
@@ -384,11 +362,8 @@ export class Arbiter implements MasterVerbs {
   private check(): void {
     if (this.stopping) return;
     const now = Date.now();
-    if (this.config.harakiri > 0) {
-      for (const worker of [...this.current, ...this.retiring]) {
-        const overdue = overdueOnChannel(worker, this.config.harakiri, now);
-        if (overdue.length > 0) this.harakiri(worker, overdue);
-      }
+    for (const [worker, overdue] of overdueOnChannel([...this.current, ...this.retiring], this.config.harakiri, now)) {
+      this.harakiri(worker, overdue);
     }
     for (const worker of this.current) this.recycleIfDue(worker, now);
     this.checkTouchFiles();

@@ -19,8 +19,21 @@ export interface OverdueRequest {
   answer(): void;
 }
 
-/** The requests `worker` runs over the channel for longer than `harakiri` seconds; answering one gives it 504 here. */
-export function overdueOnChannel(worker: Worker, harakiri: number, now: number): OverdueRequest[] {
+/**
+ * The workers with requests over the channel running for longer than `harakiri` seconds (0: off),
+ * and those requests; answering one gives it 504 here.
+ */
+export function overdueOnChannel(workers: readonly Worker[], harakiri: number, now: number): Array<[Worker, OverdueRequest[]]> {
+  if (harakiri === 0) return [];
+  const found: Array<[Worker, OverdueRequest[]]> = [];
+  for (const worker of workers) {
+    const overdue = overdueOf(worker, harakiri, now);
+    if (overdue.length > 0) found.push([worker, overdue]);
+  }
+  return found;
+}
+
+function overdueOf(worker: Worker, harakiri: number, now: number): OverdueRequest[] {
   return overdueRequests(worker, harakiri, now).map(([id, exchange]) => ({
     info: exchange.info,
     elapsedS: (now - exchange.dispatchedMs) / 1000,

@@ -1,4 +1,5 @@
 // The places workers serve in (uWSGI's worker ids), and how fast an empty one is filled again.
+import { log } from '../observe/log.ts';
 import type { Worker } from './worker.ts';
 
 /** Longest wait between respawns of a worker that keeps failing to load the app. */
@@ -46,5 +47,12 @@ export class RespawnThrottle {
     this.times = this.times.filter((t) => now - t < RESPAWN_WINDOW_MS);
     this.times.push(now);
     return this.times.length > processes;
+  }
+
+  /** How long before respawning a worker that died: 0, or forkbomb-delay in a crash loop (logged as uWSGI does). */
+  delayAfterCrash(processes: number, forkbombDelay: number): number {
+    if (!this.tooFast(processes)) return 0;
+    log(`worker respawning too fast !!! i have to sleep a bit (${forkbombDelay} seconds)...`);
+    return forkbombDelay * 1000;
   }
 }

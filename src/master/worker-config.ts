@@ -1,16 +1,33 @@
-// The CONFIG frame a worker gets first (docs/channel.md): what it runs and how, from the resolved
-// configuration, the concurrency mode and the sockets the master bound.
+// How a worker is started (its interpreter, environment and inherited descriptors), and the CONFIG
+// frame it gets first (docs/channel.md): what it runs and how, from the resolved configuration, the
+// concurrency mode and the sockets the master bound.
 import type { Config } from '../config/config.ts';
 import { answersForWorkers } from '../listeners/answers.ts';
 import type { WorkerSocket } from '../listeners/worker-sockets.ts';
 import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW } from '../router/exchange.ts';
+import { logFd } from '../observe/log.ts';
 import type { ConcurrencyMode } from './mode.ts';
-import { FIRST_SOCKET_FD, type WorkerConfig } from './worker.ts';
+import { workerArgs } from './python.ts';
+import { applyEnv } from './startup-checks.ts';
+import { FIRST_SOCKET_FD, type WorkerConfig, type WorkerProcess } from './worker.ts';
 
 /** The sockets a worker serves: the uwsgi sockets it accepts on, and whether HTTP listeners send it requests. */
 export interface WorkerSockets {
   uwsgi: readonly WorkerSocket[];
   http: boolean;
+}
+
+/** The process of a worker: `python`, the environment from `baseEnv` and --env, the log, the uwsgi sockets. */
+export function workerProcess(config: Config, python: string, baseEnv: NodeJS.ProcessEnv, uwsgi: readonly WorkerSocket[]): WorkerProcess {
+  return {
+    python,
+    args: workerArgs(),
+    env: applyEnv({ ...baseEnv }, config.env),
+    logFd: logFd(),
+    sockets: uwsgi.map((socket) => socket.fd),
+    // requests queue in the worker only without harakiri, whose clock starts when the master sends them
+    pipelining: config.harakiri === 0,
+  };
 }
 
 export function workerConfig(slot: number, config: Config, mode: ConcurrencyMode, sockets: WorkerSockets): WorkerConfig {

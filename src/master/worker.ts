@@ -7,6 +7,7 @@ import * as F from '../channel/frames.ts';
 import { FrameDecoder, ChannelError } from '../channel/decoder.ts';
 import { encodeFrame, encodeHeader, encodeJsonFrame, encodeLatin1Frame, encodeU32Frame } from '../channel/encoder.ts';
 import { decodeHarakiri, type HarakiriReport } from '../channel/records.ts';
+import { log } from '../observe/log.ts';
 import type { WorkerAnswers } from '../listeners/answers.ts';
 import type { RequestCarrier } from '../router/carrier.ts';
 import type { Exchange } from '../router/exchange.ts';
@@ -201,6 +202,16 @@ export class Worker implements RequestCarrier {
     if (this.state === 'dead' || this.state === 'stopping') return;
     this.state = 'stopping';
     this.write(encodeFrame(F.STOP, 0, 0));
+  }
+
+  /** stop(), and SIGKILL if it is still alive after `mercy` seconds (worker-reload-mercy), with uWSGI's line. */
+  stopWithin(mercy: number): void {
+    this.stop();
+    setTimeout(() => {
+      if (this.state === 'dead') return;
+      log(`worker ${this.slot} (pid: ${this.pid}) is taking too much time to die (worker-reload-mercy ${mercy} s)...NO MERCY !!!`);
+      this.kill();
+    }, mercy * 1000).unref();
   }
 
   /** Stops (or resumes) accepting connections on the uwsgi sockets: the master is paused. */
