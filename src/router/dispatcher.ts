@@ -13,6 +13,8 @@ export class Dispatcher {
   private readonly listen: number;
   private readonly queueFullLog: QueueFullLog;
   private readonly workers: RequestCarrier[] = [];
+  /** Removed workers that still hold requests: those count as in flight until they end. */
+  private readonly leaving = new Set<RequestCarrier>();
   private queue: Exchange[] = [];
   private queueHead = 0;
   private rotation = 0;
@@ -31,10 +33,11 @@ export class Dispatcher {
     return this.queue.length - this.queueHead;
   }
 
-  /** Requests on workers. */
+  /** Requests on workers, removed ones included. */
   get inflight(): number {
     let n = 0;
     for (const w of this.workers) n += w.inflight.size;
+    for (const w of this.leaving) n += w.inflight.size;
     return n;
   }
 
@@ -64,6 +67,7 @@ export class Dispatcher {
 
   /** A worker is ready to serve (after it loaded the app): it gets requests, and tells when it frees a core. */
   addWorker(worker: RequestCarrier): void {
+    this.leaving.delete(worker);
     this.workers.push(worker);
     worker.onFree = () => {
       this.drainQueueInto(worker);
@@ -76,7 +80,12 @@ export class Dispatcher {
   removeWorker(worker: RequestCarrier): void {
     const i = this.workers.indexOf(worker);
     if (i !== -1) this.workers.splice(i, 1);
-    worker.onFree = () => this.notifyIfIdle();
+    if (worker.inflight.size > 0) this.leaving.add(worker);
+    else this.leaving.delete(worker);
+    worker.onFree = () => {
+      if (worker.inflight.size === 0) this.leaving.delete(worker);
+      this.notifyIfIdle();
+    };
     this.notifyIfIdle();
   }
 

@@ -103,6 +103,13 @@ export class FakeCarrier implements RequestCarrier {
     this.end(id);
   }
 
+  /** The process died: every request it held is lost, as the worker's exit handler does it. */
+  die(): void {
+    const lost = [...this.inflight.values()];
+    this.inflight.clear();
+    for (const exchange of lost) exchange.onWorkerLost();
+  }
+
   /** The frames the master sent for request `id`. */
   sentFor(id: number): SentFrame[] {
     return this.sent.filter((frame) => frame.id === id);
