@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ANSWERS } from '../src/listeners/answers.ts';
 import { buildHttpRequest, isRefusal, type HttpHead, type HttpListenerContext, type Refusal } from '../src/listeners/http-request.ts';
-import { AddressList } from '../src/listeners/peers.ts';
+import { AddressList } from '../src/config/address-list.ts';
 import type { ParsedRequest } from '../src/listeners/request.ts';
 
 /** A GET / over HTTP/1.1 from 192.0.2.10:40000, unless `fields` says otherwise. */

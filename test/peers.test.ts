@@ -4,7 +4,8 @@
 // question, and the address list's matching has tests of its own.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AddressList, forwardedOrigin } from '../src/listeners/peers.ts';
+import { AddressList } from '../src/config/address-list.ts';
+import { forwardedOrigin } from '../src/listeners/peers.ts';
 
 const trusted = new AddressList(['10.0.0.0/8', 'fd00::/8']);
 const PEER = '10.0.0.1';
