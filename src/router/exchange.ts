@@ -301,6 +301,8 @@ export class Exchange {
     if (this.finished) return;
     this.finished = true;
     this.releaseBody();
+    // a head held for the first chunk never reached the client: it gets the whole answer instead
+    if (!this.headWritten) this.headers = null;
     if (!this.cancelled) this.breakResponse(reason, answer);
     this.done(this);
   }
