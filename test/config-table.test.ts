@@ -15,7 +15,7 @@ const CONFIG_FIELDS = Object.keys({
   chownSocket: true, vacuum: true, socketTimeout: true, uwsgiAllow: true, trustedProxies: true, uid: true, gid: true,
   wsgiFile: true, module: true, callable: true, mounts: true, manageScriptName: true, processes: true, threads: true,
   gevent: true, async: true, master: true, chdir: true, chdir2: true, home: true, pythonpath: true, env: true,
-  bufferSize: true, limitPost: true, postBuffering: true, disableLogging: true, catchExceptions: true,
+  bufferSize: true, httpMaxHeaders: true, limitPost: true, postBuffering: true, disableLogging: true, catchExceptions: true,
   workerReloadMercy: true, httpKeepalive: true, forkbombDelay: true, pyAutoreload: true, harakiri: true,
   harakiriVerbose: true, harakiriGracefulTimeout: true, harakiriGracefulSignal: true, maxRequests: true,
   maxRequestsDelta: true, maxRequestsJitter: true, minWorkerLifetime: true, maxWorkerLifetime: true,
@@ -23,10 +23,10 @@ const CONFIG_FIELDS = Object.keys({
   touchWorkersReload: true, masterFifo: true, pidfile: true, pidfile2: true, daemonize: true, logto: true,
 } satisfies Record<ConfigField, true>);
 
-/** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them. */
+/** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them, and those added since. */
 const RESTART_ONLY_BEFORE = [
   'http', 'socket', 'uwsgiSocket', 'httpSocket', 'protocol', 'listen', 'chmodSocket', 'chownSocket', 'vacuum',
-  'socketTimeout', 'bufferSize', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
+  'socketTimeout', 'bufferSize', 'httpMaxHeaders', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
   'daemonize', 'logto', 'disableLogging', 'limitPost', 'postBuffering',
 ];
 

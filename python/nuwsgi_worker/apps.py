@@ -48,6 +48,6 @@ def _no_app(environ, start_response):
     sys.stderr.write('--- no python application found for SCRIPT_NAME %r (PATH_INFO %r), '
                      'check your startup logs for errors ---\n'
                      % (environ.get('SCRIPT_NAME', ''), environ.get('PATH_INFO', '')))
-    head = answers.head(500)
+    head = answers.head('internalError')
     start_response(head[0], [(head[i], head[i + 1]) for i in range(1, len(head), 2)])
-    return [answers.body(500)]
+    return [answers.body('internalError')]

@@ -127,10 +127,10 @@ class Response:
             return
         if catch_exceptions:
             body = text.encode('utf-8', 'replace')
-            sink.head([answers.status_line(500), 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', str(len(body))])
+            sink.head([answers.status_line('internalError'), 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', str(len(body))])
         else:
-            body = answers.body(500)
-            sink.head(answers.head(500))
+            body = answers.body('internalError')
+            sink.head(answers.head('internalError'))
         sink.body(body)
         sink.end()
 

@@ -125,8 +125,8 @@ class UwsgiServer:
             self._refuse(conn, exc)
             return
         except BadVars as exc:
-            log(answers.line(400, conn.origin, exc))
-            _answer(conn, 400)
+            log(answers.line('badRequest', conn.origin, exc))
+            _answer(conn, 'badRequest')
             conn.body_left = DRAIN_LIMIT
             return
         # uWSGI counts keys and values: "{24 vars in 331 bytes}"
@@ -135,9 +135,9 @@ class UwsgiServer:
         conn.start_body(data[size:] if length else b'', length)
         limit = self.limit_post
         if 0 < limit < length:
-            log(answers.line(413, '%s %s' % (environ.get('REQUEST_METHOD', ''), request_uri(environ)),
+            log(answers.line('bodyTooLarge', '%s %s' % (environ.get('REQUEST_METHOD', ''), request_uri(environ)),
                              'request body of %d bytes exceeds limit-post (%d)' % (length, limit)))
-            _answer(conn, 413, conn.protocol)
+            _answer(conn, 'bodyTooLarge', conn.protocol)
             self._record(conn, environ, core, started, var_count, size)
             return
         worker = self.worker
@@ -195,13 +195,13 @@ class UwsgiServer:
             return
         if code == 'LOOKS_LIKE_HTTP':
             log('%s: %s' % (origin, HTTP_ON_UWSGI))
-            _answer(conn, 400, text=HTTP_ON_UWSGI + '\n')
+            _answer(conn, 'badRequest', text=HTTP_ON_UWSGI + '\n')
         elif code == 'HEAD_TOO_LARGE':
-            log(answers.line(431, origin, error) + ' (at most 65535 for the uwsgi protocol)')
-            _answer(conn, 431)
+            log(answers.line('headTooLarge', origin, error) + ' (at most 65535 for the uwsgi protocol)')
+            _answer(conn, 'headTooLarge')
         else:
-            log(answers.line(400, origin, 'invalid uwsgi request (%s)' % error))
-            _answer(conn, 400)
+            log(answers.line('badRequest', origin, 'invalid uwsgi request (%s)' % error))
+            _answer(conn, 'badRequest')
         # what the peer still sends is read and discarded before the close, so that it reads the answer
         conn.body_left = DRAIN_LIMIT
 
@@ -252,11 +252,11 @@ class UwsgiServer:
         sock.close()
 
 
-def _answer(conn, status, protocol='HTTP/1.0', text=None):
+def _answer(conn, name, protocol='HTTP/1.0', text=None):
     """A whole answer from the master's table (answers.py), or with its own `text` as the body."""
-    data = answers.body(status) if text is None else text.encode('latin-1')
+    data = answers.body(name) if text is None else text.encode('latin-1')
     conn.protocol = protocol
-    conn.head(answers.head(status, len(data)))
+    conn.head(answers.head(name, len(data)))
     conn.body(data)
     conn.end()
 

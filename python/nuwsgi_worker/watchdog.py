@@ -55,9 +55,9 @@ def _answer_for(core, conn, pump, now):
         answered = got_guard and not conn.wrote
         try:
             if answered:
-                head = answers.head(504)
+                head = answers.head('harakiri')
                 fields = ''.join('%s: %s\r\n' % (head[i], head[i + 1]) for i in range(1, len(head), 2))
-                body = answers.body(504)
+                body = answers.body('harakiri')
                 header_bytes = len(fields)
                 send_all(conn.sock, ('%s %s\r\n%s\r\n' % (conn.protocol, head[0], fields)).encode('latin-1') + body,
                          _GUARD_WAIT)
@@ -74,7 +74,7 @@ def _answer_for(core, conn, pump, now):
         if got_guard:
             conn.guard.release()
     if answered:
-        record = encode_record(504, len(body), len(head) // 2, header_bytes, core.var_count, core.var_bytes,
+        record = encode_record(answers.status('harakiri'), len(body), len(head) // 2, header_bytes, core.var_count, core.var_bytes,
                                core.started, now, core.index, environ)
     else:
         record = encode_record(conn.status, conn.body_bytes, conn.header_count, conn.header_bytes,

@@ -65,6 +65,8 @@ export interface Config {
   env: string[];
   /** `--buffer-size`/`-b`: the largest request head accepted, in bytes (default 4096). */
   bufferSize: number;
+  /** `--http-max-headers`: the most header fields an HTTP request may have (default 100); more get 431. */
+  httpMaxHeaders: number;
   /** `--limit-post`: the largest request body accepted, in bytes; 0 (default) is no limit. */
   limitPost: number;
   /** `--post-buffering`: receive bodies before dispatch, in memory up to this many bytes; 0 (default) streams them. */

@@ -34,6 +34,21 @@ export const SERVING_OPTIONS = [
     expected: 'a whole number of bytes up to 1048576 (1 MiB), e.g. --buffer-size 32768',
   },
   {
+    // nuwsgi's own (uWSGI has none; gunicorn's limit_request_fields, with the same default)
+    name: 'http-max-headers',
+    field: 'httpMaxHeaders',
+    restart: true,
+    aliases: [],
+    kind: 'int',
+    arg: 'required',
+    default: 100,
+    min: 1,
+    max: 10000,
+    placeholder: 'N',
+    help: 'most header fields an HTTP request may have; more get 431',
+    expected: 'a whole number from 1 to 10000, e.g. --http-max-headers 200',
+  },
+  {
     name: 'limit-post',
     field: 'limitPost',
     restart: true,

@@ -6,6 +6,7 @@
 // Its log line says what was refused and why (`subject`, `why`), then what the client got, then
 // the option that raises the limit when there is one.
 import { log } from '../observe/log.ts';
+import { RateLimitedLog } from '../observe/rate-limited-log.ts';
 
 export interface Answer {
   status: number;
@@ -30,6 +31,12 @@ export const ANSWERS = {
   bodyTooLarge: answer(413, 'Payload Too Large', { option: 'limit-post' }),
   /** The head is larger than buffer-size. */
   headTooLarge: answer(431, 'Request Header Fields Too Large', { option: 'buffer-size' }),
+  /** The head has more fields than http-max-headers. */
+  tooManyHeaders: answer(431, 'Request Header Fields Too Large', { option: 'http-max-headers' }),
+  /** A method the server does not carry out (CONNECT: nuwsgi is no proxy). */
+  methodNotAllowed: answer(405, 'Method Not Allowed', { headers: ['Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'] }),
+  /** An HTTP version other than 1.0 and 1.1 on an HTTP/1 listener. */
+  versionNotSupported: answer(505, 'HTTP Version Not Supported'),
   /** The app (or the server) failed before the response began. */
   internalError: answer(500, 'Internal Server Error'),
   /** The worker died, or sent a response that cannot be passed on. */
@@ -40,12 +47,14 @@ export const ANSWERS = {
   harakiri: answer(504, 'Gateway Timeout'),
 } as const satisfies Record<string, Answer>;
 
-/** The table by status, as the workers read it from CONFIG (docs/channel.md). */
-export type WorkerAnswers = Record<string, { reason: string; body: string; headers: readonly string[]; option: string | null }>;
+/** The table by name, as the workers read it from CONFIG (docs/channel.md). */
+export type WorkerAnswers = Record<string, { status: number; reason: string; body: string; headers: readonly string[]; option: string | null }>;
 
 export function answersForWorkers(): WorkerAnswers {
   const table: WorkerAnswers = {};
-  for (const a of Object.values(ANSWERS)) table[a.status] = { reason: a.reason, body: a.body, headers: a.headers, option: a.option ?? null };
+  for (const [name, a] of Object.entries(ANSWERS)) {
+    table[name] = { status: a.status, reason: a.reason, body: a.body, headers: a.headers, option: a.option ?? null };
+  }
   return table;
 }
 
@@ -66,4 +75,20 @@ export function answerLine(a: Answer, subject: string, why: string): string {
 /** Logs the line of an answer (see answerLine). */
 export function logAnswer(a: Answer, subject: string, why: string): void {
   log(answerLine(a, subject, why));
+}
+
+/** The line of a response that could not be completed because of `a`'s limit: it was cut short. */
+export function cutShortLine(a: Answer, subject: string, why: string): string {
+  return answerLine(a, subject, why).replace(`answered ${a.status}`, 'response cut short');
+}
+
+const refusals = new RateLimitedLog();
+
+/**
+ * The line of a request refused by a rule of the HTTP front (`rule` names it): at most one a
+ * second per rule, then how many more, so that a flood of bad requests cannot flood the log.
+ */
+export function logRefusal(a: Answer, rule: string, subject: string, why: string): void {
+  refusals.line(rule, answerLine(a, subject, why),
+    (n) => `${n} more requests answered ${a.status} in the last second (${rule})`);
 }

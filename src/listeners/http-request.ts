@@ -1,10 +1,11 @@
 // From a parsed HTTP/1.x head to the request the router gets: its fields and its environ block. A
 // pure function of the head and the listener, so it is tested in-process (test/http-request.test.ts).
 import type { AddressList } from '../config/address-list.ts';
-import { ANSWERS, type Answer } from './answers.ts';
+import { ANSWERS } from './answers.ts';
 import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
+import { vetHttpHead, vetTrailers } from './http-vet.ts';
 import { forwardedOrigin } from './peers.ts';
-import type { ParsedRequest } from './request.ts';
+import type { ParsedRequest, Refusal } from './request.ts';
 
 /** The head as node's parser delivers it. */
 export interface HttpHead {
@@ -18,6 +19,8 @@ export interface HttpHead {
   peerAddress: string | undefined;
   peerPort: number | undefined;
   expectContinue: boolean;
+  /** The trailer of a chunked body, [name, value, ...], once the body has ended. */
+  trailers(): readonly string[];
 }
 
 /** What the listener the request came in on says about it. */
@@ -31,21 +34,20 @@ export interface HttpListenerContext {
   trustedProxies: AddressList;
   /** The listener is a unix socket (its peers have no address: `unix` in trusted-proxy stands for them). */
   unix: boolean;
+  /** http-max-headers. */
+  maxHeaders: number;
 }
 
-/** A request refused before anything else sees it: the answer, and why (for the log line). */
-export interface Refusal {
-  answer: Answer;
-  why: string;
-}
-
+/** The request, or the refusal of its head (http-vet.ts). */
 export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext): ParsedRequest | Refusal {
+  const refused = vetHttpHead(head, listener.maxHeaders);
+  if (refused !== undefined) return refused;
   const url = head.url;
   const q = url.indexOf('?');
   let path = q === -1 ? url : url.slice(0, q);
   if (path.charCodeAt(0) !== 47 /* '/' */ && path !== '*') path = absoluteFormPath(path);
   const pathInfo = path.indexOf('%') === -1 ? path : percentDecodeLatin1(path);
-  if (pathInfo.indexOf('\0') !== -1) return { answer: ANSWERS.badRequest, why: 'the path contains an encoded NUL byte' };
+  if (pathInfo.indexOf('\0') !== -1) return { answer: ANSWERS.badRequest, rule: 'NUL in path', why: 'the path contains an encoded NUL byte' };
   const query = q === -1 ? '' : url.slice(q + 1);
   let remoteAddr = head.peerAddress ?? '';
   if (remoteAddr.startsWith('::ffff:')) remoteAddr = remoteAddr.slice(7);
@@ -70,6 +72,7 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
   return {
     method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength,
     expectContinue: head.expectContinue && bodyLength !== 0, environ,
+    vetTrailers: bodyLength === -1 ? () => vetTrailers(head.trailers()) : null,
   };
 }
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { AddressList } from '../config/address-list.ts';
 import { log } from '../observe/log.ts';
 import type { SocketAddress } from './address.ts';
-import { ANSWERS, answerHeaders, logAnswer, type Answer } from './answers.ts';
+import { ANSWERS, answerHeaders, logRefusal, type Answer } from './answers.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
 import { buildHttpRequest, isRefusal, type HttpListenerContext } from './http-request.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
@@ -25,6 +25,8 @@ const DISCARDABLE_BODY = 64 * 1024;
 export interface HttpListenerOptions {
   /** Largest request head accepted (buffer-size). */
   maxHeadSize: number;
+  /** The most header fields a request may have (http-max-headers). */
+  maxHeaders: number;
   keepAliveTimeoutMs: number;
   /** trusted-proxy: peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
   trustedProxies: AddressList;
@@ -127,15 +129,27 @@ export class HttpListener implements Listener {
       scheme: 'http',
       trustedProxies: options.trustedProxies,
       unix: address.kind !== 'tcp',
+      maxHeaders: options.maxHeaders,
     };
     this.server = http.createServer({
       maxHeaderSize: options.maxHeadSize,
       highWaterMark: 64 * 1024,
       keepAliveTimeout: options.keepAliveTimeoutMs,
+      // the missing Host is refused by the vetting (http-vet.ts), which logs it like every other refusal
+      requireHostHeader: false,
     });
+    // node drops the fields past its count silently; one more than allowed is enough to refuse the head
+    this.server.maxHeadersCount = options.maxHeaders + 1;
     this.server.on('request', (req, res) => this.onRequest(req, res, false));
     this.server.on('checkContinue', (req, res) => this.onRequest(req, res, true));
     this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket as Socket));
+    // without a listener node would close a CONNECT's connection without a word
+    this.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      const refused = ANSWERS.methodNotAllowed;
+      logRefusal(refused, 'CONNECT', `CONNECT ${req.url} from ${socket.remoteAddress ?? 'unknown'}`, 'nuwsgi is not a proxy');
+      socket.on('error', () => {});
+      socket.end(rawAnswer(refused));
+    });
   }
 
   async listen(options: BindOptions): Promise<BoundSocket> {
@@ -177,9 +191,10 @@ export class HttpListener implements Listener {
       peerAddress: socket.remoteAddress,
       peerPort: socket.remotePort,
       expectContinue,
+      trailers: () => req.rawTrailers,
     }, this.context);
     if (isRefusal(built)) {
-      logAnswer(built.answer, `${req.method} ${req.url}`, built.why);
+      logRefusal(built.answer, built.rule, `${req.method} ${req.url} from ${socket.remoteAddress ?? 'unknown'}`, built.why);
       res.writeHead(built.answer.status, built.answer.reason, [...answerHeaders(built.answer), 'Connection', 'close']);
       res.end(built.answer.body);
       return;
@@ -214,21 +229,26 @@ export class HttpListener implements Listener {
     let answer: Answer = ANSWERS.badRequest;
     if (err.code === 'HPE_HEADER_OVERFLOW') {
       answer = ANSWERS.headTooLarge;
-      logAnswer(answer, `request head from ${peer}`, `larger than buffer-size (${this.options.maxHeadSize} bytes)`);
+      logRefusal(answer, 'head size', `request head from ${peer}`, `larger than buffer-size (${this.options.maxHeadSize} bytes)`);
     } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       answer = ANSWERS.requestTimeout;
-      logAnswer(answer, `request from ${peer}`, 'timed out before its head was complete');
+      logRefusal(answer, 'head timeout', `request from ${peer}`, 'timed out before its head was complete');
     } else {
-      logAnswer(answer, `malformed HTTP request from ${peer}`, `${err.code ?? 'error'}: ${err.message}`);
+      logRefusal(answer, 'malformed', `malformed HTTP request from ${peer}`, `${err.code ?? 'error'}: ${err.message}`);
     }
     if (inProgress) {
       // the error is in a request pipelined behind the one being answered: finish that one, then close
       inProgress.once('finish', () => socket.destroy());
       return;
     }
-    const head = answerHeaders(answer, ['Connection', 'close']);
-    let text = `HTTP/1.1 ${answer.status} ${answer.reason}\r\n`;
-    for (let i = 0; i < head.length; i += 2) text += `${head[i]}: ${head[i + 1]}\r\n`;
-    socket.end(text + '\r\n' + answer.body);
+    socket.end(rawAnswer(answer));
   }
+}
+
+/** An answer as bytes for a socket node's HTTP server has given up on (a parse error, CONNECT); the connection closes. */
+function rawAnswer(answer: Answer): string {
+  const head = answerHeaders(answer, ['Connection', 'close']);
+  let text = `HTTP/1.1 ${answer.status} ${answer.reason}\r\n`;
+  for (let i = 0; i < head.length; i += 2) text += `${head[i]}: ${head[i + 1]}\r\n`;
+  return text + '\r\n' + answer.body;
 }

@@ -4,6 +4,14 @@
 import type { Readable } from 'node:stream';
 import type { Answer } from './answers.ts';
 
+/** A request refused before anything else sees it: the answer, the rule it broke and why (for the log line). */
+export interface Refusal {
+  answer: Answer;
+  /** A short name of the rule, which also keys the rate-limiting of its log line. */
+  rule: string;
+  why: string;
+}
+
 /** A request as the listener parsed it, and the environ block the workers read (docs/channel.md). */
 export interface ParsedRequest {
   method: string;
@@ -25,6 +33,11 @@ export interface ParsedRequest {
   expectContinue: boolean;
   /** The CGI variables as NUL-separated latin-1 pairs, for the REQUEST frame. */
   environ: string;
+  /**
+   * For a chunked body: whether its trailer breaks a rule, asked once the body has ended (the
+   * trailer is never part of the environ). Null for other requests.
+   */
+  vetTrailers: (() => Refusal | undefined) | null;
 }
 
 /**

@@ -87,6 +87,7 @@ export class ListenerSet {
     const config = this.config;
     const listener = new HttpListener(address, this.handler, {
       maxHeadSize: config.bufferSize,
+      maxHeaders: config.httpMaxHeaders,
       keepAliveTimeoutMs: config.httpKeepalive * 1000,
       trustedProxies: config.trustedProxies,
     });

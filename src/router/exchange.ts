@@ -8,8 +8,8 @@
 import type { Readable } from 'node:stream';
 import { FLAG_ABORTED, FLAG_EXPECT_CONTINUE, FLAG_HAS_BODY } from '../channel/frames.ts';
 import type { ServedRequest } from '../channel/records.ts';
-import { ANSWERS, logAnswer, type Answer } from '../listeners/answers.ts';
-import type { ParsedRequest, ResponseWriter } from '../listeners/request.ts';
+import { ANSWERS, cutShortLine, logAnswer, logRefusal, type Answer } from '../listeners/answers.ts';
+import type { ParsedRequest, Refusal, ResponseWriter } from '../listeners/request.ts';
 import type { ExchangeCarrier } from './carrier.ts';
 import { log } from '../observe/log.ts';
 import { BodyBrokenOff, bufferBody, TOO_LARGE } from './post-buffer.ts';
@@ -131,6 +131,12 @@ export class Exchange {
     }
     this.body = buffered;
     this.bodyBuffered = true;
+    const refused = this.trailerRefused();
+    if (refused !== undefined) {
+      logRefusal(refused.answer, refused.rule, this.subject, refused.why);
+      this.refuse(refused.answer, ['Connection', 'close']);
+      return false;
+    }
     if (this.cancelled) {
       this.releaseBody();
       return false;
@@ -147,12 +153,12 @@ export class Exchange {
    * Answers the client here, from the answer table, without a worker (413, 503...), and ends the
    * exchange. What the client still sends of its body is discarded.
    */
-  refuse(answer: Answer): void {
+  refuse(answer: Answer, more: readonly string[] = []): void {
     if (this.finished) return;
     this.finished = true;
     this.status = answer.status;
     this.releaseBody();
-    if (!this.cancelled) this.writer.answer(answer);
+    if (!this.cancelled) this.writer.answer(answer, more);
     this.done(this);
   }
 
@@ -168,21 +174,32 @@ export class Exchange {
   }
 
   /**
-   * A body of unknown length (chunked) grew past limit-post while it went to the worker: the
-   * request is cancelled there (the app's next wsgi.input read raises OSError), and the client gets
-   * 413 when nothing of the response went out yet, else a response cut short.
+   * A body of unknown length (chunked) grew past limit-post while it went to the worker, or its
+   * trailer broke a rule (`refusedBy`: the connection then closes): the request is cancelled there
+   * (the app's next wsgi.input read raises OSError), and the client gets `answer` when nothing of
+   * the response went out yet, else a response cut short.
    */
-  private stopTooLarge(): void {
+  private stopBody(answer: Answer, why: string, refusedBy?: Refusal): void {
     this.cancel();
     this.releaseBody();
     if (this.headWritten) {
-      log(`${this.subject}: ${this.describeTooLarge()}: response cut short; raise it with --limit-post`);
+      log(cutShortLine(answer, this.subject, why));
       this.writer.abort();
       return;
     }
-    logAnswer(ANSWERS.bodyTooLarge, this.subject, this.describeTooLarge());
-    this.status = ANSWERS.bodyTooLarge.status;
-    this.writer.answer(ANSWERS.bodyTooLarge);
+    this.status = answer.status;
+    if (refusedBy === undefined) {
+      logAnswer(answer, this.subject, why);
+      this.writer.answer(answer);
+    } else {
+      logRefusal(answer, refusedBy.rule, this.subject, why);
+      this.writer.answer(answer, ['Connection', 'close']);
+    }
+  }
+
+  /** The trailer of a chunked body, once it ended: a forbidden field stops the request, and the connection closes. */
+  private trailerRefused(): Refusal | undefined {
+    return this.info.vetTrailers?.();
   }
 
   // --- request body: client -> worker ---------------------------------------------------------
@@ -191,7 +208,7 @@ export class Exchange {
     if (this.finished || this.cancelled) return; // the app is done; the listener drains the rest
     this.bodyReceived += chunk.length;
     if (this.bodyLimit > 0 && this.bodyReceived > this.bodyLimit) {
-      this.stopTooLarge();
+      this.stopBody(ANSWERS.bodyTooLarge, this.describeTooLarge());
       return;
     }
     const carrier = this.carrier!;
@@ -209,6 +226,11 @@ export class Exchange {
 
   private onBodyEnd(): void {
     if (this.finished || this.cancelled) return;
+    const refused = this.trailerRefused();
+    if (refused !== undefined) {
+      this.stopBody(refused.answer, refused.why, refused);
+      return;
+    }
     if (this.bodyRemainder !== null) this.bodyEndPending = true;
     else this.carrier!.sendBodyEnd(this.id, 0);
   }

@@ -18,6 +18,7 @@ export function parsedRequest(fields: Partial<ParsedRequest> = {}): ParsedReques
     bodyLength: 0,
     expectContinue: false,
     environ: '',
+    vetTrailers: null,
     ...fields,
   };
   if (fields.environ === undefined) {
