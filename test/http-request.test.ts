@@ -123,8 +123,10 @@ describe('PATH_INFO', () => {
     assert.equal(build({ url: 'https://example.test?q' }).path, '/');
   });
 
-  it('is * for OPTIONS *', () => {
-    assert.equal(build({ method: 'OPTIONS', url: '*' }).path, '*');
+  it('is empty for OPTIONS * (REQUEST_URI keeps the *)', () => {
+    const request = build({ method: 'OPTIONS', url: '*' });
+    assert.equal(request.path, '');
+    assert.equal(environ(request).get('REQUEST_URI'), '*');
   });
 });
 

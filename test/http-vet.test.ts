@@ -28,7 +28,7 @@ describe('the vetting of an HTTP head', () => {
     ['two Content-Length fields', { rawHeaders: ['Host', 'a', 'Content-Length', '1', 'content-length', '1'] }, [400, 'duplicate Content-Length']],
     ['two Content-Type fields', { rawHeaders: ['Host', 'a', 'Content-Type', 'text/plain', 'Content-Type', 'text/html'] }, [400, 'duplicate Content-Type']],
     ['HTTP/1.1 without Host', { rawHeaders: [] }, [400, 'missing Host']],
-    ['Transfer-Encoding on HTTP/1.0', { versionMinor: 0, rawHeaders: ['Transfer-Encoding', 'chunked'] }, [400, 'transfer coding']],
+    ['Transfer-Encoding on HTTP/1.0', { versionMinor: 0, rawHeaders: ['Transfer-Encoding', 'chunked'] }, [400, 'HTTP/1.0 transfer coding']],
     ['a coding before chunked', { rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'gzip, chunked'] }, [400, 'transfer coding']],
     ['chunked then identity', { rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'chunked, identity'] }, [400, 'transfer coding']],
     ['two Transfer-Encoding fields', { rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'chunked', 'Transfer-Encoding', 'chunked'] }, [400, 'transfer coding']],

@@ -45,7 +45,10 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
   const url = head.url;
   const q = url.indexOf('?');
   let path = q === -1 ? url : url.slice(0, q);
-  if (path.charCodeAt(0) !== 47 /* '/' */ && path !== '*') path = absoluteFormPath(path);
+  // OPTIONS * names no resource: PATH_INFO is empty (CGI and wsgiref.validate allow nothing else
+  // that does not start with '/'); REQUEST_URI keeps the '*'
+  if (path === '*') path = '';
+  else if (path.charCodeAt(0) !== 47 /* '/' */) path = absoluteFormPath(path);
   const pathInfo = path.indexOf('%') === -1 ? path : percentDecodeLatin1(path);
   if (pathInfo.indexOf('\0') !== -1) return { answer: ANSWERS.badRequest, rule: 'NUL in path', why: 'the path contains an encoded NUL byte' };
   const query = q === -1 ? '' : url.slice(q + 1);

@@ -44,7 +44,7 @@ export function vetHttpHead(head: HttpHead, maxHeaders: number): Refusal | undef
   }
   const te = framing.transferEncoding;
   if (te !== undefined) {
-    if (minor === 0) return refusal(ANSWERS.badRequest, 'transfer coding', 'Transfer-Encoding on an HTTP/1.0 request (RFC 9112 §6.1)');
+    if (minor === 0) return refusal(ANSWERS.badRequest, 'HTTP/1.0 transfer coding', 'Transfer-Encoding on an HTTP/1.0 request (RFC 9112 §6.1)');
     if (te.trim().toLowerCase() !== 'chunked') {
       return refusal(ANSWERS.badRequest, 'transfer coding', `Transfer-Encoding "${te}": only chunked is accepted`);
     }
