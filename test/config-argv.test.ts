@@ -106,6 +106,7 @@ describe('command line tokenizing', () => {
       catchExceptions: false,
       workerReloadMercy: 60,
       httpKeepalive: 75,
+      httpMaxHeaders: 100,
       forkbombDelay: 2,
       pyAutoreload: 0,
       harakiri: 0,
