@@ -47,6 +47,17 @@ describe('--show-config', () => {
     assert.throws(() => parseInDirectory({ 'app.ini': ini('processes = 0') }, ['--show-config', '--ini', 'app.ini']), ConfigError);
   });
 
+  it('shows a file that names no application or listener, as uWSGI does', () => {
+    const command = parseInDirectory({ 'base.ini': '[uwsgi]\nn = 4\nprocesses = %(n)\nenv = N=%(n)\n' }, ['--show-config', '--ini', 'base.ini']);
+    assert.equal(command.kind, 'show-config');
+    assert.equal(command.text, '[uwsgi]\nprocesses = 4\nenv = N=4\n');
+  });
+
+  it('still refuses options that contradict each other', () => {
+    const files = { 'app.ini': '[uwsgi]\nwsgi-file = app.py\nmodule = wsgi:app\n' };
+    assert.throws(() => parseInDirectory(files, ['--show-config', '--ini', 'app.ini']), /both --wsgi-file .* and --module .* name an application/);
+  });
+
   it('prints a file nuwsgi reads back to the same configuration', () => {
     const files = { 'app.ini': ini('processes = 3', 'env = A=1', 'env = B=2', 'master = false', 'chmod-socket = 660', 'socket = /run/a.sock') };
     const shown = parseInDirectory(files, ['--show-config', '--ini', 'app.ini']);
@@ -83,6 +94,11 @@ describe('check', () => {
   it('checks the rules between options too', () => {
     assert.throws(() => parseInDirectory({ 'app.ini': '[uwsgi]\nhttp = :8000\n' }, ['check', '--ini', 'app.ini']), /no application/);
   });
+
+  it('reports a missing application and a missing listener together', () => {
+    assert.throws(() => parseInDirectory({ 'app.ini': '[uwsgi]\nprocesses = 4\n' }, ['check', '--ini', 'app.ini']),
+      { name: 'ConfigError', message: /^nuwsgi: no application: .*\nnuwsgi: no listener: / });
+  });
 });
 
 interface Run {
@@ -100,7 +116,11 @@ function nuwsgi(argv: string[], cwd: string): Promise<Run> {
 }
 
 describe('the nuwsgi command', () => {
-  const files = { 'app.ini': ini('processes = 2', 'procesess = 3'), 'bad.ini': ini('processes = none') };
+  const files = {
+    'app.ini': ini('processes = 2', 'procesess = 3'),
+    'bad.ini': ini('processes = none'),
+    'base.ini': '[uwsgi]\nn = 4\nprocesses = %(n)\n',
+  };
 
   it('--show-config prints the configuration and exits 0 without starting', async () => {
     const run = await nuwsgi(['--show-config', '--ini', 'app.ini'], writeFiles(files));
@@ -110,6 +130,11 @@ describe('the nuwsgi command', () => {
       stderr: 'nuwsgi: warning: procesess in app.ini line 5 is neither an option nor used as a placeholder: ' +
         'ignored (did you mean processes?)\n',
     });
+  });
+
+  it('--show-config of a file that names no application or listener prints it and exits 0', async () => {
+    const run = await nuwsgi(['--show-config', '--ini', 'base.ini'], writeFiles(files));
+    assert.deepEqual(run, { code: 0, stdout: '[uwsgi]\nprocesses = 4\n', stderr: '' });
   });
 
   it('check exits 0 with "configuration OK" without starting', async () => {

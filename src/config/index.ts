@@ -25,8 +25,9 @@ export { readCommandLine, readEnvironment };
 /**
  * `argv` is `process.argv.slice(2)`; `nuwsgi check ...` is `nuwsgi ... --check`. The environment's
  * UWSGI_* variables are applied before the command line. `--help` and `--version` answer without
- * looking at the rest of the configuration. Throws ConfigError, with a message ready to print (one
- * line per problem), when the configuration is unusable. `context` is this process's unless given.
+ * looking at the rest of the configuration; `--show-config` shows a configuration that names no
+ * application or listener too. Throws ConfigError, with a message ready to print (one line per
+ * problem), when the configuration is unusable. `context` is this process's unless given.
  */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context?: LoadContext): Command {
   const checkCommand = argv[0] === 'check';
@@ -44,10 +45,11 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context
   const loaded = loadConfiguration(entries, context ?? processContext(env));
   const problems = [...loaded.errors, ...valueErrors(loaded.events)];
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => problem.message).join('\n'));
-  const config = resolveConfig(loaded.events);
   const warnings = loaded.warnings;
-  if (checkCommand || asked('check')) return { kind: 'check', text: 'nuwsgi: configuration OK', warnings };
-  if (asked('show-config')) return { kind: 'show-config', text: showConfig(config), warnings };
+  const checking = checkCommand || asked('check');
+  if (!checking && asked('show-config')) return { kind: 'show-config', text: showConfig(resolveConfig(loaded.events, 'show')), warnings };
+  const config = resolveConfig(loaded.events);
+  if (checking) return { kind: 'check', text: 'nuwsgi: configuration OK', warnings };
   return { kind: 'serve', config, warnings };
 }
 
