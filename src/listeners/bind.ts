@@ -72,8 +72,7 @@ async function bindUnix(server: net.Server, file: string, options: BindOptions):
  */
 export async function bindUnixFile(file: string, options: BindOptions,
   bindAt: (temporary: string) => Promise<() => void>): Promise<BoundSocket> {
-  checkLength(file, 'the unix socket path');
-  await checkNotInUse(file);
+  if (await unixPathState(file) === 'stale') log(`replacing stale unix socket ${file} (nothing answers on it)`);
   const temporary = path.join(path.dirname(file), `.nuwsgi-${process.pid}-${++temporaryNames}`);
   checkLength(temporary, `the temporary name nuwsgi binds first (${temporary})`);
   fs.rmSync(temporary, { force: true });
@@ -98,39 +97,47 @@ function checkLength(file: string, what: string): void {
 }
 
 /**
- * A file already at `file` is either a stale socket (left by a server that did not clean up:
- * nothing answers, and the rename replaces it), a live one (another server answers: refused), or
- * not a socket at all (refused, never deleted).
+ * Whether a unix socket can be bound at `file`: nothing is there ('absent'), or a stale socket
+ * (left by a server that did not clean up: nothing answers, and the rename replaces it). Throws
+ * for a path too long, in no directory, held by a live socket (another server answers) or by a
+ * file that is not a socket (refused, never deleted).
  */
-async function checkNotInUse(file: string): Promise<void> {
+async function unixPathState(file: string): Promise<'absent' | 'stale'> {
+  checkLength(file, 'the unix socket path');
+  const directory = path.dirname(file);
+  if (!fs.statSync(directory, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`there is no directory ${directory} for the socket: create it, or choose another path`);
+  }
   let stats: fs.Stats;
   try {
     stats = fs.lstatSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw err;
   }
   if (!stats.isSocket()) throw new Error(`${file} exists and is not a socket: remove it or choose another path`);
-  const answer = await probe(file);
-  if (answer === 'live') {
+  if (await probe({ path: file }, file) === 'live') {
     throw new Error(`another server is listening on ${file} (is nuwsgi or uWSGI already running there?)`);
   }
-  log(`replacing stale unix socket ${file} (nothing answers on it)`);
+  return 'stale';
 }
 
-/** Connects to a unix socket: 'live' if something accepts (or its queue is full), 'stale' if refused. */
-function probe(file: string): Promise<'live' | 'stale'> {
+/**
+ * Connects to `target` (`where` names it): 'live' if something accepts (or a unix socket's queue
+ * is full), 'free' if refused.
+ */
+function probe(target: net.NetConnectOpts, where: string): Promise<'live' | 'free'> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ path: file });
+    const socket = net.connect(target);
     socket.once('connect', () => {
       socket.destroy();
       resolve('live');
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       socket.destroy();
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve('stale');
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve('free');
       else if (err.code === 'EAGAIN') resolve('live');
-      else reject(new Error(`cannot tell whether ${file} is in use: ${err.code ?? err.message}`));
+      else reject(new Error(`cannot tell whether ${where} is in use: ${err.code ?? err.message}`));
     });
   });
 }
