@@ -1,6 +1,6 @@
 // The configuration front end: from the command line, the environment and the configuration files
-// they name to the Config the master runs with, or to another answer (help, the version, the
-// configuration shown or checked).
+// they name to the Config the master runs with (or checks), or to another answer (help, the
+// version, the configuration shown).
 import { readCommandLine } from './argv.ts';
 import type { Command } from './config.ts';
 import { type LoadContext, processContext } from './context.ts';
@@ -46,11 +46,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context
   const problems = [...loaded.errors, ...valueErrors(loaded.events)];
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => problem.message).join('\n'));
   const warnings = loaded.warnings;
-  const checking = checkCommand || asked('check');
-  if (!checking && asked('show-config')) return { kind: 'show-config', text: showConfig(resolveConfig(loaded.events, 'show')), warnings };
-  const config = resolveConfig(loaded.events);
-  if (checking) return { kind: 'check', text: 'nuwsgi: configuration OK', warnings };
-  return { kind: 'serve', config, warnings };
+  if (checkCommand || asked('check')) return { kind: 'check', config: resolveConfig(loaded.events), warnings };
+  if (asked('show-config')) return { kind: 'show-config', text: showConfig(resolveConfig(loaded.events, 'show')), warnings };
+  return { kind: 'serve', config: resolveConfig(loaded.events), warnings };
 }
 
 /** Every bad value at once, so that one run reports them all. */

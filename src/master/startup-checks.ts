@@ -132,6 +132,6 @@ export function dropPrivilegesOrFail(config: Config): void {
 }
 
 /** Whether a --mount app names a file (as uWSGI decides: by the .py or .wsgi suffix) rather than a module. */
-function isAppFile(app: string): boolean {
+export function isAppFile(app: string): boolean {
   return app.endsWith('.py') || app.endsWith('.wsgi');
 }
