@@ -3,6 +3,7 @@
 import { parseCommandLine, ConfigError } from './config/index.ts';
 import type { Config } from './config/config.ts';
 import { Arbiter } from './master/arbiter.ts';
+import { checkConfig } from './master/check.ts';
 import { StartupError } from './master/startup-error.ts';
 import { daemonize, isDaemon } from './master/daemon.ts';
 import { signalPidfile } from './master/pidfile.ts';
@@ -34,8 +35,16 @@ async function main(): Promise<void> {
     }
     return;
   }
+  if (command.kind === 'check') {
+    for (const warning of command.warnings) process.stderr.write(`${warning}\n`);
+    const problems = await checkConfig(command.config, process.env);
+    for (const problem of problems) process.stderr.write(`nuwsgi: ${problem.message}\n`);
+    if (problems.length > 0) exit(1);
+    process.stdout.write('nuwsgi: configuration OK\n');
+    return;
+  }
   if (command.kind !== 'serve') {
-    if (command.kind === 'show-config' || command.kind === 'check') {
+    if (command.kind === 'show-config') {
       for (const warning of command.warnings) process.stderr.write(`${warning}\n`);
     }
     process.stdout.write(command.text.endsWith('\n') ? command.text : command.text + '\n');

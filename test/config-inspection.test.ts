@@ -1,11 +1,11 @@
 // Looking at a configuration without starting the server: `nuwsgi --show-config` prints it resolved,
-// as an INI file; `nuwsgi check` (or --check) validates it, like `nginx -t`.
+// as an INI file; `nuwsgi check` (or --check) validates it, like `nginx -t` (what it finds beyond
+// the configuration itself is in check.test.ts).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../src/config/index.ts';
 import { ini, parseInDirectory, writeFiles } from './helpers/config-files.ts';
-import { cliPath } from './helpers/server.ts';
+import { runCommand } from './helpers/server.ts';
 
 describe('--show-config', () => {
   it('prints the options as resolved, in the order first given, lists repeated, under canonical names', () => {
@@ -47,6 +47,17 @@ describe('--show-config', () => {
     assert.throws(() => parseInDirectory({ 'app.ini': ini('processes = 0') }, ['--show-config', '--ini', 'app.ini']), ConfigError);
   });
 
+  it('shows a file that names no application or listener, as uWSGI does', () => {
+    const command = parseInDirectory({ 'base.ini': '[uwsgi]\nn = 4\nprocesses = %(n)\nenv = N=%(n)\n' }, ['--show-config', '--ini', 'base.ini']);
+    assert.equal(command.kind, 'show-config');
+    assert.equal(command.text, '[uwsgi]\nprocesses = 4\nenv = N=4\n');
+  });
+
+  it('still refuses options that contradict each other', () => {
+    const files = { 'app.ini': '[uwsgi]\nwsgi-file = app.py\nmodule = wsgi:app\n' };
+    assert.throws(() => parseInDirectory(files, ['--show-config', '--ini', 'app.ini']), /both --wsgi-file .* and --module .* name an application/);
+  });
+
   it('prints a file nuwsgi reads back to the same configuration', () => {
     const files = { 'app.ini': ini('processes = 3', 'env = A=1', 'env = B=2', 'master = false', 'chmod-socket = 660', 'socket = /run/a.sock') };
     const shown = parseInDirectory(files, ['--show-config', '--ini', 'app.ini']);
@@ -59,10 +70,10 @@ describe('--show-config', () => {
 
 describe('check', () => {
   for (const argv of [['check', '--ini', 'app.ini'], ['--ini', 'app.ini', '--check'], ['check', 'app.ini']]) {
-    it(`nuwsgi ${argv.join(' ')}: configuration OK, with the warnings`, () => {
+    it(`nuwsgi ${argv.join(' ')}: the configuration to check, with the warnings`, () => {
       const command = parseInDirectory({ 'app.ini': ini('procesess = 2') }, argv);
       assert.equal(command.kind, 'check');
-      assert.equal(command.text, 'nuwsgi: configuration OK');
+      assert.deepEqual(command.config.http, [':8000']);
       assert.deepEqual(command.warnings, [
         'nuwsgi: warning: procesess in app.ini line 4 is neither an option nor used as a placeholder: ignored (did you mean processes?)',
       ]);
@@ -83,24 +94,25 @@ describe('check', () => {
   it('checks the rules between options too', () => {
     assert.throws(() => parseInDirectory({ 'app.ini': '[uwsgi]\nhttp = :8000\n' }, ['check', '--ini', 'app.ini']), /no application/);
   });
+
+  it('reports a missing application and a missing listener together', () => {
+    assert.throws(() => parseInDirectory({ 'app.ini': '[uwsgi]\nprocesses = 4\n' }, ['check', '--ini', 'app.ini']),
+      { name: 'ConfigError', message: /^nuwsgi: no application: .*\nnuwsgi: no listener: / });
+  });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function nuwsgi(argv: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...argv], { cwd, env: { PATH: process.env.PATH }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr });
-    });
-  });
+function nuwsgi(argv: string[], cwd: string) {
+  return runCommand(argv, cwd, { PATH: process.env.PATH });
 }
 
 describe('the nuwsgi command', () => {
-  const files = { 'app.ini': ini('processes = 2', 'procesess = 3'), 'bad.ini': ini('processes = none') };
+  const files = {
+    'app.ini': ini('processes = 2', 'procesess = 3'),
+    'bad.ini': ini('processes = none'),
+    'good.ini': '[uwsgi]\nhttp = 127.0.0.1:0\nmodule = wsgi:app\n',
+    'wsgi.py': 'def app(environ, start_response):\n    return []\n',
+    'base.ini': '[uwsgi]\nn = 4\nprocesses = %(n)\n',
+  };
 
   it('--show-config prints the configuration and exits 0 without starting', async () => {
     const run = await nuwsgi(['--show-config', '--ini', 'app.ini'], writeFiles(files));
@@ -112,8 +124,13 @@ describe('the nuwsgi command', () => {
     });
   });
 
+  it('--show-config of a file that names no application or listener prints it and exits 0', async () => {
+    const run = await nuwsgi(['--show-config', '--ini', 'base.ini'], writeFiles(files));
+    assert.deepEqual(run, { code: 0, stdout: '[uwsgi]\nprocesses = 4\n', stderr: '' });
+  });
+
   it('check exits 0 with "configuration OK" without starting', async () => {
-    const run = await nuwsgi(['check', '--ini', 'app.ini'], writeFiles(files));
+    const run = await nuwsgi(['check', '--ini', 'good.ini'], writeFiles(files));
     assert.equal(run.code, 0);
     assert.equal(run.stdout, 'nuwsgi: configuration OK\n');
     assert.doesNotMatch(run.stderr, /Starting/);

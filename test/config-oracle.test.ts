@@ -51,6 +51,17 @@ describe('resolved like uWSGI 2.0 resolves them', () => {
   }
 });
 
+describe('shown like uWSGI 2.0 shows a file that names no application or listener', () => {
+  it('processes = %(n): --ini no-app.ini', async (t) => {
+    const uwsgi = needExecutable(t, 'uwsgi', 'uwsgi');
+    if (uwsgi === undefined) return;
+    const args = ['--ini', 'no-app.ini'];
+    const expected = resolvedView(shownOptions(await uwsgiShowConfig(uwsgi, args, directory, env), 'uwsgi'));
+    assert.deepEqual(expected, { processes: '4' });
+    assert.deepEqual(resolvedView(shownOptions(await nuwsgiShowConfig(args, directory, env), 'nuwsgi')), expected);
+  });
+});
+
 describe('refused like uWSGI 2.0 refuses them', () => {
   const cases: { rule: string; args: string[]; message: RegExp }[] = [
     { rule: 'nested blocks', args: ['--ini', 'refused/nested.ini'], message: /blocks cannot be nested/ },

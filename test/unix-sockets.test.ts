@@ -161,6 +161,13 @@ describe('a file already at the socket path', () => {
     assert.equal(result.code, 1);
     assert.match(result.output, /more than the 107 a unix socket address holds/);
   });
+
+  it('a path in a directory that does not exist is a startup error naming the directory', async () => {
+    const dir = path.join(freshDir(), 'run');
+    const result = await runToExit(['--socket', path.join(dir, 'app.sock'), '--wsgi-file', echoApp]);
+    assert.equal(result.code, 1);
+    assert.ok(result.output.includes(`there is no directory ${dir} for the socket: create it, or choose another path`), result.output);
+  });
 });
 
 describe('--vacuum', () => {

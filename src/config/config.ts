@@ -134,8 +134,10 @@ export interface Mount {
 export type Command =
   /** Run the server. `warnings` are to be logged first (unknown keys, missing sections...). */
   | { kind: 'serve'; config: Config; warnings: string[] }
-  /** `--show-config` and `check`/`--check`: print `warnings` to stderr, `text` to stdout, exit 0. */
-  | { kind: 'show-config' | 'check'; text: string; warnings: string[] }
+  /** `check`/`--check`: print `warnings` to stderr, then check `config` as start-up would, without starting. */
+  | { kind: 'check'; config: Config; warnings: string[] }
+  /** `--show-config`: print `warnings` to stderr, `text` to stdout, exit 0. */
+  | { kind: 'show-config'; text: string; warnings: string[] }
   | { kind: 'help'; text: string }
   | { kind: 'version'; text: string }
   /** `--reload PIDFILE` and `--stop PIDFILE`: signal the master whose pid is in `pidfile`, then exit. */

@@ -1,6 +1,6 @@
 // The configuration front end: from the command line, the environment and the configuration files
-// they name to the Config the master runs with, or to another answer (help, the version, the
-// configuration shown or checked).
+// they name to the Config the master runs with (or checks), or to another answer (help, the
+// version, the configuration shown).
 import { readCommandLine } from './argv.ts';
 import type { Command } from './config.ts';
 import { type LoadContext, processContext } from './context.ts';
@@ -25,8 +25,9 @@ export { readCommandLine, readEnvironment };
 /**
  * `argv` is `process.argv.slice(2)`; `nuwsgi check ...` is `nuwsgi ... --check`. The environment's
  * UWSGI_* variables are applied before the command line. `--help` and `--version` answer without
- * looking at the rest of the configuration. Throws ConfigError, with a message ready to print (one
- * line per problem), when the configuration is unusable. `context` is this process's unless given.
+ * looking at the rest of the configuration; `--show-config` shows a configuration that names no
+ * application or listener too. Throws ConfigError, with a message ready to print (one line per
+ * problem), when the configuration is unusable. `context` is this process's unless given.
  */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context?: LoadContext): Command {
   const checkCommand = argv[0] === 'check';
@@ -44,11 +45,10 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context
   const loaded = loadConfiguration(entries, context ?? processContext(env));
   const problems = [...loaded.errors, ...valueErrors(loaded.events)];
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => problem.message).join('\n'));
-  const config = resolveConfig(loaded.events);
   const warnings = loaded.warnings;
-  if (checkCommand || asked('check')) return { kind: 'check', text: 'nuwsgi: configuration OK', warnings };
-  if (asked('show-config')) return { kind: 'show-config', text: showConfig(config), warnings };
-  return { kind: 'serve', config, warnings };
+  if (checkCommand || asked('check')) return { kind: 'check', config: resolveConfig(loaded.events), warnings };
+  if (asked('show-config')) return { kind: 'show-config', text: showConfig(resolveConfig(loaded.events, 'show')), warnings };
+  return { kind: 'serve', config: resolveConfig(loaded.events), warnings };
 }
 
 /** Every bad value at once, so that one run reports them all. */

@@ -90,7 +90,7 @@ const TABLE = [
     arg: 'none',
     default: false,
     commandLineOnly: true,
-    help: "check the configuration and exit: 0 and 'configuration OK', or 1 and the errors (or: nuwsgi check ...)",
+    help: "check what start-up would refuse, without starting: 0 and 'configuration OK', or 1 and every problem (or: nuwsgi check ...)",
     expected: 'no value',
   },
 ] as const satisfies readonly OptionSpec[];

@@ -2,13 +2,20 @@
 // each table entry that names a Config field fills it (option-spec.ts). This is where values are
 // validated (once, at load) and where options are checked against each other.
 import type { Config, ConfigField } from './config.ts';
-import { noApplication, noListener, twoApplications } from './errors.ts';
+import { ConfigError, noApplication, noListener, twoApplications } from './errors.ts';
 import type { OptionEvent, Origin } from './events.ts';
 import type { FlagSpec, ListSpec, NumberSpec, OptionSpec, StringSpec } from './option-spec.ts';
 import { OPTIONS } from './options.ts';
 import { convertValue, valueText } from './values.ts';
 
-export function resolveConfig(events: readonly OptionEvent[]): Config {
+/**
+ * What the configuration is for: `serve` needs an application and a listener; `show`
+ * (--show-config) resolves whatever the files say, so that a file naming neither can be looked at.
+ */
+export type Purpose = 'serve' | 'show';
+
+/** Throws ConfigError, one line per problem, when options contradict each other or (to serve) one is missing. */
+export function resolveConfig(events: readonly OptionEvent[], purpose: Purpose = 'serve'): Config {
   const given = new GivenOptions();
   for (const event of events) given.apply(event);
 
@@ -19,12 +26,16 @@ export function resolveConfig(events: readonly OptionEvent[]): Config {
   // options.ts checks at compile time that the entries fill every field, each with its type.
   const config = { ...fields, options: given.asWritten } as Config;
 
-  if (config.wsgiFile === undefined && config.module === undefined && config.mounts.length === 0) throw noApplication();
+  const problems: ConfigError[] = [];
   if (config.wsgiFile !== undefined && config.module !== undefined) {
-    throw twoApplications(given.origin('wsgi-file'), given.origin('module'));
+    problems.push(twoApplications(given.origin('wsgi-file'), given.origin('module')));
   }
-  const listeners = config.http.length + config.socket.length + config.uwsgiSocket.length + config.httpSocket.length;
-  if (listeners === 0) throw noListener();
+  if (purpose === 'serve') {
+    if (config.wsgiFile === undefined && config.module === undefined && config.mounts.length === 0) problems.push(noApplication());
+    const listeners = config.http.length + config.socket.length + config.uwsgiSocket.length + config.httpSocket.length;
+    if (listeners === 0) problems.push(noListener());
+  }
+  if (problems.length > 0) throw new ConfigError(problems.map((problem) => problem.message).join('\n'));
   return config;
 }
 

@@ -5,8 +5,12 @@
 // permissions, a stale file is replaced in one step, and the file is ours to manage: libuv unlinks
 // the path it bound when the server closes, which would remove the file even without `vacuum` (and
 // even when another server has replaced it since); it only ever knows the temporary name.
+//
+// checkAddress finds what binding an address would refuse without binding it, for `nuwsgi check`.
+import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { log } from '../observe/log.ts';
 import { describeAddress, type SocketAddress } from './address.ts';
@@ -72,8 +76,7 @@ async function bindUnix(server: net.Server, file: string, options: BindOptions):
  */
 export async function bindUnixFile(file: string, options: BindOptions,
   bindAt: (temporary: string) => Promise<() => void>): Promise<BoundSocket> {
-  checkLength(file, 'the unix socket path');
-  await checkNotInUse(file);
+  if (await unixPathState(file) === 'stale') log(`replacing stale unix socket ${file} (nothing answers on it)`);
   const temporary = path.join(path.dirname(file), `.nuwsgi-${process.pid}-${++temporaryNames}`);
   checkLength(temporary, `the temporary name nuwsgi binds first (${temporary})`);
   fs.rmSync(temporary, { force: true });
@@ -98,39 +101,100 @@ function checkLength(file: string, what: string): void {
 }
 
 /**
- * A file already at `file` is either a stale socket (left by a server that did not clean up:
- * nothing answers, and the rename replaces it), a live one (another server answers: refused), or
- * not a socket at all (refused, never deleted).
+ * What binding `address` would refuse, found without binding anything: a server that answers there
+ * (on the TCP port, the abstract name or the unix socket file), a TCP host that is no address of
+ * this machine, a unix socket path that cannot be used. Rejects with an Error that says which, as
+ * binding would; a stale socket file is no problem (binding replaces it).
  */
-async function checkNotInUse(file: string): Promise<void> {
+export async function checkAddress(address: SocketAddress): Promise<void> {
+  const where = describeAddress(address);
+  let answer;
+  switch (address.kind) {
+    case 'tcp': {
+      const ip = net.isIP(address.host) !== 0 ? address.host : (await dns.lookup(address.host)).address;
+      if (!isLocalAddress(ip)) throw errnoError('EADDRNOTAVAIL', `address not available ${where}`);
+      if (address.port === 0) return;
+      // for the wildcard address, the loopback: a server on either answers there
+      answer = await probe({ host: ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip, port: address.port }, where);
+      break;
+    }
+    case 'abstract':
+      answer = await probe({ path: '\0' + address.name }, where);
+      break;
+    case 'unix':
+      await unixPathState(address.path);
+      return;
+  }
+  if (answer === 'live') throw errnoError('EADDRINUSE', `address already in use ${where}`);
+}
+
+/** An address a TCP socket of this machine can bind: a wildcard, the loopback's 127/8 or an interface's. */
+function isLocalAddress(ip: string): boolean {
+  const local = new net.BlockList();
+  local.addSubnet('127.0.0.0', 8, 'ipv4');
+  local.addAddress('0.0.0.0', 'ipv4');
+  local.addAddress('::', 'ipv6');
+  for (const { address, family } of Object.values(os.networkInterfaces()).flatMap((addresses) => addresses ?? [])) {
+    local.addAddress(address.split('%')[0]!, family === 'IPv6' ? 'ipv6' : 'ipv4');
+  }
+  return local.check(ip.split('%')[0]!, net.isIPv6(ip) ? 'ipv6' : 'ipv4');
+}
+
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  const error = new Error(message) as NodeJS.ErrnoException;
+  error.code = code;
+  return error;
+}
+
+/**
+ * Whether a unix socket can be bound at `file`: nothing is there ('absent'), or a stale socket
+ * (left by a server that did not clean up: nothing answers, and the rename replaces it). Throws
+ * for a path too long, in no directory, held by a live socket (another server answers) or by a
+ * file that is not a socket (refused, never deleted).
+ */
+async function unixPathState(file: string): Promise<'absent' | 'stale'> {
+  checkLength(file, 'the unix socket path');
+  const directory = path.dirname(file);
+  if (!fs.statSync(directory, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`there is no directory ${directory} for the socket: create it, or choose another path`);
+  }
   let stats: fs.Stats;
   try {
     stats = fs.lstatSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw err;
   }
   if (!stats.isSocket()) throw new Error(`${file} exists and is not a socket: remove it or choose another path`);
-  const answer = await probe(file);
-  if (answer === 'live') {
+  if (await probe({ path: file }, file) === 'live') {
     throw new Error(`another server is listening on ${file} (is nuwsgi or uWSGI already running there?)`);
   }
-  log(`replacing stale unix socket ${file} (nothing answers on it)`);
+  return 'stale';
 }
 
-/** Connects to a unix socket: 'live' if something accepts (or its queue is full), 'stale' if refused. */
-function probe(file: string): Promise<'live' | 'stale'> {
+/** How long a connection attempt of `probe` may take: a local server accepts or refuses at once. */
+const PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * Connects to `target` (`where` names it): 'live' if something accepts (or a unix socket's queue
+ * is full), 'free' if refused.
+ */
+function probe(target: net.NetConnectOpts, where: string): Promise<'live' | 'free'> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ path: file });
+    const socket = net.connect(target);
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => {
+      socket.destroy();
+      reject(new Error(`cannot tell whether ${where} is in use: no answer within ${PROBE_TIMEOUT_MS / 1000} s`));
+    });
     socket.once('connect', () => {
       socket.destroy();
       resolve('live');
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       socket.destroy();
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve('stale');
+      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve('free');
       else if (err.code === 'EAGAIN') resolve('live');
-      else reject(new Error(`cannot tell whether ${file} is in use: ${err.code ?? err.message}`));
+      else reject(new Error(`cannot tell whether ${where} is in use: ${err.code ?? err.message}`));
     });
   });
 }

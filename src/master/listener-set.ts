@@ -1,7 +1,9 @@
 // Every socket the master binds, from the configuration: the HTTP listeners it serves itself
 // (--http, --http-socket, --socket with --protocol=http), and the uwsgi sockets (--socket,
 // --uwsgi-socket) that the workers inherit and accept on. Bound in that option order, with listen
-// (checked against the kernel's limit, as uWSGI does), chmod-socket and chown-socket.
+// (checked against the kernel's limit, as uWSGI does), chmod-socket and chown-socket, once every
+// address and those values are known to be good (wantedListeners, bindOptions: `nuwsgi check`
+// runs them too).
 import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
 import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts';
@@ -32,27 +34,19 @@ export class ListenerSet {
 
   /** Binds every listener of the configuration; `python` is the workers' interpreter. Throws StartupError. */
   async bind(python: string): Promise<void> {
-    const config = this.config;
-    const wanted = [
-      ...config.http.map((spec) => ({ option: 'http', spec, protocol: 'http' })),
-      ...config.httpSocket.map((spec) => ({ option: 'http-socket', spec, protocol: 'http' })),
-      ...config.socket.map((spec) => ({ option: 'socket', spec, protocol: config.protocol })),
-      ...config.uwsgiSocket.map((spec) => ({ option: 'uwsgi-socket', spec, protocol: 'uwsgi' })),
-    ];
-    const bindOptions = this.bindOptions();
-    for (const { option, spec, protocol } of wanted) {
-      let address;
-      try {
-        address = parseSocketAddress(spec);
-      } catch (err) {
-        throw new StartupError(`--${option} ${(err as Error).message}`);
-      }
+    const wanted = wantedListeners(this.config);
+    const bindWith = bindOptions(this.config);
+    const [problem] = [...bindWith.problems, ...wanted.problems];
+    if (problem !== undefined) throw problem;
+    for (const listener of wanted.listeners) {
+      const { address, protocol } = listener;
       let bound;
       try {
-        bound = protocol === 'http' ? await this.bindHttp(address, bindOptions) : await this.bindUwsgi(address, bindOptions, python);
+        bound = protocol === 'http'
+          ? await this.bindHttp(address, bindWith.options)
+          : await this.bindUwsgi(address, bindWith.options, python);
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        throw new StartupError(`cannot listen on --${option} ${spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
+        throw cannotListen(listener, err);
       }
       this.bound.push(bound);
       log(`${protocol === 'http' ? 'HTTP' : 'uwsgi'} listening on ${bound.label}`);
@@ -101,25 +95,65 @@ export class ListenerSet {
     this.uwsgi.push(socket);
     return socket;
   }
+}
 
-  /** listen (checked against the kernel's limit, as uWSGI does), chmod-socket, chown-socket. */
-  private bindOptions(): BindOptions {
-    const config = this.config;
-    const somaxconn = kernelListenLimit();
-    if (somaxconn !== undefined && config.listen > somaxconn) {
-      throw new StartupError(`--listen ${config.listen}: the listen queue size is greater than the system maximum ` +
-        `net.core.somaxconn (${somaxconn}): lower --listen, or raise net.core.somaxconn with sysctl`);
+/** A listener the configuration asks for: its option, its address as given and as parsed, what it speaks. */
+export interface WantedListener {
+  option: string;
+  spec: string;
+  address: SocketAddress;
+  protocol: 'http' | 'uwsgi';
+}
+
+/**
+ * The listeners of the configuration in option order: those whose address is well formed, and a
+ * problem for each of the others.
+ */
+export function wantedListeners(config: Config): { listeners: WantedListener[]; problems: StartupError[] } {
+  const given = [
+    ...config.http.map((spec) => ({ option: 'http', spec, protocol: 'http' as const })),
+    ...config.httpSocket.map((spec) => ({ option: 'http-socket', spec, protocol: 'http' as const })),
+    ...config.socket.map((spec) => ({ option: 'socket', spec, protocol: config.protocol })),
+    ...config.uwsgiSocket.map((spec) => ({ option: 'uwsgi-socket', spec, protocol: 'uwsgi' as const })),
+  ];
+  const listeners: WantedListener[] = [];
+  const problems: StartupError[] = [];
+  for (const { option, spec, protocol } of given) {
+    try {
+      listeners.push({ option, spec, protocol, address: parseSocketAddress(spec) });
+    } catch (err) {
+      problems.push(new StartupError(`--${option} ${(err as Error).message}`));
     }
-    let owner;
-    if (config.chownSocket !== undefined) {
-      try {
-        owner = socketOwner(config.chownSocket);
-      } catch (err) {
-        throw new StartupError(`--chown-socket ${config.chownSocket}: ${(err as Error).message}`);
-      }
-    }
-    return { backlog: config.listen, mode: config.chmodSocket, owner };
   }
+  return { listeners, problems };
+}
+
+/**
+ * What every listener is bound with: listen (checked against the kernel's limit, as uWSGI does),
+ * chmod-socket, chown-socket; and the problems of those values.
+ */
+export function bindOptions(config: Config): { options: BindOptions; problems: StartupError[] } {
+  const problems: StartupError[] = [];
+  const somaxconn = kernelListenLimit();
+  if (somaxconn !== undefined && config.listen > somaxconn) {
+    problems.push(new StartupError(`--listen ${config.listen}: the listen queue size is greater than the system maximum ` +
+      `net.core.somaxconn (${somaxconn}): lower --listen, or raise net.core.somaxconn with sysctl`));
+  }
+  let owner;
+  if (config.chownSocket !== undefined) {
+    try {
+      owner = socketOwner(config.chownSocket);
+    } catch (err) {
+      problems.push(new StartupError(`--chown-socket ${config.chownSocket}: ${(err as Error).message}`));
+    }
+  }
+  return { options: { backlog: config.listen, mode: config.chmodSocket, owner }, problems };
+}
+
+/** Why `listener` cannot be bound: `err` is what binding it (or checking its address) rejected with. */
+export function cannotListen(listener: WantedListener, err: unknown): StartupError {
+  const e = err as NodeJS.ErrnoException;
+  return new StartupError(`cannot listen on --${listener.option} ${listener.spec}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '));
 }
 
 /** net.core.somaxconn, where the kernel tells (Linux). */

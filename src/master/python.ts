@@ -67,3 +67,61 @@ export function canImportGevent(python: string): boolean {
   const result = spawnSync(python, ['-c', 'import gevent'], { stdio: 'ignore', timeout: 30_000 });
   return result.status === 0;
 }
+
+/**
+ * Looks the modules up as a worker would import them: on sys.path with the --pythonpath patterns
+ * in front (their globs expanded), the top-level name with find_spec and each submodule with the
+ * finders of its package's directories, so that no package's code runs (a module already
+ * imported, such as os.path, is found). Prints the names not found, as JSON.
+ */
+const FIND_MODULES = `import glob, importlib.util, json, pkgutil, sys
+patterns, names = json.loads(sys.argv[1])
+for pattern in reversed(patterns):
+    sys.path[0:0] = sorted(glob.glob(pattern)) or [pattern]
+def submodule_locations(fullname, paths):
+    # None: not found; else where its submodules are ([] for a module that is no package)
+    portions = []
+    for entry in paths:
+        finder = pkgutil.get_importer(entry)
+        spec = None if finder is None else finder.find_spec(fullname)
+        if spec is None:
+            continue
+        if spec.loader is None:
+            portions.extend(spec.submodule_search_locations)
+            continue
+        return list(spec.submodule_search_locations or [])
+    return portions or None
+def found(name):
+    if name in sys.modules:
+        return True
+    try:
+        prefix, *rest = name.split('.')
+        spec = importlib.util.find_spec(prefix)  # imports nothing, for a top-level name
+        if spec is None:
+            return False
+        locations = list(spec.submodule_search_locations or [])
+        for part in rest:
+            prefix += '.' + part
+            locations = submodule_locations(prefix, locations)
+            if locations is None:
+                return False
+        return True
+    except Exception:
+        return False
+print(json.dumps([name for name in names if not found(name)]))`;
+
+/**
+ * The modules among `names` that `python`, started as a worker is (`env`, in this process's
+ * working directory), would not find with `pythonpath` in front of its path. Throws when it
+ * cannot tell.
+ */
+export function unfoundModules(python: string, names: readonly string[], pythonpath: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const result = spawnSync(python, ['-c', FIND_MODULES, JSON.stringify([pythonpath, names])], {
+    env, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (result.status !== 0) {
+    const why = result.error?.message ?? (result.stderr.trim().split('\n').pop() || `exit status ${result.status}`);
+    throw new Error(`${python} could not look for it: ${why}`);
+  }
+  return JSON.parse(result.stdout) as string[];
+}

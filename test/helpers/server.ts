@@ -1,6 +1,6 @@
 // Starts the real nuwsgi command line as a child process for integration tests, waits until it
 // says it is ready, and stops it by pid. Every test uses its own ephemeral port (`--http 127.0.0.1:0`).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -117,5 +117,21 @@ export function runToExit(args: string[], options: StartOptions & { timeoutMs?: 
       reject(new Error(`nuwsgi did not exit within ${options.timeoutMs ?? 20_000} ms; output:\n${text}`));
     }, options.timeoutMs ?? 20_000);
     proc.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, output: text }); });
+  });
+}
+
+/** What a command that does not serve (check, --show-config...) did: its exit status and what it wrote where. */
+export interface CommandRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `nuwsgi ...args` in `cwd` with exactly `env`, to its exit (killed after 20 s). */
+export function runCommand(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CommandRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath, ...args], { cwd, env, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : (error.code as number | null), stdout, stderr });
+    });
   });
 }
