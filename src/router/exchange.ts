@@ -131,7 +131,7 @@ export class Exchange {
     }
     this.body = buffered;
     this.bodyBuffered = true;
-    const refused = this.trailerRefused();
+    const refused = this.info.vetTrailers?.();
     if (refused !== undefined) {
       logRefusal(refused.answer, refused.rule, this.subject, refused.why);
       this.refuse(refused.answer, ['Connection', 'close']);
@@ -197,11 +197,6 @@ export class Exchange {
     }
   }
 
-  /** The trailer of a chunked body, once it ended: a forbidden field stops the request, and the connection closes. */
-  private trailerRefused(): Refusal | undefined {
-    return this.info.vetTrailers?.();
-  }
-
   // --- request body: client -> worker ---------------------------------------------------------
 
   private onBodyData(chunk: Buffer): void {
@@ -226,7 +221,7 @@ export class Exchange {
 
   private onBodyEnd(): void {
     if (this.finished || this.cancelled) return;
-    const refused = this.trailerRefused();
+    const refused = this.info.vetTrailers?.();
     if (refused !== undefined) {
       this.stopBody(refused.answer, refused.why, refused);
       return;
