@@ -9,7 +9,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatReport, runFuzz } from './helpers/http-fuzz.ts';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
-import { RawClient, httpRequest, isAlive, json, rssBytes, rssSampler, stopServer, type Echo } from './helpers/wire.ts';
+import {
+  RawClient, httpRequest, isAlive, json, rssBytes, rssSampler, sleep, stopServer, waitFor, type Echo,
+} from './helpers/wire.ts';
 
 const SEED = 20260412;
 const CASES = 1500;
@@ -74,5 +76,42 @@ describe('HTTP fuzzing (echo app, 2 workers, --http-keepalive=2)', () => {
     const r = await httpRequest(`${server.url}/after-fuzz`, { method: 'POST', body: 'good' });
     assert.equal(r.status, 200);
     assert.equal(JSON.parse(r.body.toString('utf8')).body, 'good');
+  });
+});
+
+// Found by the longer run (scripts/http-fuzz.ts): a connection whose two pipelined requests wait
+// in the master's queue, the second with a chunked body that breaks off, and which the client then
+// ends. Once the worker was free it got both requests, waited for the second one's body for good,
+// and no other request was ever served again.
+describe('a queued pipelined request whose body broke off (gated app, 1 worker)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'gated.py'), '-p', '1']);
+  });
+  after(() => stopServer(server));
+
+  it('does not keep the worker once the connection is gone', async () => {
+    const busy = await RawClient.connect(server.port);
+    const queued = await RawClient.connect(server.port);
+    try {
+      // the only worker reads this body, which stops half-way until the end of the test
+      busy.write('POST /?id=busy HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+      await server.waitForOutput(/gated request busy started/);
+      // and is waiting for the rest of it (the bug needs the two requests to come then)
+      await sleep(100);
+      const mark = server.output().length;
+      queued.write('GET /?id=first HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'PUT /?id=second HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX');
+      await waitFor(() => /malformed HTTP request/.test(server.output().slice(mark)), 5_000, 'the broken chunk to be seen');
+      queued.socket.end();
+      assert.ok(await queued.waitEnded(5_000), 'the server ends the connection the client ended');
+      busy.write('world');
+      assert.equal((await busy.readResponse()).statusCode, 200);
+      const after = await httpRequest(`${server.url}/?id=after`, { timeoutMs: 10_000 });
+      assert.equal(after.status, 200);
+    } finally {
+      busy.close();
+      queued.close();
+    }
   });
 });
