@@ -407,9 +407,12 @@ describe('request smuggling and framing attacks are refused (echo app)', () => {
 
       it('smuggles nothing past it when a request is pipelined after it; the server still serves', async () => {
         const from = server.output().length;
-        const { responses } = await exchange(server.port, attack.bytes(id) + nextRequest(id));
-        const seen = describeResponses(responses);
-        assert.ok(responses.every((r) => r.statusCode < 200 || r.statusCode >= 300), `a 2xx on the attack's connection: ${seen}`);
+        // three times: whether a request pipelined after a refusal gets to run can be a race
+        for (let i = 0; i < 3; i++) {
+          const { responses } = await exchange(server.port, attack.bytes(id) + nextRequest(id));
+          const seen = describeResponses(responses);
+          assert.ok(responses.every((r) => r.statusCode < 200 || r.statusCode >= 300), `a 2xx on the attack's connection: ${seen}`);
+        }
         const alive = await httpRequest(`${server.url}/alive-${id}`);
         assert.equal(alive.status, 200);
         assert.equal(json<Echo>(alive.body).path, `/alive-${id}`);
