@@ -55,6 +55,7 @@ class HttpResponseWriter implements ResponseWriter {
       // node refused a header the worker let through: nothing was sent, and the caller answers instead
       return (err as Error).message;
     }
+    if (closesConnection(headers)) this.listener.lastResponseOn(this.req.socket);
     return undefined;
   }
 
@@ -85,6 +86,7 @@ class HttpResponseWriter implements ResponseWriter {
     }
     const head = answerHeaders(answer, more);
     if (this.tooMuchBodyToCome() || this.listener.closesEveryConnection) head.push('Connection', 'close');
+    if (closesConnection(head)) this.listener.lastResponseOn(this.req.socket);
     res.writeHead(answer.status, answer.reason, head);
     res.end(answer.body);
   }
@@ -99,8 +101,17 @@ class HttpResponseWriter implements ResponseWriter {
   }
 
   sendContinue(): void {
+    const res = this.res;
+    // once the final response has begun, an interim one can no longer come before it
+    if (res.headersSent) return;
+    if (res.socket === null) {
+      // pipelined: the connection is still answering the request before this one, and node would
+      // put the 100 behind this response's head; it waits for its turn
+      res.once('socket', () => this.sendContinue());
+      return;
+    }
     this.continueSent = true;
-    this.res.writeContinue();
+    res.writeContinue();
   }
 
   onClientGone(callback: () => void): void {
@@ -108,6 +119,13 @@ class HttpResponseWriter implements ResponseWriter {
     res.on('close', () => {
       if (!res.writableFinished) callback();
     });
+    if (res.socket !== null) return;
+    // A request pipelined behind another: node gives its response the connection only once the one
+    // before it is done, and a connection that closes meanwhile never closes this response.
+    const socket = this.req.socket;
+    const gone = () => callback();
+    socket.once('close', gone);
+    res.once('socket', () => socket.off('close', gone));
   }
 }
 
@@ -118,6 +136,11 @@ export class HttpListener implements Listener {
   private readonly handler: RequestHandler;
   private readonly options: HttpListenerOptions;
   private readonly context: HttpListenerContext;
+  /**
+   * Connections whose response being written closes them: requests the client pipelined behind it
+   * were parsed by node, but must never reach the app (their answer could not be sent anyway).
+   */
+  private readonly closing = new WeakSet<Socket>();
 
   constructor(address: SocketAddress, handler: RequestHandler, options: HttpListenerOptions) {
     this.address = address;
@@ -180,8 +203,14 @@ export class HttpListener implements Listener {
     this.server.closeAllConnections();
   }
 
+  /** A response that closes `socket` is going out: nothing pipelined after it is served. */
+  lastResponseOn(socket: Socket): void {
+    this.closing.add(socket);
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
     const socket = req.socket;
+    if (this.closing.has(socket)) return;
     const built = buildHttpRequest({
       method: req.method ?? 'GET',
       url: req.url ?? '/',
@@ -194,6 +223,7 @@ export class HttpListener implements Listener {
       trailers: () => req.rawTrailers,
     }, this.context);
     if (isRefusal(built)) {
+      this.lastResponseOn(socket);
       logRefusal(built.answer, built.rule, `${req.method} ${req.url} from ${socket.remoteAddress ?? 'unknown'}`, built.why);
       res.writeHead(built.answer.status, built.answer.reason, [...answerHeaders(built.answer), 'Connection', 'close']);
       res.end(built.answer.body);
@@ -251,4 +281,12 @@ function rawAnswer(answer: Answer): string {
   let text = `HTTP/1.1 ${answer.status} ${answer.reason}\r\n`;
   for (let i = 0; i < head.length; i += 2) text += `${head[i]}: ${head[i + 1]}\r\n`;
   return text + '\r\n' + answer.body;
+}
+
+/** Whether a flat [name, value, ...] head says `Connection: close`. */
+function closesConnection(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].length === 10 && headers[i].toLowerCase() === 'connection' && /\bclose\b/i.test(headers[i + 1])) return true;
+  }
+  return false;
 }

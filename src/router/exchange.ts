@@ -93,6 +93,11 @@ export class Exchange {
     this.id = id;
     const body = this.body;
     if (body === null) return;
+    if (body.destroyed) {
+      // it broke off while the request waited for a worker: nothing of it will ever come
+      this.onBodyError();
+      return;
+    }
     this.bodyCredit = this.flags & FLAG_EXPECT_CONTINUE ? 0 : REQUEST_BODY_WINDOW;
     // listeners are made here, not as fields, so that requests without a body allocate none
     body.on('data', (chunk: Buffer) => this.onBodyData(chunk));
