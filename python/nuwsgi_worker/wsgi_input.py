@@ -8,6 +8,9 @@ Flow control (docs/channel.md): the master may send as many body bytes as this s
 first grant is the window (0 for `Expect: 100-continue`). Whenever granted - consumed falls to half
 the window, or the app wants data and nothing is buffered, a BODY_CREDIT brings it back to the
 full window. So at most one window of unread body is ever buffered here.
+
+The body chunks are bytes, or memoryviews of what the pump received (the pieces of BODY frames):
+reads join them into the bytes they return.
 """
 
 import sys
@@ -43,7 +46,11 @@ class WsgiInput:
             size = sys.maxsize
         parts = []
         while size > 0 and self._ensure_data():
-            chunk = self._state.body_chunks[0]
+            chunks = self._state.body_chunks
+            chunk = chunks[0]
+            if type(chunk) is not bytes:
+                # find() needs bytes: the view becomes a copy once, not once per line
+                chunk = chunks[0] = bytes(chunk)
             offset = self._offset
             newline = chunk.find(b'\n', offset, offset + size)
             if newline >= 0:

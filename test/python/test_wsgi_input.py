@@ -60,7 +60,8 @@ class SimulatedMaster:
             payload, self.remaining = self.remaining[:size], self.remaining[size:]
             self.credit -= size
             self.sent_bytes += size
-            state.receive(BODY, 0, payload)
+            # the pump delivers views of what it received
+            state.receive(BODY, 0, memoryview(payload))
             assert state.body_received - self.input._consumed <= self.window, 'more than a window buffered'
 
 
@@ -148,6 +149,13 @@ class ReadTest(unittest.TestCase):
         self.assertEqual(list(stream), BODY_TEXT.splitlines(True))
         with self.assertRaises(StopIteration):
             next(stream)
+
+    def test_every_read_returns_bytes(self):
+        stream = SimulatedMaster(BODY_TEXT, 16).input
+        got = [stream.read(1), stream.read(4), stream.read(3), stream.readline(), stream.readline(3), next(stream),
+               stream.readlines(1)[0], stream.read()]
+        self.assertEqual([type(piece) for piece in got], [bytes] * len(got))
+        self.assertEqual(b''.join(got), BODY_TEXT)
 
     def test_large_body_small_chunks(self):
         body = bytes(range(256)) * 100
