@@ -1,4 +1,4 @@
-"""The frame codec alone (docs/channel.md, "Frames")."""
+"""The frame codec alone (docs/channel.md, "Frames"), and how the pumps send the frames they collect."""
 
 import struct
 import unittest
@@ -7,6 +7,7 @@ from nuwsgi_worker.channel import (
     BODY, BODY_FRAMES, BODY_END, CONFIG, FROM_WORKER, MAX_PAYLOAD, READY, REQUEST, RESPONSE_BODY, RESPONSE_CREDIT,
     ChannelError, FrameDecoder, decode_u32, encode_frame, encode_u32,
 )
+from nuwsgi_worker.pump import IOV_MAX, send_buffers
 
 
 class EncodeTest(unittest.TestCase):
@@ -130,6 +131,37 @@ class DecodeTest(unittest.TestCase):
     def test_decoder_for_the_other_direction(self):
         data = encode_frame(RESPONSE_BODY, 4, b'hi')
         self.assertEqual(FrameDecoder(FROM_WORKER).feed(data), [(RESPONSE_BODY, 0, 4, b'hi')])
+
+
+class ShortSendingSocket:
+    """A socket whose sendmsg() takes at most `limit` bytes a call, as a signal may cut one short."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.received = bytearray()
+        self.calls = []
+
+    def sendmsg(self, buffers):
+        self.calls.append(len(buffers))
+        data = b''.join(buffers)[:self.limit]
+        self.received += data
+        return len(data)
+
+
+class SendBuffersTest(unittest.TestCase):
+    def test_every_byte_goes_in_order_whatever_each_call_takes(self):
+        buffers = [encode_frame(BODY, 1, bytes([n]) * (n * 37 % 500)) for n in range(40)]
+        buffers += [memoryview(b'view' * 100), bytearray(b'tail')]
+        for limit in (1, 7, 12, 499, 4096, 1 << 20):
+            sock = ShortSendingSocket(limit)
+            send_buffers(sock, list(buffers))
+            self.assertEqual(bytes(sock.received), b''.join(buffers), 'limit %d' % limit)
+
+    def test_at_most_iov_max_buffers_a_call(self):
+        sock = ShortSendingSocket(1 << 30)
+        send_buffers(sock, [b'x'] * (2 * IOV_MAX + 5))
+        self.assertEqual(sock.calls, [IOV_MAX, IOV_MAX, 5])
+        self.assertEqual(len(sock.received), 2 * IOV_MAX + 5)
 
 
 if __name__ == '__main__':
