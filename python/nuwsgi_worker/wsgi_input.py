@@ -6,8 +6,9 @@ missing part raise ClientDisconnected (an OSError).
 
 Flow control (docs/channel.md): the master may send as many body bytes as this side has granted. The
 first grant is the window (0 for `Expect: 100-continue`). Whenever granted - consumed falls to half
-the window, or the app wants data and nothing is buffered, a BODY_CREDIT brings it back to the
-full window. So at most one window of unread body is ever buffered here.
+the window, a BODY_CREDIT brings it back to the full window; an app that waits with nothing buffered
+while more than half a window is granted waits for bytes the master may already send. So at most one
+window of unread body is ever buffered here.
 
 The body chunks are bytes, or memoryviews of what the pump received (the pieces of BODY frames):
 reads join them into the bytes they return.
@@ -110,14 +111,14 @@ class WsgiInput:
             data = chunk[offset:offset + limit]
             self._offset = offset + limit
         self._consumed += len(data)
-        if not state.body_ended and self._granted - self._consumed <= self._window // 2:
+        if not state.body_ended:
             self._grant()
         return data
 
     def _grant(self):
-        """Brings the master's credit back to a full window."""
+        """Brings the master's credit back to a full window once half of it is consumed."""
         credit = self._consumed + self._window - self._granted
-        if credit > 0:
+        if credit >= self._window - self._window // 2:
             self._granted += credit
             self._pump.send_frame(BODY_CREDIT, self._state.id, encode_u32(credit))
             self._pump.flush()

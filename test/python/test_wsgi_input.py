@@ -191,14 +191,15 @@ class FlowControlTest(unittest.TestCase):
         # granted 16 - consumed 8 = 8 = half the window: back to a full window.
         self.assertEqual(master.credits, [8])
 
-    def test_credit_when_the_app_waits_with_nothing_buffered(self):
+    def test_no_credit_while_more_than_half_the_window_is_granted(self):
         master = SimulatedMaster(b'x' * 100, 16, chunk=4)
         stream = master.input
         self.assertEqual(stream.read(4), b'xxxx')
+        stream.read(3)
+        # Nothing was buffered when the app asked again, but the master could still send 12 bytes.
         self.assertEqual(master.credits, [])
-        stream.read(4)
-        # Nothing was buffered when the app asked again: the 4 bytes consumed are granted again.
-        self.assertEqual(master.credits, [4])
+        stream.read(1)
+        self.assertEqual(master.credits, [8])
 
     def test_credit_keeps_at_most_one_window_outstanding(self):
         master = SimulatedMaster(b'x' * 1000, 16, chunk=5)
