@@ -23,8 +23,8 @@ export interface ExchangeCarrier {
 }
 
 /** Per-request-body and per-response credit windows (docs/channel.md). */
-export const REQUEST_BODY_WINDOW = 256 * 1024;
-export const RESPONSE_WINDOW = 256 * 1024;
+export const REQUEST_BODY_WINDOW = 1024 * 1024;
+export const RESPONSE_WINDOW = 1024 * 1024;
 const RESPONSE_CREDIT_BATCH = RESPONSE_WINDOW / 2;
 
 export interface RequestInfo {
