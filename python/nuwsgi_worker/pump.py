@@ -7,7 +7,8 @@ RequestState; new REQUESTs queue up in `pending`.
 
 Outgoing frames are collected and sent with one `sendmsg` right before the worker blocks in `recv`,
 when a caller asks for it (`flush`), or once they pass FLUSH_THRESHOLD bytes. The payloads go out as
-they are, not joined into one copy first: a response body leaves the worker from the app's bytes.
+they are, not joined into one copy first (unless they are small): a response body leaves the worker
+from the app's bytes.
 
 A worker that owns uwsgi sockets (`acceptor`) waits for the channel and those sockets at once, and
 `next_request` also returns the connections it accepts. While connections keep coming it accepts
@@ -37,8 +38,9 @@ from .routing import route_frame
 # threshold (128 KiB) turn each call into an mmap/munmap pair, five times slower here.
 RECV_SIZE = 64 * 1024
 FLUSH_THRESHOLD = 256 * 1024
-# The most buffers one sendmsg() takes.
+# The most buffers one sendmsg() takes, and below how many payload bytes a flush joins its frames.
 IOV_MAX = os.sysconf('SC_IOV_MAX')
+JOIN_LIMIT = 16 * 1024
 CHANNEL_CHECK = 0.005
 RECORD_DELAY = 0.02
 # How long a worker that waits in accept() waits at a time before it looks at the channel.
@@ -98,7 +100,7 @@ class Pump:
         if out:
             with self.send_lock:
                 try:
-                    send_buffers(self.sock, out)
+                    send_buffers(self.sock, out, self.out_bytes)
                 except (BrokenPipeError, ConnectionResetError):
                     master_gone()
             out.clear()
@@ -217,9 +219,14 @@ class Pump:
             channel_broken(exc)
 
 
-def send_buffers(sock, buffers):
-    """Sends every byte of `buffers` (bytes-like objects), in order, with one sendmsg() for up to
-    IOV_MAX of them at a time. Entries of `buffers` may be replaced by what was left of them."""
+def send_buffers(sock, buffers, payload_bytes):
+    """Sends every byte of `buffers` (bytes-like objects, frame headers and payloads), in order.
+    Frames whose payloads come to fewer than JOIN_LIMIT bytes are joined into one buffer, which costs
+    less than handing sendmsg() each of them; larger ones go as they are, with one sendmsg() for up
+    to IOV_MAX buffers at a time. Entries of `buffers` may be replaced by what was left of them."""
+    if payload_bytes < JOIN_LIMIT:
+        sock.sendall(b''.join(buffers))
+        return
     start = 0
     while start < len(buffers):
         sent = sock.sendmsg(buffers[start:start + IOV_MAX])

@@ -92,7 +92,7 @@ class ThreadedPump:
             if not self.out:
                 return
             try:
-                send_buffers(self.sock, self.out)
+                send_buffers(self.sock, self.out, self.out_bytes)
             except (BrokenPipeError, ConnectionResetError):
                 master_gone()
             self.out.clear()

@@ -4,10 +4,11 @@ import struct
 import unittest
 
 from nuwsgi_worker.channel import (
-    BODY, BODY_FRAMES, BODY_END, CONFIG, FROM_WORKER, MAX_PAYLOAD, READY, REQUEST, RESPONSE_BODY, RESPONSE_CREDIT,
+    BODY, BODY_END, BODY_FRAMES, CONFIG, FROM_WORKER, MAX_PAYLOAD, READY, REQUEST, RESPONSE_BODY,
+    RESPONSE_CREDIT, RESPONSE_END,
     ChannelError, FrameDecoder, decode_u32, encode_frame, encode_u32,
 )
-from nuwsgi_worker.pump import IOV_MAX, send_buffers
+from nuwsgi_worker.pump import IOV_MAX, JOIN_LIMIT, send_buffers
 
 
 class EncodeTest(unittest.TestCase):
@@ -147,6 +148,10 @@ class ShortSendingSocket:
         self.received += data
         return len(data)
 
+    def sendall(self, data):
+        self.calls.append('sendall')
+        self.received += data
+
 
 class SendBuffersTest(unittest.TestCase):
     def test_every_byte_goes_in_order_whatever_each_call_takes(self):
@@ -154,14 +159,21 @@ class SendBuffersTest(unittest.TestCase):
         buffers += [memoryview(b'view' * 100), bytearray(b'tail')]
         for limit in (1, 7, 12, 499, 4096, 1 << 20):
             sock = ShortSendingSocket(limit)
-            send_buffers(sock, list(buffers))
+            send_buffers(sock, list(buffers), JOIN_LIMIT)
             self.assertEqual(bytes(sock.received), b''.join(buffers), 'limit %d' % limit)
+            self.assertNotIn('sendall', sock.calls)
 
     def test_at_most_iov_max_buffers_a_call(self):
         sock = ShortSendingSocket(1 << 30)
-        send_buffers(sock, [b'x'] * (2 * IOV_MAX + 5))
+        send_buffers(sock, [b'x'] * (2 * IOV_MAX + 5), JOIN_LIMIT)
         self.assertEqual(sock.calls, [IOV_MAX, IOV_MAX, 5])
         self.assertEqual(len(sock.received), 2 * IOV_MAX + 5)
+
+    def test_small_frames_are_joined(self):
+        sock = ShortSendingSocket(1 << 30)
+        buffers = [encode_frame(RESPONSE_BODY, 1, b'hello'), encode_frame(RESPONSE_END, 1)]
+        send_buffers(sock, buffers, 5)
+        self.assertEqual((sock.calls, bytes(sock.received)), (['sendall'], b''.join(buffers)))
 
 
 if __name__ == '__main__':
