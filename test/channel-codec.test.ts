@@ -91,7 +91,8 @@ test('a stream fed one byte at a time decodes to the same frames, body bytes one
 test('a large body frame in many small chunks is handed out piece by piece, without a copy', () => {
   const body = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < body.length; i++) body[i] = i % 251;
-  const chunks = slices(Buffer.concat([encodeFrame(F.RESPONSE_BODY, 0, 3, body), encodeFrame(F.RESPONSE_END, 0, 3)]), 1000);
+  const data = Buffer.concat([encodeFrame(F.RESPONSE_BODY, 0, 3, body), encodeFrame(F.RESPONSE_END, 0, 3)]);
+  const chunks = slices(data, 1000);
   const pieces: Buffer[] = [];
   let fedChunk: Buffer | null = null;
   const decoder = new FrameDecoder(F.isWorkerFrame, (type, _flags, id, payload) => {
@@ -113,12 +114,18 @@ test('a large body frame in many small chunks is handed out piece by piece, with
 test('a large frame of another type in many small chunks is handed out once, whole', () => {
   const payload = Buffer.alloc(200_000);
   for (let i = 0; i < payload.length; i++) payload[i] = i % 253;
-  const chunks = slices(Buffer.concat([encodeFrame(F.REQUEST_DONE, 0, 0, payload), encodeFrame(F.READY, 0, 0)]), 777);
+  const data = Buffer.concat([encodeFrame(F.REQUEST_DONE, 0, 0, payload), encodeFrame(F.READY, 0, 0)]);
+  const chunks = slices(data, 777);
   const decoded: Decoded[] = [];
-  const decoder = new FrameDecoder(F.isWorkerFrame, (type, flags, id, p) => decoded.push({ type, flags, id, payload: Buffer.from(p) }));
+  const decoder = new FrameDecoder(F.isWorkerFrame, (type, flags, id, p) => {
+    decoded.push({ type, flags, id, payload: Buffer.from(p) });
+  });
   for (const [i, chunk] of chunks.entries()) {
     decoder.feed(chunk);
-    if (i < chunks.length - 1) assert.equal(decoded.length, 0, 'nothing before the frame is complete');
+    if (i < chunks.length - 1) {
+      assert.equal(decoded.length, 0, 'nothing before the frame is complete');
+      assert.equal(decoder.buffered, (i + 1) * 777 - F.HEADER_SIZE, 'what arrived of its payload is held');
+    }
   }
   assert.equal(decoder.buffered, 0);
   assert.deepEqual(decoded.map((f) => f.type), [F.REQUEST_DONE, F.READY]);
