@@ -201,6 +201,27 @@ class FlowControlTest(unittest.TestCase):
         stream.read(1)
         self.assertEqual(master.credits, [8])
 
+    def test_no_credit_for_a_body_the_window_covers(self):
+        master = SimulatedMaster(b'x' * 100, 128, chunk=7)
+        master.input.expect('100')
+        self.assertEqual(master.input.read(), b'x' * 100)
+        self.assertEqual(master.credits, [])
+
+    def test_credit_stops_at_the_declared_length(self):
+        for size in (3, 5, 16, 17):
+            master = SimulatedMaster(b'x' * 100, 16, chunk=5)
+            master.input.expect('100')
+            while master.input.read(size):
+                pass
+            # the last grant may be smaller than half a window: it is what the body still needs
+            self.assertEqual(16 + sum(master.credits), 100, size)
+
+    def test_a_length_that_is_not_a_number_is_ignored(self):
+        master = SimulatedMaster(b'x' * 100, 16, chunk=8)
+        master.input.expect(' 100')
+        self.assertEqual(master.input.read(), b'x' * 100)
+        self.assertGreater(16 + sum(master.credits), 100)
+
     def test_credit_keeps_at_most_one_window_outstanding(self):
         master = SimulatedMaster(b'x' * 1000, 16, chunk=5)
         consumed = 0
