@@ -38,7 +38,7 @@ class WsgiInput:
     def expect(self, content_length):
         """Takes the request's CONTENT_LENGTH (None or '' when it has none): a body that the credit
         granted already covers needs no more."""
-        if content_length and content_length.isdigit():
+        if content_length and content_length.isascii() and content_length.isdigit():
             self._length = int(content_length)
 
     def read(self, size=-1):

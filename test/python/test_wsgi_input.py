@@ -219,6 +219,7 @@ class FlowControlTest(unittest.TestCase):
     def test_a_length_that_is_not_a_number_is_ignored(self):
         master = SimulatedMaster(b'x' * 100, 16, chunk=8)
         master.input.expect(' 100')
+        master.input.expect('\u00b2')
         self.assertEqual(master.input.read(), b'x' * 100)
         self.assertGreater(16 + sum(master.credits), 100)
 
