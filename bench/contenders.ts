@@ -142,6 +142,15 @@ const BARE_NODE = `require('node:http').createServer((req, res) => {
   res.end('Hello, World!');
 }).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
 
+// The ceiling of any Node front for the POST echo: node:http sending the request body back itself,
+// chunk by chunk as it arrives, no Python behind it.
+const BARE_NODE_ECHO = `require('node:http').createServer((req, res) => {
+  const length = req.headers['content-length'] ?? '0';
+  res.writeHead(200, ['Content-Type', 'application/octet-stream', 'Content-Length', length]);
+  req.on('data', (chunk) => res.write(chunk));
+  req.on('end', () => res.end());
+}).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
+
 // The ceiling of any Node front behind nginx: a node:net server on the unix socket that reads one
 // uwsgi packet and answers hello world itself, no Python behind it, closing as nuwsgi does.
 const BARE_NODE_UWSGI = `const fs = require('node:fs');
@@ -243,6 +252,14 @@ export const contenders = {
     start: async () => {
       const port = await freePort();
       return startListening('node', process.execPath, ['-e', BARE_NODE, String(port)], port);
+    },
+  },
+  'node-echo': {
+    name: 'bare node:http echo (no Python)',
+    needs: {},
+    start: async () => {
+      const port = await freePort();
+      return startListening('node', process.execPath, ['-e', BARE_NODE_ECHO, String(port)], port);
     },
   },
 } satisfies Record<string, Contender>;

@@ -111,6 +111,7 @@ const targets: Target[] = [
   ratio('hello', n.nuwsgi.name, n.node.name, 0.85),
   ratio('flask', n.nuwsgi.name, n['uwsgi-http11'].name, 1.1),
   ratio('flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 0.9),
+  ratio('post', n.nuwsgi.name, n['gunicorn-gthread'].name, 1.0),
   ratio('latency', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
   ratio('latency-flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
   {

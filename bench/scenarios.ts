@@ -155,7 +155,7 @@ export const scenarios: Scenario[] = [
   }),
   loadScenario({
     name: 'post', title: '1 MiB POST echo', app: 'echo', path: '/',
-    contenders: ['nuwsgi', 'uwsgi-http11', 'uwsgi-http', 'gunicorn-gthread', 'nginx-nuwsgi', 'nginx-uwsgi'],
+    contenders: ['nuwsgi', 'uwsgi-http11', 'uwsgi-http', 'gunicorn-gthread', 'node-echo', 'nginx-nuwsgi', 'nginx-uwsgi'],
     load: wrkLoad(() => 10, postScript), metrics: throughput,
   }),
   loadScenario({

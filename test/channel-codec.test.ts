@@ -8,6 +8,7 @@ import * as F from '../src/channel/frames.ts';
 
 interface Decoded { type: number; flags: number; id: number; payload: Buffer }
 
+/** Feeds `chunks` to a decoder; returns what it handed out, call by call (a body frame may be several). */
 function decodeAll(chunks: Buffer[], isKnown = F.isWorkerFrame): Decoded[] {
   const frames: Decoded[] = [];
   const decoder = new FrameDecoder(isKnown, (type, flags, id, payload) => {
@@ -18,27 +19,124 @@ function decodeAll(chunks: Buffer[], isKnown = F.isWorkerFrame): Decoded[] {
   return frames;
 }
 
+/**
+ * The frames as sent, from what a decoder handed out: the pieces of a body frame joined. (Two body
+ * frames in a row for the same request would join too; the streams below never send those.)
+ */
+function joined(decoded: Decoded[]): Decoded[] {
+  const frames: Decoded[] = [];
+  for (const d of decoded) {
+    const last = frames.at(-1);
+    if (F.isBodyFrame(d.type)) assert.ok(d.payload.length > 0, 'no empty body piece');
+    if (last !== undefined && F.isBodyFrame(d.type) && last.type === d.type && last.id === d.id) {
+      last.payload = Buffer.concat([last.payload, d.payload]);
+    } else {
+      frames.push({ ...d });
+    }
+  }
+  return frames;
+}
+
+/** Cuts `buf` into pieces of `size` bytes (the last one shorter). */
+function slices(buf: Buffer, size: number): Buffer[] {
+  const pieces: Buffer[] = [];
+  for (let off = 0; off < buf.length; off += size) pieces.push(buf.subarray(off, off + size));
+  return pieces;
+}
+
+const record = Buffer.alloc(300, 0x52);
+const frames = [
+  encodeFrame(F.RESPONSE_HEAD, 0, 7, Buffer.from('200 OK\0Content-Type\0text/plain', 'latin1')),
+  encodeFrame(F.RESPONSE_BODY, 0x02, 7, Buffer.from('x'.repeat(500))),
+  encodeU32Frame(F.BODY_CREDIT, 7, 262144),
+  encodeFrame(F.REQUEST_DONE, 0, 0, record),
+  encodeFrame(F.RESPONSE_BODY, 0, 7, Buffer.from('tail')),
+  encodeFrame(F.RESPONSE_END, 0, 7),
+];
+const stream = Buffer.concat(frames);
+
 test('the header is 12 bytes: type, flags, reserved, id and length, little-endian', () => {
   const frame = encodeFrame(F.RESPONSE_BODY, 0x03, 0x01020304, Buffer.from('abc'));
   assert.deepEqual([...frame], [0x43, 0x03, 0, 0, 0x04, 0x03, 0x02, 0x01, 3, 0, 0, 0, 0x61, 0x62, 0x63]);
 });
 
-test('frames decode whole, byte by byte, and several in one chunk', () => {
-  const stream = Buffer.concat([
-    encodeFrame(F.RESPONSE_HEAD, 0, 7, Buffer.from('200 OK\0Content-Type\0text/plain', 'latin1')),
-    encodeFrame(F.RESPONSE_BODY, 0, 7, Buffer.alloc(70_000, 0x61)),
-    encodeU32Frame(F.BODY_CREDIT, 7, 262144),
-    encodeFrame(F.RESPONSE_END, 0, 7),
-  ]);
+test('several frames in one feed are handed out whole, in order', () => {
+  const decoded = decodeAll([stream]);
+  assert.deepEqual(decoded.map((f) => f.type),
+    [F.RESPONSE_HEAD, F.RESPONSE_BODY, F.BODY_CREDIT, F.REQUEST_DONE, F.RESPONSE_BODY, F.RESPONSE_END]);
+  assert.equal(decoded[1].flags, 0x02);
+  assert.equal(decoded[1].payload.toString(), 'x'.repeat(500));
+  assert.equal(decoded[2].payload.readUInt32LE(0), 262144);
+  assert.deepEqual(decoded[3].payload, record);
+  assert.equal(decoded[4].payload.toString(), 'tail');
+  assert.equal(decoded[5].payload.length, 0);
+});
+
+test('a stream split in two at every byte boundary decodes to the same frames', () => {
   const expected = decodeAll([stream]);
-  assert.deepEqual(expected.map((f) => f.type), [F.RESPONSE_HEAD, F.RESPONSE_BODY, F.BODY_CREDIT, F.RESPONSE_END]);
-  assert.equal(expected[1].payload.length, 70_000);
-  assert.equal(expected[2].payload.readUInt32LE(0), 262144);
-  const byteByByte = decodeAll([...stream].map((b) => Buffer.from([b])));
-  assert.deepEqual(byteByByte, expected);
-  for (const cut of [1, 11, 12, 13, 50, 70_012, stream.length - 1]) {
-    assert.deepEqual(decodeAll([stream.subarray(0, cut), stream.subarray(cut)]), expected, `split at ${cut}`);
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const decoded = decodeAll([stream.subarray(0, cut), stream.subarray(cut)]);
+    assert.deepEqual(joined(decoded), expected, `split at ${cut}`);
+    // only a body frame that the cut falls into comes in two pieces
+    assert.ok(decoded.length - expected.length <= 1, `split at ${cut}: ${decoded.length} calls`);
   }
+});
+
+test('a stream fed one byte at a time decodes to the same frames, body bytes one by one', () => {
+  const decoded = decodeAll([...stream].map((b) => Buffer.from([b])));
+  assert.deepEqual(joined(decoded), decodeAll([stream]));
+  assert.equal(decoded.filter((f) => f.type === F.RESPONSE_BODY).length, 500 + 4);
+});
+
+test('a large body frame in many small chunks is handed out piece by piece, without a copy', () => {
+  const body = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < body.length; i++) body[i] = i % 251;
+  const data = Buffer.concat([encodeFrame(F.RESPONSE_BODY, 0, 3, body), encodeFrame(F.RESPONSE_END, 0, 3)]);
+  const chunks = slices(data, 1000);
+  const pieces: Buffer[] = [];
+  let fedChunk: Buffer | null = null;
+  const decoder = new FrameDecoder(F.isWorkerFrame, (type, _flags, id, payload) => {
+    if (type !== F.RESPONSE_BODY) return;
+    assert.equal(id, 3);
+    // a view into the buffer being fed
+    assert.equal(payload.buffer, fedChunk!.buffer);
+    pieces.push(Buffer.from(payload));
+  });
+  for (const chunk of chunks) {
+    fedChunk = chunk;
+    decoder.feed(chunk);
+    assert.equal(decoder.buffered, 0, 'a body frame holds nothing back');
+  }
+  assert.ok(pieces.length >= chunks.length - 1 && pieces.every((p) => p.length > 0 && p.length <= 1000));
+  assert.deepEqual(Buffer.concat(pieces), body);
+});
+
+test('a large frame of another type in many small chunks is handed out once, whole', () => {
+  const payload = Buffer.alloc(200_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = i % 253;
+  const data = Buffer.concat([encodeFrame(F.REQUEST_DONE, 0, 0, payload), encodeFrame(F.READY, 0, 0)]);
+  const chunks = slices(data, 777);
+  const decoded: Decoded[] = [];
+  const decoder = new FrameDecoder(F.isWorkerFrame, (type, flags, id, p) => {
+    decoded.push({ type, flags, id, payload: Buffer.from(p) });
+  });
+  for (const [i, chunk] of chunks.entries()) {
+    decoder.feed(chunk);
+    if (i < chunks.length - 1) {
+      assert.equal(decoded.length, 0, 'nothing before the frame is complete');
+      assert.equal(decoder.buffered, (i + 1) * 777 - F.HEADER_SIZE, 'what arrived of its payload is held');
+    }
+  }
+  assert.equal(decoder.buffered, 0);
+  assert.deepEqual(decoded.map((f) => f.type), [F.REQUEST_DONE, F.READY]);
+  assert.deepEqual(decoded[0].payload, payload);
+});
+
+test('a frame inside one feed is handed out as a view into it', () => {
+  const chunk = Buffer.concat(frames);
+  const buffers: ArrayBufferLike[] = [];
+  new FrameDecoder(F.isWorkerFrame, (_type, _flags, _id, payload) => buffers.push(payload.buffer)).feed(chunk);
+  assert.ok(buffers.length === frames.length && buffers.every((b) => b === chunk.buffer));
 });
 
 test('a header and its payload written apart decode as one frame', () => {

@@ -36,14 +36,18 @@ HARAKIRI = 0x49
 FROM_WORKER = frozenset((
     READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD, REQUEST_DONE, HARAKIRI))
 
+# The frames that carry body bytes: a decoder hands their payload out in pieces as it arrives.
+BODY_FRAMES = frozenset((BODY, RESPONSE_BODY))
+
 # REQUEST flags.
 HAS_BODY = 0x01
 EXPECT_CONTINUE = 0x02
 # BODY_END flags.
 ABORTED = 0x01
 
-# The largest RESPONSE_BODY payload.
-MAX_BODY_FRAME = 64 * 1024
+# The largest RESPONSE_BODY payload. The credit bounds a frame too, and the master's decoder hands a
+# body frame out as it reads it, so large frames cost nobody memory; they save headers and pieces.
+MAX_BODY_FRAME = 1024 * 1024
 
 
 class ChannelError(Exception):
@@ -67,47 +71,81 @@ def decode_u32(payload):
 
 
 class FrameDecoder:
-    """Turns a byte stream into frames: `feed(data)` returns the frames completed by `data` as
-    `(type, flags, id, payload)` tuples and keeps the incomplete remainder for the next call.
+    """Turns a byte stream into frames: `feed(data)` returns the frames that `data` completes or
+    continues, as `(type, flags, id, payload)` tuples, and keeps an incomplete remainder for the next
+    call.
 
     `accepted` is the set of frame types this side may receive; anything else, or a length above
-    MAX_PAYLOAD, raises ChannelError.
+    MAX_PAYLOAD, raises ChannelError. The frames of a type in `streamed` (the body frames, unless
+    told otherwise) are handed out as their bytes arrive, in one piece per feed they span, each
+    piece a memoryview of the fed data: the receiver takes each piece as a frame of its own, and no
+    body byte is copied. Every other frame comes whole, with a bytes payload, once complete.
     """
 
-    def __init__(self, accepted=FROM_MASTER):
+    def __init__(self, accepted=FROM_MASTER, streamed=BODY_FRAMES):
         self._accepted = accepted
-        self._partial = bytearray()
-        # How many bytes the partial frame needs before it is worth parsing again, so that a large
-        # frame arriving in many small pieces is not re-examined on every piece.
-        self._needed = HEADER_SIZE
+        self._streamed = streamed
+        # The start of a header that the next feed completes.
+        self._header = b''
+        # The frame whose payload continues in the next feed, how many of its bytes are still to
+        # come, and its pieces so far (None for a streamed frame, whose pieces are handed out).
+        self._frame = None
+        self._left = 0
+        self._parts = None
 
     def feed(self, data):
-        partial = self._partial
-        if partial:
-            partial += data
-            if len(partial) < self._needed:
-                return []
-            data = bytes(partial)
-            partial.clear()
+        if type(data) is not bytes:
+            data = bytes(data)
         frames = []
+        pos = 0
+        if self._left:
+            pos = self._take_payload(data, 0, frames)
+        elif self._header:
+            data = self._header + data
+            self._header = b''
         unpack_from = HEADER.unpack_from
         accepted = self._accepted
-        pos = 0
+        streamed = self._streamed
         end = len(data)
-        needed = HEADER_SIZE
         while end - pos >= HEADER_SIZE:
             type_, flags, _reserved, id_, length = unpack_from(data, pos)
             if type_ not in accepted:
                 raise ChannelError('unknown frame type 0x%02x' % type_)
             if length > MAX_PAYLOAD:
                 raise ChannelError('frame payload of %d bytes is over the %d-byte limit' % (length, MAX_PAYLOAD))
-            stop = pos + HEADER_SIZE + length
-            if stop > end:
-                needed = stop - pos
-                break
-            frames.append((type_, flags, id_, data[pos + HEADER_SIZE:stop]))
-            pos = stop
+            start = pos + HEADER_SIZE
+            pos = start + length
+            if pos > end:
+                self._begin(type_, flags, id_, length, data, start, frames)
+                return frames
+            if type_ in streamed:
+                frames.append((type_, flags, id_, memoryview(data)[start:pos]))
+            else:
+                frames.append((type_, flags, id_, data[start:pos]))
         if pos < end:
-            partial += memoryview(data)[pos:]
-            self._needed = needed
+            self._header = data[pos:]
         return frames
+
+    def _begin(self, type_, flags, id_, length, data, start, frames):
+        """Starts a frame whose payload begins at data[start] and goes on past the end of `data`."""
+        self._frame = (type_, flags, id_)
+        self._left = length
+        self._parts = None if type_ in self._streamed else []
+        self._take_payload(data, start, frames)
+
+    def _take_payload(self, data, pos, frames):
+        """Takes what `data` holds, from `pos`, of the payload in progress; returns where it stopped."""
+        size = min(self._left, len(data) - pos)
+        if size == 0:
+            return pos
+        piece = memoryview(data)[pos:pos + size]
+        self._left -= size
+        type_, flags, id_ = self._frame
+        if self._parts is None:
+            frames.append((type_, flags, id_, piece))
+        else:
+            self._parts.append(piece)
+            if not self._left:
+                frames.append((type_, flags, id_, b''.join(self._parts)))
+                self._parts = None
+        return pos + size

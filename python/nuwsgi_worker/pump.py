@@ -5,8 +5,10 @@ response waiting for credit) calls `wait_until(predicate)`, which reads from the
 dispatches the frames until the predicate holds. Frames addressed to a request go to its
 RequestState; new REQUESTs queue up in `pending`.
 
-Outgoing frames are collected and sent with one `sendall` right before the worker blocks in `recv`,
-when a caller asks for it (`flush`), or once they pass FLUSH_THRESHOLD bytes.
+Outgoing frames are collected and sent with one `sendmsg` right before the worker blocks in `recv`,
+when a caller asks for it (`flush`), or once they pass FLUSH_THRESHOLD bytes. The payloads go out as
+they are, not joined into one copy first (unless they are small): a response body leaves the worker
+from the app's bytes.
 
 A worker that owns uwsgi sockets (`acceptor`) waits for the channel and those sockets at once, and
 `next_request` also returns the connections it accepts. While connections keep coming it accepts
@@ -36,6 +38,9 @@ from .routing import route_frame
 # threshold (128 KiB) turn each call into an mmap/munmap pair, five times slower here.
 RECV_SIZE = 64 * 1024
 FLUSH_THRESHOLD = 256 * 1024
+# The most buffers one sendmsg() takes, and below how many payload bytes a flush joins its frames.
+IOV_MAX = os.sysconf('SC_IOV_MAX')
+JOIN_LIMIT = 16 * 1024
 CHANNEL_CHECK = 0.005
 RECORD_DELAY = 0.02
 # How long a worker that waits in accept() waits at a time before it looks at the channel.
@@ -93,14 +98,13 @@ class Pump:
             out += self.records
             self.records.clear()
         if out:
-            data = b''.join(out)
-            out.clear()
-            self.out_bytes = 0
             with self.send_lock:
                 try:
-                    self.sock.sendall(data)
+                    send_buffers(self.sock, out, self.out_bytes)
                 except (BrokenPipeError, ConnectionResetError):
                     master_gone()
+            out.clear()
+            self.out_bytes = 0
 
     def send_now(self, type_, id_, payload=b''):
         """Sends a frame at once, from any thread (the reloader's, the harakiri watchdog's), between
@@ -213,6 +217,26 @@ class Pump:
                 route_frame(self, type_, flags, id_, payload)
         except ChannelError as exc:
             channel_broken(exc)
+
+
+def send_buffers(sock, buffers, payload_bytes):
+    """Sends every byte of `buffers` (bytes-like objects, frame headers and payloads), in order.
+    Frames whose payloads come to fewer than JOIN_LIMIT bytes are joined into one buffer, which costs
+    less than handing sendmsg() each of them; larger ones go as they are, with one sendmsg() for up
+    to IOV_MAX buffers at a time. Entries of `buffers` may be replaced by what was left of them."""
+    if payload_bytes < JOIN_LIMIT:
+        sock.sendall(b''.join(buffers))
+        return
+    start = 0
+    while start < len(buffers):
+        sent = sock.sendmsg(buffers[start:start + IOV_MAX])
+        while sent:
+            size = len(buffers[start])
+            if sent < size:
+                buffers[start] = memoryview(buffers[start])[sent:]
+                break
+            sent -= size
+            start += 1
 
 
 def records_wait(pump):

@@ -8,7 +8,7 @@ finish), so the request loop, wsgi.input and the response do not know which one 
   updates its RequestState and wakes the threads waiting for body bytes or credit (`changed`).
 - `wait_until(predicate)` waits on `changed` until the predicate holds; `poll()` has nothing to
   do, since frames are dispatched as they arrive.
-- Sending is serialized by its own lock. Frames are collected and sent with one `sendall` when a
+- Sending is serialized by its own lock. Frames are collected and sent with one `sendmsg` when a
   thread flushes: before it waits, after each streamed chunk, and when it finishes a request, so
   that the frames other threads queued meanwhile leave in the same call.
 
@@ -32,7 +32,7 @@ import traceback
 from collections import deque
 
 from .channel import HEADER, REQUEST_DONE, ChannelError
-from .pump import FLUSH_THRESHOLD, RECV_SIZE, channel_broken, master_gone, records_wait
+from .pump import FLUSH_THRESHOLD, RECV_SIZE, channel_broken, master_gone, records_wait, send_buffers
 from .routing import DELIVERED, PAUSED, QUEUED, RESUMED, STOPPING, route_frame
 
 
@@ -91,13 +91,12 @@ class ThreadedPump:
                 self.records.clear()
             if not self.out:
                 return
-            data = b''.join(self.out)
-            self.out.clear()
-            self.out_bytes = 0
             try:
-                self.sock.sendall(data)
+                send_buffers(self.sock, self.out, self.out_bytes)
             except (BrokenPipeError, ConnectionResetError):
                 master_gone()
+            self.out.clear()
+            self.out_bytes = 0
 
     def send_now(self, type_, id_, payload=b''):
         """Sends a frame at once, from any thread (the reloader's, the harakiri watchdog's)."""

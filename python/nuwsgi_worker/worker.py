@@ -39,8 +39,9 @@ class Worker:
 
     def handle(self, state):
         pump = self.pump
-        environ = build_environ(
-            state.environ_block, self.base_environ, WsgiInput(state, pump, self.request_body_window))
+        body = WsgiInput(state, pump, self.request_body_window)
+        environ = build_environ(state.environ_block, self.base_environ, body)
+        body.expect(environ.get('CONTENT_LENGTH'))
         self.run_app(environ, Response(ChannelSink(state, pump), environ))
         pump.finish(state)
 

@@ -6,8 +6,13 @@ missing part raise ClientDisconnected (an OSError).
 
 Flow control (docs/channel.md): the master may send as many body bytes as this side has granted. The
 first grant is the window (0 for `Expect: 100-continue`). Whenever granted - consumed falls to half
-the window, or the app wants data and nothing is buffered, a BODY_CREDIT brings it back to the
-full window. So at most one window of unread body is ever buffered here.
+the window, a BODY_CREDIT brings it back to the full window, or to the declared length of the body
+when that is less; an app that waits with nothing buffered while more than half a window is granted
+waits for bytes the master may already send. So at most one window of unread body is ever buffered
+here, and a body no larger than the window needs no BODY_CREDIT at all.
+
+The body chunks are bytes, or memoryviews of what the pump received (the pieces of BODY frames):
+reads join them into the bytes they return.
 """
 
 import sys
@@ -17,7 +22,7 @@ from .request import ClientDisconnected
 
 
 class WsgiInput:
-    __slots__ = ('_state', '_pump', '_window', '_granted', '_consumed', '_offset')
+    __slots__ = ('_state', '_pump', '_window', '_granted', '_consumed', '_offset', '_length')
 
     def __init__(self, state, pump, window):
         self._state = state
@@ -27,6 +32,14 @@ class WsgiInput:
         self._consumed = 0
         # How much of the first buffered chunk the app has already read.
         self._offset = 0
+        # No credit is granted past the declared length of the body.
+        self._length = sys.maxsize
+
+    def expect(self, content_length):
+        """Takes the request's CONTENT_LENGTH (None or '' when it has none): a body that the credit
+        granted already covers needs no more."""
+        if content_length and content_length.isascii() and content_length.isdigit():
+            self._length = int(content_length)
 
     def read(self, size=-1):
         if size is None or size < 0:
@@ -43,7 +56,11 @@ class WsgiInput:
             size = sys.maxsize
         parts = []
         while size > 0 and self._ensure_data():
-            chunk = self._state.body_chunks[0]
+            chunks = self._state.body_chunks
+            chunk = chunks[0]
+            if type(chunk) is not bytes:
+                # find() needs bytes: the view becomes a copy once, not once per line
+                chunk = chunks[0] = bytes(chunk)
             offset = self._offset
             newline = chunk.find(b'\n', offset, offset + size)
             if newline >= 0:
@@ -103,14 +120,16 @@ class WsgiInput:
             data = chunk[offset:offset + limit]
             self._offset = offset + limit
         self._consumed += len(data)
-        if not state.body_ended and self._granted - self._consumed <= self._window // 2:
+        if not state.body_ended:
             self._grant()
         return data
 
     def _grant(self):
-        """Brings the master's credit back to a full window."""
-        credit = self._consumed + self._window - self._granted
-        if credit > 0:
+        """Brings the master's credit back to a full window once half of it is consumed, or up to
+        the end of the body when that comes first."""
+        target = min(self._consumed + self._window, self._length)
+        credit = target - self._granted
+        if credit > 0 and (credit >= self._window - self._window // 2 or target == self._length):
             self._granted += credit
             self._pump.send_frame(BODY_CREDIT, self._state.id, encode_u32(credit))
             self._pump.flush()

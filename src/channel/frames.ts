@@ -48,3 +48,8 @@ export function isWorkerFrame(type: number): boolean {
 export function isMasterFrame(type: number): boolean {
   return masterToWorker.has(type);
 }
+
+/** The frames that carry body bytes: a decoder hands their payload out in pieces as it arrives. */
+export function isBodyFrame(type: number): boolean {
+  return type === BODY || type === RESPONSE_BODY;
+}

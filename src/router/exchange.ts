@@ -15,8 +15,8 @@ import { log } from '../observe/log.ts';
 import { BodyBrokenOff, bufferBody, TOO_LARGE } from './post-buffer.ts';
 
 /** Per-request-body and per-response credit windows (docs/channel.md). */
-export const REQUEST_BODY_WINDOW = 256 * 1024;
-export const RESPONSE_WINDOW = 256 * 1024;
+export const REQUEST_BODY_WINDOW = 1024 * 1024;
+export const RESPONSE_WINDOW = 1024 * 1024;
 const RESPONSE_CREDIT_BATCH = RESPONSE_WINDOW / 2;
 
 /** What the logs say of a request (harakiri, SIGUSR2). */

@@ -125,7 +125,8 @@ class FakeMaster:
             args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=self.stdout, stderr=self.stderr,
             close_fds=False, preexec_fn=put_channel_on_fd_3)
         child.close()
-        self.decoder = FrameDecoder(FROM_WORKER)
+        # whole frames, pieces not handed out: the tests look at the sizes of the body frames
+        self.decoder = FrameDecoder(FROM_WORKER, streamed=frozenset())
         self.frames = []
         self.owed_credit = {}
         self.last_id = 0

@@ -1,12 +1,14 @@
-"""The frame codec alone (docs/channel.md, "Frames")."""
+"""The frame codec alone (docs/channel.md, "Frames"), and how the pumps send the frames they collect."""
 
 import struct
 import unittest
 
 from nuwsgi_worker.channel import (
-    BODY, BODY_END, CONFIG, FROM_WORKER, MAX_PAYLOAD, READY, REQUEST, RESPONSE_BODY, RESPONSE_CREDIT,
+    BODY, BODY_END, BODY_FRAMES, CONFIG, FROM_WORKER, MAX_PAYLOAD, READY, REQUEST, RESPONSE_BODY,
+    RESPONSE_CREDIT, RESPONSE_END,
     ChannelError, FrameDecoder, decode_u32, encode_frame, encode_u32,
 )
+from nuwsgi_worker.pump import IOV_MAX, JOIN_LIMIT, send_buffers
 
 
 class EncodeTest(unittest.TestCase):
@@ -22,6 +24,22 @@ class EncodeTest(unittest.TestCase):
         self.assertEqual(decode_u32(encode_u32(2 ** 32 - 1)), 2 ** 32 - 1)
         with self.assertRaises(ChannelError):
             decode_u32(b'\x01\x00')
+
+
+def joined(frames):
+    """The frames as sent, from what a decoder handed out: the pieces of a body frame joined, as
+    bytes. (Two body frames in a row for the same request would join too; the streams here never
+    send those.)"""
+    result = []
+    for type_, flags, id_, payload in frames:
+        if type_ in BODY_FRAMES:
+            assert len(payload) > 0, 'an empty body piece'
+            last = result[-1] if result else None
+            if last is not None and last[0] == type_ and last[2] == id_:
+                result[-1] = (type_, last[1], id_, last[3] + bytes(payload))
+                continue
+        result.append((type_, flags, id_, bytes(payload)))
+    return result
 
 
 class DecodeTest(unittest.TestCase):
@@ -42,23 +60,51 @@ class DecodeTest(unittest.TestCase):
         got = []
         for i in range(len(self.stream)):
             got.extend(decoder.feed(self.stream[i:i + 1]))
-        self.assertEqual(got, self.frames)
+        self.assertEqual(joined(got), self.frames)
+        # the body comes a byte at a time, every other frame whole
+        self.assertEqual(len(got), len(self.frames) - 1 + 1000)
 
     def test_every_split_point(self):
         for cut in range(len(self.stream) + 1):
             decoder = FrameDecoder()
             got = decoder.feed(self.stream[:cut]) + decoder.feed(self.stream[cut:])
-            self.assertEqual(got, self.frames, 'split at %d' % cut)
+            self.assertEqual(joined(got), self.frames, 'split at %d' % cut)
+            self.assertLessEqual(len(got), len(self.frames) + 1, 'split at %d' % cut)
 
-    def test_frame_straddling_several_feeds(self):
+    def test_body_frame_straddling_several_feeds_comes_in_pieces_without_a_copy(self):
+        payload = bytes(range(256)) * 4096
+        data = encode_frame(BODY, 9, payload) + encode_frame(BODY_END, 9)
+        decoder = FrameDecoder()
+        pieces = []
+        for pos in range(0, len(data), 1000):
+            chunk = data[pos:pos + 1000]
+            for type_, _flags, id_, piece in decoder.feed(chunk):
+                if type_ == BODY:
+                    self.assertIsInstance(piece, memoryview)
+                    self.assertIs(piece.obj, chunk)
+                    self.assertTrue(0 < len(piece) <= 1000)
+                    pieces.append(piece)
+                else:
+                    self.assertEqual((type_, id_, pos + 1000 >= len(data)), (BODY_END, 9, True))
+        self.assertEqual(b''.join(pieces), payload)
+        self.assertEqual(decoder.feed(b''), [])
+
+    def test_other_frame_straddling_several_feeds_comes_whole(self):
         payload = bytes(range(256)) * 1024
-        data = encode_frame(BODY, 9, payload)
+        data = encode_frame(REQUEST, 9, payload)
         decoder = FrameDecoder()
         self.assertEqual(decoder.feed(data[:5]), [])
         self.assertEqual(decoder.feed(data[5:100]), [])
         self.assertEqual(decoder.feed(data[100:-1]), [])
-        self.assertEqual(decoder.feed(data[-1:] + encode_frame(BODY_END, 9)), [(BODY, 0, 9, payload), (BODY_END, 0, 9, b'')])
-        self.assertEqual(decoder.feed(b''), [])
+        got = decoder.feed(data[-1:] + encode_frame(BODY_END, 9))
+        self.assertEqual(got, [(REQUEST, 0, 9, payload), (BODY_END, 0, 9, b'')])
+        self.assertIs(type(got[0][3]), bytes)
+
+    def test_nothing_streamed_when_told(self):
+        data = encode_frame(BODY, 9, b'x' * 100)
+        decoder = FrameDecoder(streamed=frozenset())
+        self.assertEqual(decoder.feed(data[:50]), [])
+        self.assertEqual(decoder.feed(data[50:]), [(BODY, 0, 9, b'x' * 100)])
 
     def test_accepts_memoryview(self):
         self.assertEqual(FrameDecoder().feed(memoryview(self.stream)), self.frames)
@@ -86,6 +132,48 @@ class DecodeTest(unittest.TestCase):
     def test_decoder_for_the_other_direction(self):
         data = encode_frame(RESPONSE_BODY, 4, b'hi')
         self.assertEqual(FrameDecoder(FROM_WORKER).feed(data), [(RESPONSE_BODY, 0, 4, b'hi')])
+
+
+class ShortSendingSocket:
+    """A socket whose sendmsg() takes at most `limit` bytes a call, as a signal may cut one short."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.received = bytearray()
+        self.calls = []
+
+    def sendmsg(self, buffers):
+        self.calls.append(len(buffers))
+        data = b''.join(buffers)[:self.limit]
+        self.received += data
+        return len(data)
+
+    def sendall(self, data):
+        self.calls.append('sendall')
+        self.received += data
+
+
+class SendBuffersTest(unittest.TestCase):
+    def test_every_byte_goes_in_order_whatever_each_call_takes(self):
+        buffers = [encode_frame(BODY, 1, bytes([n]) * (n * 37 % 500)) for n in range(40)]
+        buffers += [memoryview(b'view' * 100), bytearray(b'tail')]
+        for limit in (1, 7, 12, 499, 4096, 1 << 20):
+            sock = ShortSendingSocket(limit)
+            send_buffers(sock, list(buffers), JOIN_LIMIT)
+            self.assertEqual(bytes(sock.received), b''.join(buffers), 'limit %d' % limit)
+            self.assertNotIn('sendall', sock.calls)
+
+    def test_at_most_iov_max_buffers_a_call(self):
+        sock = ShortSendingSocket(1 << 30)
+        send_buffers(sock, [b'x'] * (2 * IOV_MAX + 5), JOIN_LIMIT)
+        self.assertEqual(sock.calls, [IOV_MAX, IOV_MAX, 5])
+        self.assertEqual(len(sock.received), 2 * IOV_MAX + 5)
+
+    def test_small_frames_are_joined(self):
+        sock = ShortSendingSocket(1 << 30)
+        buffers = [encode_frame(RESPONSE_BODY, 1, b'hello'), encode_frame(RESPONSE_END, 1)]
+        send_buffers(sock, buffers, 5)
+        self.assertEqual((sock.calls, bytes(sock.received)), (['sendall'], b''.join(buffers)))
 
 
 if __name__ == '__main__':

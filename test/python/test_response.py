@@ -9,6 +9,7 @@ from .fake_master import (
     CANCEL, REQUEST, RESPONSE_ABORT, RESPONSE_BODY, RESPONSE_CREDIT, RESPONSE_END, RESPONSE_HEAD,
     BODY, encode_frame, encode_u32, environ_block, make_environ,
 )
+from nuwsgi_worker.channel import MAX_BODY_FRAME
 from .probe import ProbeTestCase
 
 
@@ -68,11 +69,11 @@ class ResponseTest(ProbeTestCase):
         self.assertEqual(response.headers, [('Content-Type', 'text/plain'), ('Retry-After', '5')])
         self.assertEqual(response.body, b'replaced')
 
-    def test_large_chunks_are_split_into_64k_frames(self):
+    def test_a_chunk_within_the_credit_goes_as_one_frame(self):
         response = self.request('/big', query='size=200000')
         self.assertComplete(response)
         self.assertEqual(response.body, (bytes(range(256)) * 800)[:200000])
-        self.assertEqual(response.body_frames, [65536, 65536, 65536, 200000 - 3 * 65536])
+        self.assertEqual(response.body_frames, [200000])
         self.assertEqual(self.events(), ['closed big'])
 
     def test_many_small_chunks(self):
@@ -280,6 +281,17 @@ class ResponseCreditTest(ProbeTestCase):
         response = self.request('/big', query='size=300000&chunk=30000')
         self.assertComplete(response)
         self.assertEqual(response.body, (bytes(range(256)) * 1200)[:300000])
+
+
+class LargeFrameTest(ProbeTestCase):
+    config = {'response_window': 4 * MAX_BODY_FRAME}
+
+    def test_large_chunks_are_split_into_frames_of_max_body_frame(self):
+        size = 2 * MAX_BODY_FRAME + 1000
+        response = self.request('/big', query='size=%d' % size)
+        self.assertComplete(response)
+        self.assertEqual(response.body, (bytes(range(256)) * (size // 256 + 1))[:size])
+        self.assertEqual(response.body_frames, [MAX_BODY_FRAME, MAX_BODY_FRAME, 1000])
 
 
 class CancelTest(ProbeTestCase):

@@ -60,7 +60,8 @@ class SimulatedMaster:
             payload, self.remaining = self.remaining[:size], self.remaining[size:]
             self.credit -= size
             self.sent_bytes += size
-            state.receive(BODY, 0, payload)
+            # the pump delivers views of what it received
+            state.receive(BODY, 0, memoryview(payload))
             assert state.body_received - self.input._consumed <= self.window, 'more than a window buffered'
 
 
@@ -149,6 +150,13 @@ class ReadTest(unittest.TestCase):
         with self.assertRaises(StopIteration):
             next(stream)
 
+    def test_every_read_returns_bytes(self):
+        stream = SimulatedMaster(BODY_TEXT, 16).input
+        got = [stream.read(1), stream.read(4), stream.read(3), stream.readline(), stream.readline(3), next(stream),
+               stream.readlines(1)[0], stream.read()]
+        self.assertEqual([type(piece) for piece in got], [bytes] * len(got))
+        self.assertEqual(b''.join(got), BODY_TEXT)
+
     def test_large_body_small_chunks(self):
         body = bytes(range(256)) * 100
         master = SimulatedMaster(body, 1000, chunk=333)
@@ -183,14 +191,37 @@ class FlowControlTest(unittest.TestCase):
         # granted 16 - consumed 8 = 8 = half the window: back to a full window.
         self.assertEqual(master.credits, [8])
 
-    def test_credit_when_the_app_waits_with_nothing_buffered(self):
+    def test_no_credit_while_more_than_half_the_window_is_granted(self):
         master = SimulatedMaster(b'x' * 100, 16, chunk=4)
         stream = master.input
         self.assertEqual(stream.read(4), b'xxxx')
+        stream.read(3)
+        # Nothing was buffered when the app asked again, but the master could still send 12 bytes.
         self.assertEqual(master.credits, [])
-        stream.read(4)
-        # Nothing was buffered when the app asked again: the 4 bytes consumed are granted again.
-        self.assertEqual(master.credits, [4])
+        stream.read(1)
+        self.assertEqual(master.credits, [8])
+
+    def test_no_credit_for_a_body_the_window_covers(self):
+        master = SimulatedMaster(b'x' * 100, 128, chunk=7)
+        master.input.expect('100')
+        self.assertEqual(master.input.read(), b'x' * 100)
+        self.assertEqual(master.credits, [])
+
+    def test_credit_stops_at_the_declared_length(self):
+        for size in (3, 5, 16, 17):
+            master = SimulatedMaster(b'x' * 100, 16, chunk=5)
+            master.input.expect('100')
+            while master.input.read(size):
+                pass
+            # the last grant may be smaller than half a window: it is what the body still needs
+            self.assertEqual(16 + sum(master.credits), 100, size)
+
+    def test_a_length_that_is_not_a_number_is_ignored(self):
+        master = SimulatedMaster(b'x' * 100, 16, chunk=8)
+        master.input.expect(' 100')
+        master.input.expect('\u00b2')
+        self.assertEqual(master.input.read(), b'x' * 100)
+        self.assertGreater(16 + sum(master.credits), 100)
 
     def test_credit_keeps_at_most_one_window_outstanding(self):
         master = SimulatedMaster(b'x' * 1000, 16, chunk=5)
