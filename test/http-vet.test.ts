@@ -34,6 +34,7 @@ describe('the vetting of an HTTP head', () => {
     ['two Transfer-Encoding fields', { rawHeaders: ['Host', 'a', 'Transfer-Encoding', 'chunked', 'Transfer-Encoding', 'chunked'] }, [400, 'transfer coding']],
     ['GET *', { url: '*' }, [400, 'asterisk target']],
     ['an absolute-form target for another host', { url: 'http://evil.example/x' }, [400, 'absolute target']],
+    ['an absolute-form target for another port', { url: 'http://example.test:8080/x' }, [400, 'absolute target']],
     ['a target that is neither a path nor a URL', { url: 'ftp:x' }, [400, 'target']],
   ];
   for (const [name, fields, expected] of refused) {
@@ -55,6 +56,8 @@ describe('the vetting of an HTTP head', () => {
     ['OPTIONS *', { method: 'OPTIONS', url: '*' }],
     ['an absolute-form target for the Host itself', { url: 'http://Example.TEST/x' }],
     ['an absolute-form target with the Host\'s port', { url: 'https://a:8443/x', rawHeaders: ['Host', 'a:8443'] }],
+    ['an absolute-form target with the default port the Host leaves out', { url: 'http://a:80/x', rawHeaders: ['Host', 'a'] }],
+    ['a Host with the default port an https target leaves out', { url: 'https://a/x', rawHeaders: ['Host', 'a:443'] }],
     ['one of each field', { rawHeaders: ['Host', 'a', 'Content-Length', '3', 'Content-Type', 'text/plain'] }],
   ];
   for (const [name, fields] of passed) {

@@ -55,7 +55,7 @@ export function vetHttpHead(head: HttpHead, maxHeaders: number): Refusal | undef
   if (url.charCodeAt(0) !== 47 /* '/' */ && url !== '*') {
     const authority = absoluteFormAuthority(url);
     if (authority === undefined) return refusal(ANSWERS.badRequest, 'target', 'a request target that is neither a path nor an absolute URL');
-    if (framing.hosts.length === 1 && authority.toLowerCase() !== framing.hosts[0].trim().toLowerCase()) {
+    if (framing.hosts.length === 1 && sameAuthority(url, authority, framing.hosts[0]) === false) {
       return refusal(ANSWERS.badRequest, 'absolute target', `an absolute-form target for ${authority}, not for the Host ${framing.hosts[0]}`);
     }
   }
@@ -95,6 +95,16 @@ function readFraming(raw: readonly string[]): Framing {
     }
   }
   return framing;
+}
+
+/** Whether an absolute-form target's authority names the Host, the scheme's default port written or not. */
+function sameAuthority(url: string, authority: string, host: string): boolean {
+  const defaultPort = url.charCodeAt(4) === 115 /* 's' of https */ ? ':443' : ':80';
+  const normal = (text: string) => {
+    const lower = text.trim().toLowerCase();
+    return lower.endsWith(defaultPort) ? lower.slice(0, -defaultPort.length) : lower;
+  };
+  return normal(authority) === normal(host);
 }
 
 /** `http://host:8000/path` -> `host:8000`; undefined when the target is not an http(s) URL. */
