@@ -71,7 +71,10 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
   }
   environ += '\0REMOTE_ADDR\0' + remoteAddr + '\0wsgi.url_scheme\0' + scheme;
 
-  const bodyLength = declaredBodyLength(head.rawHeaders);
+  // node's parser has checked Content-Length and refused it beside Transfer-Encoding, and the
+  // vetting refused a second one and any coding but chunked
+  const contentLength = headers.get('CONTENT_LENGTH');
+  const bodyLength = headers.has('HTTP_TRANSFER_ENCODING') ? -1 : contentLength === undefined ? 0 : Number(contentLength);
   return {
     method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength,
     expectContinue: head.expectContinue && bodyLength !== 0, environ,
@@ -96,24 +99,6 @@ function cgiHeaders(raw: readonly string[]): Map<string, string> {
     headers.set(key, seen === undefined ? raw[i + 1] : seen + (key === 'HTTP_COOKIE' ? '; ' : ', ') + raw[i + 1]);
   }
   return headers;
-}
-
-/**
- * 0 without a body, -1 for a chunked one, else its Content-Length. node's parser has checked the
- * value, refused requests with both headers, and keeps the first of repeated ones, as here.
- */
-function declaredBodyLength(raw: readonly string[]): number {
-  let length = 0;
-  let seenLength = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
-    if (!seenLength && name.length === 14 && name.toLowerCase() === 'content-length') {
-      seenLength = true;
-      length = Number(raw[i + 1]);
-    }
-  }
-  return length;
 }
 
 /** `http://host/path` (absolute-form, as sent to proxies) -> `/path`. */
