@@ -68,8 +68,7 @@ export function answerHeaders(a: Answer, more: readonly string[] = []): string[]
  * names the request or the peer (`GET /upload`, `request from 10.0.0.1`).
  */
 export function answerLine(a: Answer, subject: string, why: string): string {
-  const raise = a.option === undefined ? '' : `; raise it with --${a.option}`;
-  return `${subject}: ${why}: answered ${a.status}${raise}`;
+  return outcomeLine(a, subject, why, `answered ${a.status}`);
 }
 
 /** Logs the line of an answer (see answerLine). */
@@ -79,7 +78,13 @@ export function logAnswer(a: Answer, subject: string, why: string): void {
 
 /** The line of a response that could not be completed because of `a`'s limit: it was cut short. */
 export function cutShortLine(a: Answer, subject: string, why: string): string {
-  return answerLine(a, subject, why).replace(`answered ${a.status}`, 'response cut short');
+  return outcomeLine(a, subject, why, 'response cut short');
+}
+
+/** `subject: why: outcome`, and the option that raises `a`'s limit when it has one. */
+function outcomeLine(a: Answer, subject: string, why: string, outcome: string): string {
+  const raise = a.option === undefined ? '' : `; raise it with --${a.option}`;
+  return `${subject}: ${why}: ${outcome}${raise}`;
 }
 
 const refusals = new RateLimitedLog();
