@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort, needNginx, nginxConfigTest, startNginx, startNuwsgiSocket, writeNginxConfig, type RunningNginx } from './helpers/nginx.ts';
+import { deploymentDir, freePort, needNginx, nginxConfigTest, startNginx, startNuwsgiSocket, writeNginxConfig } from './helpers/nginx.ts';
 import { needPythonModule, systemVenv } from './helpers/peers.ts';
-import { repoRoot, type RunningServer } from './helpers/server.ts';
+import { repoRoot } from './helpers/server.ts';
 import { httpRequest, json, stopServer, tempDir } from './helpers/wire.ts';
 
 /** The server block exactly as the tutorial publishes it (stray comma in server_name included). */
@@ -52,15 +52,8 @@ test('the classic tutorial\'s site serves its Flask app through nuwsgi', { timeo
   const venv = await systemVenv(t);
   if (venv === undefined) return;
 
-  const dir = tempDir('nuwsgi-nginx-classic-');
-  let server: RunningServer | undefined;
-  let nginx: RunningNginx | undefined;
-  t.after(async () => {
-    await nginx?.stop();
-    await stopServer(server);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const socket = path.join(dir, 'codingpy.sock');
+  const deployment = deploymentDir(t, 'nuwsgi-nginx-classic-');
+  const socket = path.join(deployment.dir, 'codingpy.sock');
   const port = await freePort();
 
   // codingpy.ini's settings that nuwsgi understands, on the command line: module = wsgi:app,
@@ -68,12 +61,12 @@ test('the classic tutorial\'s site serves its Flask app through nuwsgi', { timeo
   // async are tested in test/gevent.test.ts; die-on-term and the for-readline loop over .envs are
   // left out.) The app is the
   // tutorial's layout in examples/flask, run from a virtualenv as in the tutorial.
-  server = await startNuwsgiSocket(socket, [
+  deployment.server = await startNuwsgiSocket(socket, [
     '--chdir', path.join(repoRoot, 'examples', 'flask'), '--module', 'wsgi:app', '--home', venv,
     '--master', '--processes', '5', '--chmod-socket=660', '--vacuum',
   ]);
-  nginx = await startNginx(nginxPath, { dir, port, http: classicSite(port, socket) });
-  const url = (target: string) => `${nginx!.url}${target}`;
+  const nginx = deployment.nginx = await startNginx(nginxPath, { dir: deployment.dir, port, http: classicSite(port, socket) });
+  const url = (target: string) => `${nginx.url}${target}`;
 
   await t.test('the socket nginx connects to has mode 660', () => {
     assert.equal((fs.statSync(socket).mode & 0o777).toString(8), '660');
@@ -112,7 +105,7 @@ test('the classic tutorial\'s site serves its Flask app through nuwsgi', { timeo
   });
 
   await t.test('vacuum: the socket is removed when nuwsgi stops', async () => {
-    await stopServer(server);
+    await stopServer(deployment.server);
     assert.equal(fs.existsSync(socket), false, `${socket} is left behind`);
   });
 });

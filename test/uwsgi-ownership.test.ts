@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { freePort, needNginx, startNginx, uwsgiPassTarget, uwsgiSite, waitForListener, type RunningNginx } from './helpers/nginx.ts';
+import { deploymentDir, freePort, needNginx, startNginx, uwsgiPassTarget, uwsgiSite, waitForListener } from './helpers/nginx.ts';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
 import { connect, encodePacket, nginxVars, uwsgiTarget, type UwsgiTarget } from './helpers/uwsgi-client.ts';
-import { httpRequest, json, parseResponse, stopServer, tempDir, waitFor, workerPids, type RawResponse } from './helpers/wire.ts';
+import { httpRequest, json, parseResponse, waitFor, workerPids, type RawResponse } from './helpers/wire.ts';
 
 const gatedApp = path.join(fixtureApps, 'gated.py');
 
@@ -161,17 +161,11 @@ type Transport = 'unix' | 'tcp';
 
 async function setUp(t: TestContext, transport: Transport, via: 'client' | 'nginx', nginxPath?: string,
   mode: { processes: number; args: string[] } = { processes: 2, args: [] }): Promise<Setup> {
-  const dir = tempDir('nuwsgi-ownership-');
-  let server: RunningServer | undefined;
-  let nginx: RunningNginx | undefined;
-  t.after(async () => {
-    await nginx?.stop();
-    await stopServer(server);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const deployment = deploymentDir(t, 'nuwsgi-ownership-');
+  const dir = deployment.dir;
   // --socket for the unix socket, --uwsgi-socket for TCP: both are uwsgi-protocol sockets.
   const socketArgs = transport === 'unix' ? ['--socket', path.join(dir, 'app.sock')] : ['--uwsgi-socket', '127.0.0.1:0'];
-  server = await startServer([...socketArgs, '--wsgi-file', gatedApp, '--master', '--processes', String(mode.processes), ...mode.args]);
+  const server = deployment.server = await startServer([...socketArgs, '--wsgi-file', gatedApp, '--master', '--processes', String(mode.processes), ...mode.args]);
   const target = uwsgiTarget(server);
   await waitForListener('path' in target ? target : { host: target.host ?? '127.0.0.1', port: target.port });
   const listener = transport === 'unix' ? unixListener(server.pid) : tcpListener(server.pid, (target as { port: number }).port);
@@ -182,7 +176,7 @@ async function setUp(t: TestContext, transport: Transport, via: 'client' | 'ngin
   if (via === 'nginx') {
     const port = await freePort();
     const socket = 'path' in target ? target.path : `127.0.0.1:${target.port}`;
-    nginx = await startNginx(nginxPath!, { dir, port, http: uwsgiSite({ port, pass: uwsgiPassTarget(socket) }) });
+    deployment.nginx = await startNginx(nginxPath!, { dir, port, http: uwsgiSite({ port, pass: uwsgiPassTarget(socket) }) });
     send = async (uri) => {
       const result = httpRequest(`http://127.0.0.1:${port}${uri}`, { timeoutMs: 30_000 });
       return {

@@ -299,17 +299,31 @@ export async function startNuwsgiSocket(socket: string, args: string[]): Promise
  * removed, when the test `t` ends.
  */
 export async function nuwsgiBehindNginx(t: TestContext, nginxPath: string, args: string[]): Promise<{ server: RunningServer; nginx: RunningNginx }> {
-  const dir = tempDir('nuwsgi-behind-nginx-');
-  let server: RunningServer | undefined;
-  let nginx: RunningNginx | undefined;
-  t.after(async () => {
-    await nginx?.stop();
-    await stopServer(server);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const socket = path.join(dir, 'app.sock');
-  server = await startNuwsgiSocket(socket, args);
+  const deployment = deploymentDir(t, 'nuwsgi-behind-nginx-');
+  const socket = path.join(deployment.dir, 'app.sock');
+  const server = deployment.server = await startNuwsgiSocket(socket, args);
   const port = await freePort();
-  nginx = await startNginx(nginxPath, { dir, port, http: uwsgiSite({ port, pass: `unix:${socket}` }) });
+  const nginx = deployment.nginx = await startNginx(nginxPath, { dir: deployment.dir, port, http: uwsgiSite({ port, pass: `unix:${socket}` }) });
   return { server, nginx };
+}
+
+/** A temporary directory for a test's nuwsgi and nginx, and what the test started in it. */
+export interface Deployment {
+  dir: string;
+  server?: RunningServer;
+  nginx?: RunningNginx;
+}
+
+/**
+ * A temporary directory for nuwsgi with nginx in front: when the test `t` ends, the nginx and the
+ * nuwsgi set on it are stopped, nginx first, and the directory is removed.
+ */
+export function deploymentDir(t: TestContext, prefix: string): Deployment {
+  const deployment: Deployment = { dir: tempDir(prefix) };
+  t.after(async () => {
+    await deployment.nginx?.stop();
+    await stopServer(deployment.server);
+    fs.rmSync(deployment.dir, { recursive: true, force: true });
+  });
+  return deployment;
 }
