@@ -25,50 +25,43 @@ def _report(ident, reads, read_bytes):
     sys.stderr.flush()
 
 
-class CountingFile(io.FileIO):
-    ident = 'file'
+class _CountingReads:
+    """Counts the read() calls and bytes of the file class it is mixed into, and logs them on close."""
+    ident = ''
     reads = 0
     read_bytes = 0
 
-    def read(self, size=-1):
+    def _count(self, n):
         self.reads += 1
+        self.read_bytes += n or 0
+
+    def read(self, size=-1):
         data = super().read(size)
-        self.read_bytes += len(data or b'')
+        self._count(len(data or b''))
         return data
 
+    def close(self):
+        if not self.closed:
+            _report(self.ident, self.reads, self.read_bytes)
+        super().close()
+
+
+class CountingFile(_CountingReads, io.FileIO):
+    ident = 'file'
+
     def readinto(self, buffer):
-        self.reads += 1
         n = super().readinto(buffer)
-        self.read_bytes += n or 0
+        self._count(n)
         return n
 
     def readall(self):
-        self.reads += 1
         data = super().readall()
-        self.read_bytes += len(data)
+        self._count(len(data))
         return data
 
-    def close(self):
-        if not self.closed:
-            _report(self.ident, self.reads, self.read_bytes)
-        super().close()
 
-
-class CountingBytesIO(io.BytesIO):
+class CountingBytesIO(_CountingReads, io.BytesIO):
     ident = 'bytesio'
-    reads = 0
-    read_bytes = 0
-
-    def read(self, size=-1):
-        self.reads += 1
-        data = super().read(size)
-        self.read_bytes += len(data)
-        return data
-
-    def close(self):
-        if not self.closed:
-            _report(self.ident, self.reads, self.read_bytes)
-        super().close()
 
 
 def app(environ, start_response):
