@@ -89,7 +89,7 @@ export class Dispatcher {
     this.notifyIfIdle();
   }
 
-  /** Resolves once nothing is being buffered, queued or in flight. */
+  /** Resolves once nothing is queued or in flight (the router waits for post-buffering too). */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
