@@ -263,8 +263,8 @@ describe('keys and values in files', () => {
 
   it('on the command line an unknown option stays an error', () => {
     assert.equal(
-      errorOf({}, ['--http', ':8000', '--static-map', '/s=/srv']),
-      'nuwsgi: unknown option --static-map on the command line (see nuwsgi --help)',
+      errorOf({}, ['--http', ':8000', '--route', '^/x break:403']),
+      'nuwsgi: unknown option --route on the command line (see nuwsgi --help)',
     );
   });
 

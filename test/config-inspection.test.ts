@@ -81,10 +81,10 @@ describe('check', () => {
   }
 
   it('reports every error', () => {
-    assert.throws(() => parseInDirectory({ 'app.ini': ini('processes = x', 'static-map = /s=/srv', 'listen = -1') }, ['check', '--ini', 'app.ini']), {
+    assert.throws(() => parseInDirectory({ 'app.ini': ini('processes = x', 'route = ^/x break:403', 'listen = -1') }, ['check', '--ini', 'app.ini']), {
       name: 'ConfigError',
       message: [
-        'nuwsgi: static-map in app.ini line 5 is a uWSGI option that nuwsgi does not support yet (docs/compat.md says what to use instead)',
+        'nuwsgi: route in app.ini line 5 is a uWSGI option that nuwsgi does not support yet (docs/compat.md says what to use instead)',
         "nuwsgi: bad value for processes in app.ini line 4: 'x' (expected a whole number, e.g. --processes 4)",
         "nuwsgi: bad value for listen in app.ini line 6: '-1' (expected a whole number, e.g. --listen 1024)",
       ].join('\n'),

@@ -21,6 +21,11 @@ const CONFIG_FIELDS = Object.keys({
   maxRequestsDelta: true, maxRequestsJitter: true, minWorkerLifetime: true, maxWorkerLifetime: true,
   maxWorkerLifetimeDelta: true, reloadOnRss: true, checkInterval: true, touchReload: true, touchChainReload: true,
   touchWorkersReload: true, masterFifo: true, pidfile: true, pidfile2: true, daemonize: true, logto: true,
+  staticMap: true, staticMap2: true, checkStatic: true, staticIndex: true, staticSkipExt: true, staticSafe: true,
+  mimeFile: true, staticExpires: true, staticExpiresMtime: true, staticExpiresUri: true, staticExpiresUriMtime: true,
+  staticExpiresPathInfo: true, staticExpiresPathInfoMtime: true, staticExpiresType: true, staticExpiresTypeMtime: true,
+  staticGzip: true, staticGzipAll: true, staticGzipDir: true, staticGzipExt: true, addHeader: true, fileServeMode: true,
+  staticCachePaths: true, staticCacheSize: true, staticCacheMaxFile: true,
 } satisfies Record<ConfigField, true>);
 
 /** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them, and those added since. */
@@ -28,6 +33,11 @@ const RESTART_ONLY_BEFORE = [
   'http', 'socket', 'uwsgiSocket', 'httpSocket', 'protocol', 'listen', 'chmodSocket', 'chownSocket', 'vacuum',
   'socketTimeout', 'bufferSize', 'httpMaxHeaders', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
   'daemonize', 'logto', 'disableLogging', 'limitPost', 'postBuffering',
+  // the static-file rules are resolved once, at start (the workers get the master's in CONFIG)
+  'staticMap', 'staticMap2', 'checkStatic', 'staticIndex', 'staticSkipExt', 'staticSafe', 'mimeFile', 'staticExpires',
+  'staticExpiresMtime', 'staticExpiresUri', 'staticExpiresUriMtime', 'staticExpiresPathInfo', 'staticExpiresPathInfoMtime',
+  'staticExpiresType', 'staticExpiresTypeMtime', 'staticGzip', 'staticGzipAll', 'staticGzipDir', 'staticGzipExt',
+  'addHeader', 'fileServeMode', 'staticCachePaths', 'staticCacheSize', 'staticCacheMaxFile',
 ];
 
 const BASE = ['--http', ':8000', '--wsgi-file', 'app.py'];
@@ -63,7 +73,7 @@ describe('the option table and Config', () => {
     const fieldless = [
       ...LOADING_OPTIONS.map((option) => option.name),
       ...OPTIONS.filter((option) => option.commandLineOnly).map((option) => option.name),
-      'plugins', 'strict', 'enable-threads', 'die-on-term', 'post-buffering-bufsize', 'lazy-apps', 'lazy',
+      'plugins', 'strict', 'enable-threads', 'die-on-term', 'post-buffering-bufsize', 'lazy-apps', 'lazy', 'offload-threads',
     ];
     for (const name of fieldless) assert.equal(entry(name).field, undefined, `--${name} fills no field`);
     assert.deepEqual(OPTIONS.filter((option) => option.field === undefined).map((option) => option.name).sort(),
@@ -82,7 +92,10 @@ describe('the option table and Config', () => {
   it('converts the values of the entries that have a convert', () => {
     const converted = filling.filter((option) => 'convert' in option).map((option) => option.name).sort();
     assert.deepEqual(converted,
-      ['check-interval', 'chmod-socket', 'http-keepalive', 'mount', 'protocol', 'trusted-proxy', 'uwsgi-allow']);
+      ['add-header', 'check-interval', 'chmod-socket', 'file-serve-mode', 'http-keepalive', 'mount', 'protocol',
+        'static-expires', 'static-expires-mtime', 'static-expires-path-info', 'static-expires-path-info-mtime',
+        'static-expires-type', 'static-expires-type-mtime', 'static-expires-uri', 'static-expires-uri-mtime', 'static-map',
+        'static-map2', 'trusted-proxy', 'uwsgi-allow']);
 
     assert.equal(serve([]).chmodSocket, undefined);
     assert.equal(serve(['--chmod-socket=660']).chmodSocket, 0o660);

@@ -71,6 +71,44 @@ export interface Config {
   limitPost: number;
   /** `--post-buffering`: receive bodies before dispatch, in memory up to this many bytes; 0 (default) streams them. */
   postBuffering: number;
+  /** `--static-map MOUNTPOINT=PATH`: files under PATH (a directory or a file) serve requests under MOUNTPOINT. */
+  staticMap: StaticMapping[];
+  /** `--static-map2 MOUNTPOINT=DIR`: the whole PATH_INFO, mountpoint included, is looked up under DIR. */
+  staticMap2: StaticMapping[];
+  /** `--check-static DIR`: DIR + PATH_INFO is served when it is a file, for any request. */
+  checkStatic: string[];
+  /** `--static-index NAME`: files tried, in order, for a request naming a static directory. */
+  staticIndex: string[];
+  /** `--static-skip-ext SUFFIX`: static files whose name ends so go to the app instead. */
+  staticSkipExt: string[];
+  /** `--static-safe DIR`: directories a static file may lead to through symlinks, outside its mount. */
+  staticSafe: string[];
+  /** `--mime-file FILE`: mime.types files (default /etc/mime.types); mime-db fills what they lack. */
+  mimeFile: string[];
+  /** The static-expires family: an Expires header from now (or from the file's mtime) by real path, URI, PATH_INFO or type. */
+  staticExpires: ExpiresByPattern[];
+  staticExpiresMtime: ExpiresByPattern[];
+  staticExpiresUri: ExpiresByPattern[];
+  staticExpiresUriMtime: ExpiresByPattern[];
+  staticExpiresPathInfo: ExpiresByPattern[];
+  staticExpiresPathInfoMtime: ExpiresByPattern[];
+  staticExpiresType: ExpiresByType[];
+  staticExpiresTypeMtime: ExpiresByType[];
+  /** The static-gzip family: which static files are served from a `.br` or `.gz` sibling the client accepts. */
+  staticGzip: string[];
+  staticGzipAll: boolean;
+  staticGzipDir: string[];
+  staticGzipExt: string[];
+  /** `--add-header "Name: value"`: headers added to every response, as a flat [name, value, ...] list. */
+  addHeader: string[];
+  /** `--file-serve-mode`: send static files (raw, the default), or name them in X-Sendfile / X-Accel-Redirect. */
+  fileServeMode: FileServeMode;
+  /** `--static-cache-paths`: seconds a static file looked up is trusted before its next stat (default 1). */
+  staticCachePaths: number;
+  /** `--static-cache-size`: bytes of static files kept in memory (default 64 MiB); 0 keeps none. */
+  staticCacheSize: number;
+  /** `--static-cache-max-file`: the largest static file kept in memory (default 1 MiB). */
+  staticCacheMaxFile: number;
   /** `--disable-logging`/`-L`: no request log lines. */
   disableLogging: boolean;
   /** `--catch-exceptions`: show the traceback in the body of a 500. */
@@ -129,6 +167,27 @@ export interface Mount {
   mountpoint: string;
   app: string;
 }
+
+/** One `--static-map` or `--static-map2`. */
+export interface StaticMapping {
+  mountpoint: string;
+  path: string;
+}
+
+/** A static-expires rule by regular expression: `pattern` is matched, the file expires `seconds` later. */
+export interface ExpiresByPattern {
+  pattern: string;
+  seconds: number;
+}
+
+/** A static-expires-type rule: files of Content-Type `type` expire `seconds` later. */
+export interface ExpiresByType {
+  type: string;
+  seconds: number;
+}
+
+/** How static files are answered: sent by nuwsgi, or named in a header for the front server to send. */
+export type FileServeMode = 'raw' | 'x-sendfile' | 'x-accel-redirect';
 
 /** What the command line asked for besides running the server. */
 export type Command =

@@ -1,7 +1,8 @@
 // The option table: the one description of every option nuwsgi understands. The command line,
 // UWSGI_* environment variables, configuration files (ini/json/yaml), `--help` and the options
 // reference in docs/ are all driven by it. It is assembled here from the themed tables:
-// listener-options.ts, application-options.ts, serving-options.ts, supervision-options.ts and
+// listener-options.ts, application-options.ts, serving-options.ts, static-options.ts,
+// supervision-options.ts and
 // loading-options.ts (the options that steer the reading of the configuration itself); the few
 // that belong to no theme are below.
 //
@@ -21,6 +22,7 @@ import { LOADING_OPTIONS } from './loading-options.ts';
 import type { OptionSpec } from './option-spec.ts';
 import { pluginListProblem } from './plugins.ts';
 import { SERVING_OPTIONS } from './serving-options.ts';
+import { STATIC_OPTIONS } from './static-options.ts';
 import { SUPERVISION_OPTIONS } from './supervision-options.ts';
 
 /** The table as written: every entry with its literal type, for the check below. */
@@ -28,6 +30,7 @@ const TABLE = [
   ...LISTENER_OPTIONS,
   ...APPLICATION_OPTIONS,
   ...SERVING_OPTIONS,
+  ...STATIC_OPTIONS,
   {
     name: 'plugins',
     aliases: ['plugin'],

@@ -4,19 +4,16 @@
 // looked up first: when an option is added to it, remove its names here.
 const NAMES = [
   // Concurrency inside a worker
-  'offload-threads', 'thunder-lock', 'single-interpreter',
+  'thunder-lock', 'single-interpreter',
   // Listeners and routing
   'http11-socket', 'httprouter', 'http-timeout', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
-  'final-route', 'error-route', 'response-route', 'add-header', 'del-header', 'collect-header',
+  'final-route', 'error-route', 'response-route', 'del-header', 'collect-header',
   // Applications
   'need-app', 'no-default-app', 'dynamic-apps',
   'wsgi-disable-file-wrapper', 'wsgi-manage-chunked-input',
   // Process management
   'harakiri-queue-threshold', 'reload-mercy', 'safe-pidfile', 'procname-prefix', 'auto-procname', 'pause', 'suspend',
   'resume',
-  // Static files
-  'static-map', 'static-map2', 'static-expires', 'static-expires-uri', 'static-expires-path-info',
-  'static-expires-type', 'check-static',
   // Logging and stats
   'logto2', 'log-format', 'logformat', 'log-4xx', 'log-5xx', 'log-slow', 'log-big', 'log-zero',
   'memory-report', 'stats', 'stats-server', 'stats-http', 'stats-minified', 'stats-no-cores',

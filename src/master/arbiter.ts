@@ -9,6 +9,7 @@ import { log } from '../observe/log.ts';
 import { logFinishedRequest } from '../observe/request-line.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import { Router } from '../router/router.ts';
+import { resolveStaticRules, type StaticRules } from '../router/static/rules.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
 import type { Generation } from './generation.ts';
@@ -52,6 +53,8 @@ export class Arbiter implements MasterVerbs {
   private paused = false;
   private readonly respawns = new RespawnThrottle();
   private python = '';
+  /** The static-file rules, resolved once at start (after chdir) for the router and the workers. */
+  private statics!: StaticRules;
   private startingUp = true;
   private readonly stopper: Shutdown;
   private tick: NodeJS.Timeout | undefined;
@@ -90,6 +93,9 @@ export class Arbiter implements MasterVerbs {
     log(`*** Starting nuwsgi (master pid: ${process.pid}) ***`);
     enterChdir(config);
     applyEnv(process.env, config.env);
+    const statics = resolveStaticRules(config);
+    for (const warning of statics.warnings) log(`warning: ${warning}`);
+    this.statics = statics.rules;
     ({ python: this.python, mode: this.mode } = workerRuntime(config, process.env));
     log(this.mode.logLine);
     try {
@@ -126,7 +132,7 @@ export class Arbiter implements MasterVerbs {
     const config = next?.config ?? this.config;
     const how = workerProcess(config, next?.python ?? this.python, this.baseEnv, this.sockets.uwsgi);
     const sockets = { uwsgi: this.sockets.uwsgi, http: this.sockets.http.length > 0 };
-    const worker = new Worker(slot, how, workerConfig(slot, config, next?.mode ?? this.mode, sockets), {
+    const worker = new Worker(slot, how, workerConfig(slot, config, next?.mode ?? this.mode, sockets, this.statics), {
       ready: (w, info) => this.onWorkerReady(w, info),
       free: (w) => this.onWorkerFree(w),
       reload: (w) => this.onWorkerReload(w),

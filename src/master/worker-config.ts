@@ -5,6 +5,7 @@ import type { Config } from '../config/config.ts';
 import { answersForWorkers } from '../listeners/answers.ts';
 import type { WorkerSocket } from '../listeners/worker-sockets.ts';
 import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW } from '../router/exchange.ts';
+import type { StaticRules } from '../router/static/rules.ts';
 import { logFd } from '../observe/log.ts';
 import type { ConcurrencyMode } from './mode.ts';
 import { workerArgs } from './python.ts';
@@ -30,7 +31,7 @@ export function workerProcess(config: Config, python: string, baseEnv: NodeJS.Pr
   };
 }
 
-export function workerConfig(slot: number, config: Config, mode: ConcurrencyMode, sockets: WorkerSockets): WorkerConfig {
+export function workerConfig(slot: number, config: Config, mode: ConcurrencyMode, sockets: WorkerSockets, statics: StaticRules): WorkerConfig {
   return {
     worker_id: slot,
     master_pid: config.master ? process.pid : 0,
@@ -59,6 +60,22 @@ export function workerConfig(slot: number, config: Config, mode: ConcurrencyMode
       log_requests: !config.disableLogging,
     },
     answers: answersForWorkers(),
+    static_files: staticFilesForWorkers(statics),
     options: config.options,
+  };
+}
+
+/** The static-file rules as CONFIG carries them (docs/channel.md): the master's, resolved once, in snake_case. */
+function staticFilesForWorkers(rules: StaticRules): WorkerConfig['static_files'] {
+  return {
+    mounts: rules.mounts.map((m) => ({ prefix: m.prefix, root: m.root, file: m.file, keep_prefix: m.keepPrefix })),
+    index: rules.index,
+    skip_ext: rules.skipExt,
+    safe: rules.safe,
+    expires: rules.expires.map((e) => ({ subject: e.subject, pattern: e.pattern, seconds: e.seconds, from_mtime: e.fromMtime })),
+    gzip: rules.gzip,
+    mime_types: rules.mimeTypes,
+    add_headers: rules.addHeaders,
+    serve_mode: rules.serveMode,
   };
 }

@@ -46,6 +46,18 @@ export interface WorkerConfig {
   uwsgi: UwsgiServing;
   /** The answer table (listeners/answers.ts), by status, for the answers the worker makes itself. */
   answers: WorkerAnswers;
+  /** The static-file rules (router/static/rules.ts), for the uwsgi sockets the worker accepts on. */
+  static_files: {
+    mounts: Array<{ prefix: string; root: string; file: boolean; keep_prefix: boolean }>;
+    index: string[];
+    skip_ext: string[];
+    safe: string[];
+    expires: Array<{ subject: string; pattern: string; seconds: number; from_mtime: boolean }>;
+    gzip: { all: boolean; dirs: string[]; exts: string[]; patterns: string[] };
+    mime_types: Record<string, string>;
+    add_headers: string[];
+    serve_mode: string;
+  };
   options: Record<string, string | boolean | string[]>;
 }
 
