@@ -29,6 +29,14 @@ export const ANSWERS = {
   requestTimeout: answer(408, 'Request Timeout'),
   /** The body is larger than limit-post. */
   bodyTooLarge: answer(413, 'Payload Too Large', { option: 'limit-post' }),
+  /** A static path that leads out of its mount (traversal, a symlink outside, a name no file can have). */
+  forbidden: answer(403, 'Forbidden'),
+  /** A static file that is hidden (a dot file). */
+  notFound: answer(404, 'Not Found'),
+  /** A static file's If-Match or If-Unmodified-Since does not hold. */
+  preconditionFailed: answer(412, 'Precondition Failed'),
+  /** A Range that no byte of the static file satisfies (Content-Range says its size). */
+  rangeNotSatisfiable: answer(416, 'Range Not Satisfiable'),
   /** The head is larger than buffer-size. */
   headTooLarge: answer(431, 'Request Header Fields Too Large', { option: 'buffer-size' }),
   /** The head has more fields than http-max-headers. */

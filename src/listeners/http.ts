@@ -30,6 +30,8 @@ export interface HttpListenerOptions {
   keepAliveTimeoutMs: number;
   /** trusted-proxy: peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
   trustedProxies: AddressList;
+  /** add-header: a flat [name, value, ...] list added to every response of the app or a static file. */
+  addHeaders: readonly string[];
 }
 
 /** A response on one node:http exchange. */
@@ -48,6 +50,8 @@ class HttpResponseWriter implements ResponseWriter {
   }
 
   head(status: number, reason: string, headers: string[]): string | undefined {
+    const extra = this.listener.addHeaders;
+    for (let i = 0; i < extra.length; i++) headers.push(extra[i]);
     if (this.listener.closesEveryConnection) headers.push('Connection', 'close');
     try {
       this.res.writeHead(status, reason, headers);
@@ -179,6 +183,10 @@ export class HttpListener implements Listener {
     const bound = await bindServer(this.server, this.address, options);
     if (this.address.kind === 'tcp') this.context.serverPort = String(bound.port);
     return bound;
+  }
+
+  get addHeaders(): readonly string[] {
+    return this.options.addHeaders;
   }
 
   /** Shutting down, or keep-alive turned off (--http-keepalive=0): every response closes its connection. */

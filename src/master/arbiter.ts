@@ -9,7 +9,8 @@ import { log } from '../observe/log.ts';
 import { logFinishedRequest } from '../observe/request-line.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import { Router } from '../router/router.ts';
-import { resolveStaticRules, type StaticRules } from '../router/static/rules.ts';
+import { StaticFiles } from '../router/static/files.ts';
+import { resolveStaticRules, servesStaticFiles, type StaticRules } from '../router/static/rules.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
 import type { Generation } from './generation.ts';
@@ -96,6 +97,10 @@ export class Arbiter implements MasterVerbs {
     const statics = resolveStaticRules(config);
     for (const warning of statics.warnings) log(`warning: ${warning}`);
     this.statics = statics.rules;
+    if (servesStaticFiles(statics.rules)) {
+      const limits = { revalidateMs: config.staticCachePaths * 1000, maxBytes: config.staticCacheSize, maxFileBytes: config.staticCacheMaxFile };
+      this.router.serveFiles(new StaticFiles(statics.rules, limits, this.router.staticDone));
+    }
     ({ python: this.python, mode: this.mode } = workerRuntime(config, process.env));
     log(this.mode.logLine);
     try {

@@ -84,6 +84,7 @@ export class ListenerSet {
       maxHeaders: config.httpMaxHeaders,
       keepAliveTimeoutMs: config.httpKeepalive * 1000,
       trustedProxies: config.trustedProxies,
+      addHeaders: config.addHeader,
     });
     const bound = await listener.listen(bindOptions);
     this.http.push(listener);

@@ -1,12 +1,14 @@
-// The stage between the listeners and the dispatcher. For each request it decides who answers: the
-// answer table when a limit refuses it (limit-post), or the app, after post-buffering when that is
-// on. (Static files come here next.) It is also the one place where finished requests are counted
-// and their observers called, whichever listener or worker served them: the request log today.
+// The stage between the listeners and the dispatcher. For each request it decides who answers: a
+// static file (static/files.ts), the answer table when a limit refuses it (limit-post), or the app,
+// after post-buffering when that is on. It is also the one place where finished requests are
+// counted and their observers called, whichever listener or worker served them: the request log
+// today.
 import type { Readable } from 'node:stream';
 import { decodeServedRequest, type ServedRequest } from '../channel/records.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from '../listeners/request.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Exchange } from './exchange.ts';
+import type { StaticFiles, StaticOutcome } from './static/files.ts';
 
 /** The options the router applies (named as in Config, which can be passed as is). */
 export interface RoutingLimits {
@@ -40,9 +42,15 @@ export class Router implements RequestHandler {
   private readonly dispatcher: Dispatcher;
   private readonly limits: RoutingLimits;
   private readonly observers: RequestObserver[] = [];
-  /** Requests whose body is being received (post-buffering): not on the dispatcher yet, but not done either. */
-  private buffering = 0;
-  private bufferingWaiters: Array<() => void> = [];
+  /**
+   * Requests not on the dispatcher that are not done either: bodies being received
+   * (post-buffering), static files being looked up or sent.
+   */
+  private outside = 0;
+  private outsideWaiters: Array<() => void> = [];
+  private files: StaticFiles | null = null;
+  /** The master, as the request log names the server of the static files it sends. */
+  private readonly master = { pid: process.pid, requestsServed: 0 };
 
   constructor(dispatcher: Dispatcher, limits: RoutingLimits) {
     this.dispatcher = dispatcher;
@@ -54,7 +62,35 @@ export class Router implements RequestHandler {
     this.observers.push(observer);
   }
 
+  /** Static files are served by `files` from now on (made with `staticDone` as its done callback). */
+  serveFiles(files: StaticFiles): void {
+    this.files = files;
+  }
+
   handle(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
+    if (this.files !== null) {
+      this.outside++;
+      if (this.files.serve(request, writer, () => { this.leftOutside(); this.toApp(request, writer, body); })) return;
+      this.leftOutside();
+    }
+    this.toApp(request, writer, body);
+  }
+
+  /** A request a static file answered (files.ts calls it when the response is over). */
+  readonly staticDone = (request: ParsedRequest, startedMs: number, outcome: StaticOutcome): void => {
+    this.leftOutside();
+    this.master.requestsServed++;
+    this.total++;
+    if (this.observers.length === 0) return;
+    const finished: FinishedRequest = {
+      server: this.master,
+      total: this.total,
+      details: () => describeStatic(request, startedMs, outcome),
+    };
+    for (const observe of this.observers) observe(finished);
+  };
+
+  private toApp(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
     const exchange = new Exchange(request, writer, body, this.finished);
     const { limitPost, postBuffering } = this.limits;
     if (limitPost > 0) {
@@ -65,10 +101,10 @@ export class Router implements RequestHandler {
       }
     }
     if (postBuffering > 0 && exchange.bodyLength !== 0) {
-      this.buffering++;
+      this.outside++;
       void exchange.bufferBody(postBuffering).then((ready) => {
         if (ready) this.dispatcher.dispatch(exchange);
-        if (--this.buffering === 0) this.wakeBufferingWaiters();
+        this.leftOutside();
       });
       return;
     }
@@ -88,12 +124,12 @@ export class Router implements RequestHandler {
     for (const observe of this.observers) observe(request);
   }
 
-  /** Resolves once nothing is being buffered, queued or in flight. */
+  /** Resolves once nothing is being buffered, sent from a static file, queued or in flight. */
   async whenIdle(): Promise<void> {
     for (;;) {
       await this.dispatcher.whenIdle();
-      if (this.buffering === 0) return;
-      await new Promise<void>((resolve) => this.bufferingWaiters.push(resolve));
+      if (this.outside === 0) return;
+      await new Promise<void>((resolve) => this.outsideWaiters.push(resolve));
     }
   }
 
@@ -104,9 +140,24 @@ export class Router implements RequestHandler {
     for (const observe of this.observers) observe(request);
   };
 
-  private wakeBufferingWaiters(): void {
-    const waiters = this.bufferingWaiters;
-    this.bufferingWaiters = [];
+  private leftOutside(): void {
+    if (--this.outside > 0) return;
+    const waiters = this.outsideWaiters;
+    this.outsideWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** A static request as the request log sees it, in the form the workers report theirs. */
+function describeStatic(request: ParsedRequest, startedMs: number, outcome: StaticOutcome): ServedRequest {
+  const { headers } = outcome;
+  let headerBytes = 0;
+  for (let i = 0; i < headers.length; i += 2) headerBytes += headers[i].length + headers[i + 1].length + 4;
+  const { remoteAddr, method, uri, protocol, environ } = request;
+  let varCount = 1;
+  for (let i = environ.indexOf('\0'); i !== -1; i = environ.indexOf('\0', i + 1)) varCount++;
+  return {
+    status: outcome.status, core: 0, headerCount: headers.length >> 1, varCount, headerBytes, varBytes: environ.length,
+    bodyBytes: outcome.bodyBytes, startedMs, micros: (Date.now() - startedMs) * 1000, remoteAddr, method, uri, protocol,
+  };
 }
