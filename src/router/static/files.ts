@@ -48,6 +48,9 @@ export class StaticFiles {
    * have it after all.
    */
   serve(request: ParsedRequest, writer: ResponseWriter, toApp: () => void): boolean {
+    const method = request.method;
+    // uWSGI serves only these; the app answers other methods, even under a mount
+    if (method !== 'GET' && method !== 'HEAD') return false;
     const startedMs = Date.now();
     const path = request.path;
     const entry = this.cache.fresh(path, startedMs);
@@ -56,7 +59,7 @@ export class StaticFiles {
       this.answer(entry, request, writer, startedMs);
       return true;
     }
-    const lookup = lookUp(this.rules, request.method, path);
+    const lookup = lookUp(this.rules, method, path);
     if (lookup.kind === 'app') return false;
     if (lookup.kind === 'refuse') {
       if (lookup.status === 403) this.refuse(ANSWERS.forbidden, lookup.why, request, writer, startedMs);
@@ -113,7 +116,7 @@ export class StaticFiles {
       this.nameFile(rep, meta, request, writer, startedMs);
       return;
     }
-    const res = respondWithFile(request.method, request.headers, meta, startedMs, []);
+    const res = respondWithFile(request.method, request.headers, meta, startedMs);
     if (res.status === 412 || res.status === 416) {
       const answer = res.status === 412 ? ANSWERS.preconditionFailed : ANSWERS.rangeNotSatisfiable;
       const more = res.status === 416 ? ['Content-Range', `bytes */${meta.size}`] : [];

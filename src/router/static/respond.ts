@@ -35,12 +35,11 @@ export type RequestHeaders = ReadonlyMap<string, string>;
 
 const BYTES_RANGE = /^ *bytes=/;
 
-export function respondWithFile(method: string, headers: RequestHeaders, file: FileMeta, nowMs: number, extra: readonly string[]): FileResponse {
+export function respondWithFile(method: string, headers: RequestHeaders, file: FileMeta, nowMs: number): FileResponse {
   const head = ['Content-Type', file.contentType, 'Last-Modified', file.lastModified, 'ETag', file.etag, 'Accept-Ranges', 'bytes'];
   if (file.encoding !== null) head.push('Content-Encoding', file.encoding);
   if (file.varies) head.push('Vary', 'Accept-Encoding');
   if (file.expires !== null) pushExpires(head, file, nowMs);
-  for (const value of extra) head.push(value);
 
   if (isConditional(headers)) {
     if (preconditionFails(headers, file)) return { status: 412, headers: head, start: 0, length: 0 };
