@@ -172,14 +172,22 @@ const NGINX = { nginx: 'nginx' };
 const UWSGI = { uwsgi: 'uwsgi uwsgi-plugin-python3' };
 const GUNICORN = { gunicorn: 'gunicorn' };
 
+/** nuwsgi over HTTP with the app's options and `extra` (e.g. a static map). */
+async function nuwsgiHttp(setup: Setup, extra: string[] = []): Promise<Server> {
+  const server = await startServer(['--http', '127.0.0.1:0', ...extra, ...nuwsgiArgs(setup)]);
+  return { url: server.url, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
+}
+
 export const contenders = {
   nuwsgi: {
     name: 'nuwsgi --http',
     needs: {},
-    start: async (setup) => {
-      const server = await startServer(['--http', '127.0.0.1:0', ...nuwsgiArgs(setup)]);
-      return { url: server.url, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
-    },
+    start: (setup) => nuwsgiHttp(setup),
+  },
+  'nuwsgi-static': {
+    name: 'nuwsgi --http --static-map',
+    needs: {},
+    start: (setup) => nuwsgiHttp(setup, ['--static-map', `/static=${setup.staticDir}`]),
   },
   'nginx-nuwsgi': {
     name: 'nginx → nuwsgi (unix socket)',

@@ -29,10 +29,11 @@ function cell(c: ContenderSamples, m: Metric): string {
 
 function table(result: ScenarioResult): string[] {
   const main = result.metrics[0]!;
-  const base = medianOf(result, contenders.nuwsgi.name, main.key);
+  const baseline = result.baseline === undefined ? contenders.nuwsgi.name : result.baseline;
+  const base = baseline === null ? undefined : medianOf(result, baseline, main.key);
   const ratio = base !== undefined;
   const head = ['contender', ...result.metrics.map((m) => `${m.label}${m.total ? ' (total)' : ', median (min–max)'}`),
-    ...(ratio ? [`${main.label} ÷ nuwsgi`] : [])];
+    ...(ratio ? [`${main.label} ÷ ${baseline === contenders.nuwsgi.name ? 'nuwsgi' : baseline}`] : [])];
   const rows = result.contenders.map((c) => {
     if (c.unsupported !== undefined || c.failure !== undefined) {
       const why = c.unsupported ?? `failed: ${c.failure!.replaceAll('|', '\\|')}`;
@@ -111,6 +112,7 @@ const targets: Target[] = [
   ratio('hello', n.nuwsgi.name, n.node.name, 0.85),
   ratio('flask', n.nuwsgi.name, n['uwsgi-http11'].name, 1.1),
   ratio('flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 0.9),
+  ratio('static', n['nuwsgi-static'].name, n['nginx-static'].name, 0.7),
   ratio('post', n.nuwsgi.name, n['gunicorn-gthread'].name, 1.0),
   ratio('latency', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
   ratio('latency-flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
