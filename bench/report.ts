@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { contenders } from './contenders.ts';
 import { median, type BenchOptions, type ContenderSamples, type Metric, type ScenarioResult } from './harness.ts';
+import { BUSY_LIMIT_MS, MASTER_RSS_LIMIT_MIB } from './download.ts';
 import { RSS_LIMIT_MIB } from './transfer.ts';
 
 export function formatNumber(x: number, decimals: number): string {
@@ -104,6 +105,24 @@ function ratio(scenario: string, a: string, b: string, bound: number, latency = 
   };
 }
 
+/** `contender`'s median of the metric `key` below `limit`, e.g. the worker busy for < 10 ms. */
+function below(scenario: string, contender: string, key: string, limit: number, text: string): Target {
+  return {
+    scenario,
+    text: `${scenario}: ${contender}, ${text}`,
+    check(result) {
+      const metric = result.metrics.find((m) => m.key === key)!;
+      const x = medianOf(result, contender, key);
+      if (x === undefined) return undefined;
+      return {
+        measured: `${formatNumber(x, metric.decimals)} ${metric.unit}`,
+        met: x < limit,
+        gap: `${formatNumber(x - limit, metric.decimals)} ${metric.unit} over`,
+      };
+    },
+  };
+}
+
 const n = contenders;
 const targets: Target[] = [
   ratio('hello', n.nuwsgi.name, n['uwsgi-http'].name, 2.0),
@@ -129,6 +148,8 @@ const targets: Target[] = [
       return { measured: `p99 ${formatNumber(p99, 2)} ms, ${errors} errors`, met: misses.length === 0, gap: misses.join(', ') };
     },
   },
+  below('download', n.nuwsgi.name, 'busy', BUSY_LIMIT_MS, `the worker kept busy < ${BUSY_LIMIT_MS} ms by the download`),
+  below('download', n.nuwsgi.name, 'master', MASTER_RSS_LIMIT_MIB, `master RSS growth < ${MASTER_RSS_LIMIT_MIB} MiB during the download`),
   {
     scenario: 'transfer',
     text: `transfer: RSS growth < ${RSS_LIMIT_MIB} MiB in the master and the worker`,

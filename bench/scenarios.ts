@@ -7,6 +7,7 @@ import { tempDir, waitFor } from '../test/helpers/wire.ts';
 import { contenders, type ContenderId, type Server, type Setup } from './contenders.ts';
 import { interleave, wrk, type BenchOptions, type ContenderSamples, type Measurable, type Metric, type Sample, type Scenario } from './harness.ts';
 import { withCpu } from './cpu.ts';
+import { downloadScenario } from './download.ts';
 import { slowClients } from './slow-clients.ts';
 import { transferScenario } from './transfer.ts';
 
@@ -207,4 +208,5 @@ export const scenarios: Scenario[] = [
     contenders: behindNginx, load: wrkLoad(() => 1), metrics: [p50, p99, rps, cpu], chart: ['p50', 'p99'],
   }),
   transferScenario,
+  downloadScenario,
 ];
