@@ -24,11 +24,15 @@ export interface Setup {
   staticDir: string;
   processes: number;
   threads: number;
+  /** Environment variables for the server (and so its app), on top of the harness's own. */
+  env?: Record<string, string>;
 }
 
 export interface Server {
   /** http://127.0.0.1:PORT, the request path not included. */
   url: string;
+  /** The process the harness started: nuwsgi's master, uWSGI's master, gunicorn's arbiter, nginx's master. */
+  pid: number;
   /** Its processes by group (nginx, master, workers...), for the CPU time per request. */
   processes(): ProcessGroups;
   stop(): Promise<unknown>;
@@ -58,8 +62,11 @@ function program(name: string): string {
  * Runs a server in a process group of its own; resolves once it accepts connections on `target`.
  * Stopping sends SIGTERM, and SIGKILL to the group after 10 s.
  */
-async function startProcess(group: string, command: string, args: string[], target: ConnectTarget): Promise<Backend> {
-  const proc = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd: repoRoot });
+async function startProcess(group: string, command: string, args: string[], target: ConnectTarget,
+  env?: Record<string, string>): Promise<Backend> {
+  const proc = spawn(command, args, {
+    stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd: repoRoot, env: { ...process.env, ...env },
+  });
   let log = '';
   proc.stderr!.on('data', (c: Buffer) => { log = (log + c.toString('utf8')).slice(-4000); });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -77,12 +84,13 @@ async function startProcess(group: string, command: string, args: string[], targ
     await stop();
     throw new Error(`${path.basename(command)} did not start: ${(err as Error).message}\n${log}`);
   }
-  return { processes: () => ({ [group]: processTree(proc.pid!) }), stop };
+  return { pid: proc.pid!, processes: () => ({ [group]: processTree(proc.pid!) }), stop };
 }
 
 /** startProcess for a server that listens on 127.0.0.1:port. */
-async function startListening(group: string, command: string, args: string[], port: number): Promise<Server> {
-  return { url: `http://127.0.0.1:${port}`, ...await startProcess(group, command, args, { port, host: '127.0.0.1' }) };
+async function startListening(group: string, command: string, args: string[], port: number,
+  env?: Record<string, string>): Promise<Server> {
+  return { url: `http://127.0.0.1:${port}`, ...await startProcess(group, command, args, { port, host: '127.0.0.1' }, env) };
 }
 
 /** nuwsgi's master, and its workers (its children). */
@@ -104,14 +112,14 @@ function uwsgiArgs(setup: Setup): string[] {
 async function uwsgiHttp(setup: Setup, listener: string[]): Promise<Server> {
   const port = await freePort();
   return startListening('uWSGI', program('uwsgi'), ['--plugin', 'python3,http', ...listener.map((a) => a.replace('PORT', String(port))),
-    ...uwsgiArgs(setup)], port);
+    ...uwsgiArgs(setup)], port, setup.env);
 }
 
 async function gunicorn(setup: Setup, workerClass: string[]): Promise<Server> {
   const port = await freePort();
   return startListening('gunicorn', program('gunicorn'), ['--workers', String(setup.processes), ...workerClass,
     '--bind', `127.0.0.1:${port}`, '--backlog', '1024', '--chdir', appsDir, '--log-level', 'warning',
-    `${setup.app}:application`], port);
+    `${setup.app}:application`], port, setup.env);
 }
 
 /** nginx on a free port in front of `backend` (started on a unix socket in setup.dir). */
@@ -126,6 +134,7 @@ async function behindNginx(setup: Setup, backend: (socket: string) => Promise<Ba
     });
     return {
       url: nginx.url,
+      pid: nginx.pid,
       processes: () => ({ nginx: processTree(nginx.pid), ...app.processes() }),
       stop: async () => { await nginx.stop(); await app.stop(); },
     };
@@ -172,21 +181,29 @@ const NGINX = { nginx: 'nginx' };
 const UWSGI = { uwsgi: 'uwsgi uwsgi-plugin-python3' };
 const GUNICORN = { gunicorn: 'gunicorn' };
 
+/** nuwsgi over HTTP with the app's options and `extra` (e.g. a static map). */
+async function nuwsgiHttp(setup: Setup, extra: string[] = []): Promise<Server> {
+  const server = await startServer(['--http', '127.0.0.1:0', ...extra, ...nuwsgiArgs(setup)], { env: setup.env });
+  return { url: server.url, pid: server.pid, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
+}
+
 export const contenders = {
   nuwsgi: {
     name: 'nuwsgi --http',
     needs: {},
-    start: async (setup) => {
-      const server = await startServer(['--http', '127.0.0.1:0', ...nuwsgiArgs(setup)]);
-      return { url: server.url, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
-    },
+    start: (setup) => nuwsgiHttp(setup),
+  },
+  'nuwsgi-static': {
+    name: 'nuwsgi --http --static-map',
+    needs: {},
+    start: (setup) => nuwsgiHttp(setup, ['--static-map', `/static=${setup.staticDir}`]),
   },
   'nginx-nuwsgi': {
     name: 'nginx → nuwsgi (unix socket)',
     needs: NGINX,
     start: (setup) => behindNginx(setup, async (socket) => {
       const server = await startNuwsgiSocket(socket, nuwsgiArgs(setup));
-      return { processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
+      return { pid: server.pid, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
     }),
   },
   'nginx-node': {
@@ -210,6 +227,11 @@ export const contenders = {
     needs: UWSGI,
     start: (setup) => uwsgiHttp(setup, ['--http11-socket', '127.0.0.1:PORT']),
   },
+  'uwsgi-http-socket': {
+    name: 'uWSGI --http-socket',
+    needs: UWSGI,
+    start: (setup) => uwsgiHttp(setup, ['--http-socket', '127.0.0.1:PORT']),
+  },
   'uwsgi-static': {
     name: 'uWSGI --http11-socket --static-map',
     needs: UWSGI,
@@ -220,7 +242,7 @@ export const contenders = {
     needs: { ...NGINX, ...UWSGI },
     start: (setup) => behindNginx(setup, async (socket) => {
       const uwsgi = await startUwsgiOracle(program('uwsgi'), { socket, wsgiFile: appFile(setup), args: uwsgiArgs(setup) });
-      return { processes: () => ({ uWSGI: processTree(uwsgi.pid) }), stop: () => uwsgi.stop() };
+      return { pid: uwsgi.pid, processes: () => ({ uWSGI: processTree(uwsgi.pid) }), stop: () => uwsgi.stop() };
     }),
   },
   'gunicorn-sync': {
@@ -243,7 +265,7 @@ export const contenders = {
         dir, port, http: `    server {\n        listen 127.0.0.1:${port};\n        access_log off;\n        sendfile on;\n` +
           `        location /static/ { alias ${setup.staticDir}/; }\n    }\n`,
       });
-      return { url: nginx.url, processes: () => ({ nginx: processTree(nginx.pid) }), stop: () => nginx.stop() };
+      return { url: nginx.url, pid: nginx.pid, processes: () => ({ nginx: processTree(nginx.pid) }), stop: () => nginx.stop() };
     },
   },
   node: {

@@ -211,6 +211,11 @@ export interface ScenarioResult {
   metrics: Metric[];
   /** The keys of the metrics drawn in the chart. */
   chart: string[];
+  /**
+   * The contender (its name) the ratio column divides by: nuwsgi --http when not set (the column is
+   * left out when that contender is not in the scenario), none when null.
+   */
+  baseline?: string | null;
   contenders: ContenderSamples[];
 }
 

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { contenders } from './contenders.ts';
 import { median, type BenchOptions, type ContenderSamples, type Metric, type ScenarioResult } from './harness.ts';
+import { BUSY_LIMIT_MS, MASTER_RSS_LIMIT_MIB } from './download.ts';
 import { RSS_LIMIT_MIB } from './transfer.ts';
 
 export function formatNumber(x: number, decimals: number): string {
@@ -29,10 +30,11 @@ function cell(c: ContenderSamples, m: Metric): string {
 
 function table(result: ScenarioResult): string[] {
   const main = result.metrics[0]!;
-  const base = medianOf(result, contenders.nuwsgi.name, main.key);
+  const baseline = result.baseline === undefined ? contenders.nuwsgi.name : result.baseline;
+  const base = baseline === null ? undefined : medianOf(result, baseline, main.key);
   const ratio = base !== undefined;
   const head = ['contender', ...result.metrics.map((m) => `${m.label}${m.total ? ' (total)' : ', median (min–max)'}`),
-    ...(ratio ? [`${main.label} ÷ nuwsgi`] : [])];
+    ...(ratio ? [`${main.label} ÷ ${baseline === contenders.nuwsgi.name ? 'nuwsgi' : baseline}`] : [])];
   const rows = result.contenders.map((c) => {
     if (c.unsupported !== undefined || c.failure !== undefined) {
       const why = c.unsupported ?? `failed: ${c.failure!.replaceAll('|', '\\|')}`;
@@ -103,6 +105,24 @@ function ratio(scenario: string, a: string, b: string, bound: number, latency = 
   };
 }
 
+/** `contender`'s median of the metric `key` below `limit`, e.g. the worker busy for < 10 ms. */
+function below(scenario: string, contender: string, key: string, limit: number, text: string): Target {
+  return {
+    scenario,
+    text: `${scenario}: ${contender}, ${text}`,
+    check(result) {
+      const metric = result.metrics.find((m) => m.key === key)!;
+      const x = medianOf(result, contender, key);
+      if (x === undefined) return undefined;
+      return {
+        measured: `${formatNumber(x, metric.decimals)} ${metric.unit}`,
+        met: x < limit,
+        gap: `${formatNumber(x - limit, metric.decimals)} ${metric.unit} over`,
+      };
+    },
+  };
+}
+
 const n = contenders;
 const targets: Target[] = [
   ratio('hello', n.nuwsgi.name, n['uwsgi-http'].name, 2.0),
@@ -111,6 +131,7 @@ const targets: Target[] = [
   ratio('hello', n.nuwsgi.name, n.node.name, 0.85),
   ratio('flask', n.nuwsgi.name, n['uwsgi-http11'].name, 1.1),
   ratio('flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 0.9),
+  ratio('static', n['nuwsgi-static'].name, n['nginx-static'].name, 0.7),
   ratio('post', n.nuwsgi.name, n['gunicorn-gthread'].name, 1.0),
   ratio('latency', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
   ratio('latency-flask', n['nginx-nuwsgi'].name, n['nginx-uwsgi'].name, 1.2, true),
@@ -127,6 +148,8 @@ const targets: Target[] = [
       return { measured: `p99 ${formatNumber(p99, 2)} ms, ${errors} errors`, met: misses.length === 0, gap: misses.join(', ') };
     },
   },
+  below('download', n.nuwsgi.name, 'busy', BUSY_LIMIT_MS, `the worker kept busy < ${BUSY_LIMIT_MS} ms by the download`),
+  below('download', n.nuwsgi.name, 'master', MASTER_RSS_LIMIT_MIB, `master RSS growth < ${MASTER_RSS_LIMIT_MIB} MiB during the download`),
   {
     scenario: 'transfer',
     text: `transfer: RSS growth < ${RSS_LIMIT_MIB} MiB in the master and the worker`,

@@ -7,6 +7,7 @@ import { tempDir, waitFor } from '../test/helpers/wire.ts';
 import { contenders, type ContenderId, type Server, type Setup } from './contenders.ts';
 import { interleave, wrk, type BenchOptions, type ContenderSamples, type Measurable, type Metric, type Sample, type Scenario } from './harness.ts';
 import { withCpu } from './cpu.ts';
+import { downloadScenario } from './download.ts';
 import { slowClients } from './slow-clients.ts';
 import { transferScenario } from './transfer.ts';
 
@@ -19,6 +20,7 @@ const cpu: Metric = { key: 'cpu', label: 'server CPU per request', unit: 'µs', 
 const slow: Metric = { key: 'slow', label: 'slow connections open', unit: '', better: 'higher', decimals: 0 };
 
 const STATIC_FILE = 'file-64k.bin';
+const STATIC_BYTES = 64 * 1024;
 const POST_BYTES = 1024 * 1024;
 
 /** How one round loads a contender, given its URL (path included) and the scenario's files. */
@@ -49,29 +51,47 @@ interface LoadScenarioDef {
   contenders: ContenderId[];
   /** Contenders listed in the results without being run, and why. */
   unsupported?: Array<{ name: string; reason: string }>;
+  /** The body length a contender must answer with before it is measured (e.g. the static file's). */
+  bytes?: number;
+  /** The contender the ratio column divides by, when not nuwsgi --http. */
+  baseline?: ContenderId;
   load: Load;
   metrics: Metric[];
   chart?: string[];
   needs?: Record<string, string>;
 }
 
-/** One GET on a connection of its own, closed afterwards (an idle keep-alive connection would hold a uWSGI worker). */
-function status(url: string): Promise<number> {
+/**
+ * One GET on a connection of its own, closed afterwards (an idle keep-alive connection would hold a
+ * uWSGI worker): its status (0 on an error) and the length of its body.
+ */
+function get(url: string): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve) => {
-    http.get(url, { agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); })
-      .on('error', () => resolve(0));
+    http.get(url, { agent: false }, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => { bytes += c.length; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+    }).on('error', () => resolve({ status: 0, bytes: 0 }));
   });
 }
 
-/** GETs `url` until it answers 200 (a server may accept connections before its app is loaded). */
-function answers(url: string): Promise<void> {
-  return waitFor(async () => (await status(url)) === 200, 30_000, `${url} to answer 200`, 100);
+/**
+ * GETs `url` until it answers 200 (a server may accept connections before its app is loaded); then,
+ * if `bytes` is given, checks that the body has that length (a static file answered by the app
+ * instead, say, would measure something else).
+ */
+async function answers(url: string, bytes?: number): Promise<void> {
+  let last = { status: 0, bytes: 0 };
+  await waitFor(async () => (last = await get(url)).status === 200, 30_000, `${url} to answer 200`, 100);
+  if (bytes !== undefined && last.bytes !== bytes) {
+    throw new Error(`${url} answered ${last.bytes} bytes, not the ${bytes} expected`);
+  }
 }
 
 /** Starts a contender, waits until it answers, warms it up; measuring it adds its CPU time per request. */
 async function prepare(server: Server, def: LoadScenarioDef, options: BenchOptions, dir: string): Promise<Measurable['measure']> {
   const url = server.url + def.path;
-  await answers(url);
+  await answers(url, def.bytes);
   if (options.warmup > 0) await def.load.measure(url, options.warmup, options, dir);
   return () => withCpu(server.processes(), () => def.load.measure(url, options.duration, options, dir),
     (sample) => sample.rps! * options.duration);
@@ -88,7 +108,7 @@ function loadScenario(def: LoadScenarioDef): Scenario {
       const dir = tempDir(`nuwsgi-bench-${def.name}-`);
       const staticDir = path.join(dir, 'static');
       fs.mkdirSync(staticDir);
-      fs.writeFileSync(path.join(staticDir, STATIC_FILE), Buffer.alloc(64 * 1024, 0x61));
+      fs.writeFileSync(path.join(staticDir, STATIC_FILE), Buffer.alloc(STATIC_BYTES, 0x61));
       const setup: Setup = { app: def.app, dir, staticDir, processes: options.processes, threads: options.threads };
       const running: Server[] = [];
       const measurable: Measurable[] = [];
@@ -113,6 +133,7 @@ function loadScenario(def: LoadScenarioDef): Scenario {
           load: def.load.describe(options),
           metrics: def.metrics,
           chart: def.chart ?? [def.metrics[0]!.key],
+          ...(def.baseline === undefined ? {} : { baseline: contenders[def.baseline].name }),
           contenders: [
             ...chosen.map((id) => measured.get(contenders[id].name)!),
             ...(def.unsupported ?? []).map(({ name, reason }) => ({ name, samples: [], unsupported: reason })),
@@ -149,8 +170,7 @@ export const scenarios: Scenario[] = [
   }),
   loadScenario({
     name: 'static', title: 'Static file (64 KiB)', app: 'hello', path: `/static/${STATIC_FILE}`,
-    contenders: ['nginx-static', 'uwsgi-static'],
-    unsupported: [{ name: contenders.nuwsgi.name, reason: 'not supported yet: nuwsgi has no static file serving' }],
+    contenders: ['nuwsgi-static', 'nginx-static', 'uwsgi-static'], bytes: STATIC_BYTES, baseline: 'nginx-static',
     load: fifty, metrics: throughput,
   }),
   loadScenario({
@@ -188,4 +208,5 @@ export const scenarios: Scenario[] = [
     contenders: behindNginx, load: wrkLoad(() => 1), metrics: [p50, p99, rps, cpu], chart: ['p50', 'p99'],
   }),
   transferScenario,
+  downloadScenario,
 ];

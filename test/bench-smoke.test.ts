@@ -1,6 +1,6 @@
 // Keeps `npm run bench` working: runs the harness in quick mode on two cheap scenarios (a streamed
-// response; a static file, which nuwsgi does not serve yet) into a temporary directory, and checks
-// that it wrote the results table and the charts. It measures nothing and asserts no timing.
+// response; a static file, nuwsgi's --static-map against nginx) into a temporary directory, and
+// checks that it wrote the results table and the charts. It measures nothing and asserts no timing.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,7 +29,10 @@ test('npm run bench -- --quick writes the results table and one chart per scenar
   const report = fs.readFileSync(path.join(out, 'latest.md'), 'utf8');
   assert.match(report, /^## 100 KiB streamed response/m);
   assert.match(report, /^\| nuwsgi --http \| [\d,]+ req\/s \|/m, 'a measured row for nuwsgi');
-  assert.match(report, /^\| nuwsgi --http \| not supported yet/m, 'the static file row says nuwsgi lacks it');
+  assert.match(report, /^\| nuwsgi --http --static-map \| [\d,]+ req\/s \|.* \| [\d.]+x \|$/m,
+    'a measured static file row for nuwsgi, with its ratio to nginx');
+  assert.match(report, /^\| static: nuwsgi --http --static-map ≥ 0\.70x nginx \(static files\) \| [\d.]+x /m,
+    'the static file target, measured');
   assert.match(report, /^\| target \| measured \|/m);
   assert.match(report, /^\| nuwsgi --http \| master [\d,]+ \+ workers [\d,]+ \| [\d,]+ \|$/m,
     'the CPU per request of the master, the workers and wrk');
