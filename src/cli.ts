@@ -3,7 +3,7 @@
 import { parseCommandLine, ConfigError } from './config/index.ts';
 import type { Config } from './config/config.ts';
 import { Arbiter } from './master/arbiter.ts';
-import { checkConfig } from './master/check.ts';
+import { checkConfig, checkWarnings } from './master/check.ts';
 import { StartupError } from './master/startup-error.ts';
 import { daemonize, isDaemon } from './master/daemon.ts';
 import { signalPidfile } from './master/pidfile.ts';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   if (command.kind === 'check') {
     for (const warning of command.warnings) process.stderr.write(`${warning}\n`);
     const problems = await checkConfig(command.config, process.env);
+    for (const warning of checkWarnings(command.config)) process.stderr.write(`nuwsgi: warning: ${warning}\n`);
     for (const problem of problems) process.stderr.write(`nuwsgi: ${problem.message}\n`);
     if (problems.length > 0) exit(1);
     process.stdout.write('nuwsgi: configuration OK\n');

@@ -199,6 +199,46 @@ const cases: { rule: string; argv: string[]; env?: NodeJS.ProcessEnv; message: s
       '--http-keepalive takes a value only when attached, as --http-keepalive=30',
   },
 
+  // Static files
+  {
+    rule: 'a static-map needs MOUNTPOINT=PATH',
+    argv: [...BASE, '--static-map', 'static=/srv'],
+    message: "nuwsgi: bad value for --static-map on the command line: 'static=/srv' " +
+      '(expected MOUNTPOINT=PATH, where MOUNTPOINT starts with /, e.g. --static-map /static=/srv/app/static)',
+  },
+  {
+    rule: 'a static-expires regular expression must compile',
+    argv: [...BASE, '--static-expires', '(css 60'],
+    message: "nuwsgi: bad value for --static-expires on the command line: '(css 60' " +
+      '(it is not a valid regular expression (Invalid regular expression: /(css/: Unterminated group); ' +
+      'expected a regular expression, a space and a number of seconds, e.g. --static-expires "\\.css$ 86400")',
+  },
+  {
+    rule: 'a static-expires rule needs its seconds',
+    argv: [...BASE, '--static-expires-uri', '^/static/'],
+    message: "nuwsgi: bad value for --static-expires-uri on the command line: '^/static/' " +
+      '(it is not a regular expression, a space and a number of seconds; ' +
+      'expected a regular expression, a space and a number of seconds, e.g. --static-expires-uri "^/static/ 86400")',
+  },
+  {
+    rule: 'static-expires-type takes TYPE=SECONDS',
+    argv: [...BASE, '--static-expires-type', 'text/css'],
+    message: "nuwsgi: bad value for --static-expires-type on the command line: 'text/css' " +
+      '(expected a MIME type, = and a number of seconds, e.g. --static-expires-type text/css=86400)',
+  },
+  {
+    rule: 'add-header takes Name: value',
+    argv: [...BASE, '--add-header', 'no colon here'],
+    message: "nuwsgi: bad value for --add-header on the command line: 'no colon here' " +
+      '(it is not a header written as Name: value; expected a header written as Name: value, e.g. --add-header "X-Frame-Options: DENY")',
+  },
+  {
+    rule: 'file-serve-mode names a header uWSGI knows',
+    argv: [...BASE, '--file-serve-mode', 'apache'],
+    message: "nuwsgi: bad value for --file-serve-mode on the command line: 'apache' " +
+      '(expected x-sendfile or x-accel-redirect (or nginx), e.g. --file-serve-mode x-accel-redirect)',
+  },
+
   // The configuration as a whole
   {
     rule: 'an application is required',

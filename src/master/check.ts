@@ -7,6 +7,7 @@
 import type { Config } from '../config/config.ts';
 import { checkAddress } from '../listeners/bind.ts';
 import { bindOptions, cannotListen, wantedListeners } from './listener-set.ts';
+import { resolveStaticRules } from '../router/static/rules.ts';
 import { unfoundModules } from './python.ts';
 import {
   appFileProblems, applyEnv, enterChdir, EXIT_APP_FAILED, geventProblems, identityProblems, isAppFile, missingDirectory,
@@ -39,6 +40,14 @@ export async function checkConfig(config: Config, baseEnv: NodeJS.ProcessEnv): P
 
   problems.push(...identityProblems(config));
   return problems;
+}
+
+/**
+ * What start-up would warn of without refusing to start: static mounts whose path is missing.
+ * Call it after checkConfig, which enters --chdir.
+ */
+export function checkWarnings(config: Config): string[] {
+  return resolveStaticRules(config).warnings;
 }
 
 /** The StartupError that `step` throws, if it throws one. */
