@@ -3,10 +3,14 @@
 // (files.ts does that) before it is used; small files are kept in memory, within a total bound,
 // the most recently checked kept first. A path found absent (the app serves it) or refused is
 // remembered too, so that the app's requests under a mount cost no lookup each.
+import etag from 'etag';
 import type { Found, FoundFile } from './disk.ts';
 
-/** A file as sent: where it is, what it was when looked at, and its bytes when they are kept. */
+/** A file as sent: where it is, what it was when looked at, its validators, and its bytes when they are kept. */
 export interface Representation extends FoundFile {
+  /** Computed once per lookup rather than per request (they cost more than the rest of a cached answer). */
+  etag: string;
+  lastModified: string;
   /** The whole file, when it is small enough to keep; otherwise it is read from disk per request. */
   data: Buffer | null;
 }
@@ -17,6 +21,8 @@ export type Entry =
   | {
     kind: 'file';
     file: Representation;
+    /** The original file's, whichever representation is sent. */
+    contentType: string;
     compressible: boolean;
     br: Representation | null;
     gzip: Representation | null;
@@ -83,18 +89,26 @@ export class FileCache {
   }
 }
 
-/** A cache entry from what the disk said, reusing the data of `previous` for files that did not change. */
-export function entryFrom(found: Found, previous: Entry | undefined, nowMs: number): Entry {
+/**
+ * A cache entry from what the disk said, reusing the data of `previous` for files that did not
+ * change; `contentType` is the file's, by its name.
+ */
+export function entryFrom(found: Found, previous: Entry | undefined, nowMs: number, contentType: (path: string) => string): Entry {
   if (found.kind !== 'file') return { ...found, checkedMs: nowMs };
   const before = previous?.kind === 'file' ? previous : undefined;
   return {
     kind: 'file',
-    file: { ...found.file, data: sameFile(before?.file, found.file) ? before!.file.data : null },
+    file: represent(found.file, before?.file),
+    contentType: contentType(found.file.path),
     compressible: found.compressible,
-    br: found.br === null ? null : { ...found.br, data: sameFile(before?.br ?? undefined, found.br) ? before!.br!.data : null },
-    gzip: found.gzip === null ? null : { ...found.gzip, data: sameFile(before?.gzip ?? undefined, found.gzip) ? before!.gzip!.data : null },
+    br: found.br === null ? null : represent(found.br, before?.br ?? undefined),
+    gzip: found.gzip === null ? null : represent(found.gzip, before?.gzip ?? undefined),
     checkedMs: nowMs,
   };
+}
+
+function represent(file: FoundFile, before: Representation | undefined): Representation {
+  return { ...file, etag: etag(file.stat), lastModified: file.stat.mtime.toUTCString(), data: sameFile(before, file) ? before!.data : null };
 }
 
 /** The same file, unchanged: same path, inode, size and modification and change times. */

@@ -3,7 +3,6 @@
 // file is small (cache.ts), else streamed from disk; no worker sees it. Everything else (no mount,
 // no such file, another method) goes on to the app, as in uWSGI.
 import fs from 'node:fs';
-import etag from 'etag';
 import { ANSWERS, logRefusal, type Answer } from '../../listeners/answers.ts';
 import type { ParsedRequest, ResponseWriter } from '../../listeners/request.ts';
 import { streamFile } from '../file-stream.ts';
@@ -84,7 +83,7 @@ export class StaticFiles {
   /** Asks the disk about `path`, keeps small files' bytes, and remembers the answer. */
   private async check(path: string, candidates: Parameters<typeof findOnDisk>[2]): Promise<Entry> {
     const found = await findOnDisk(this.rules, this.gzipPatterns, candidates);
-    const entry = entryFrom(found, this.cache.previous(path), Date.now());
+    const entry = entryFrom(found, this.cache.previous(path), Date.now(), (file) => contentTypeOf(this.rules, file));
     if (entry.kind === 'file') {
       for (const rep of [entry.file, entry.br, entry.gzip]) {
         if (rep !== null && rep.data === null && this.cache.keeps(rep.stat.size)) rep.data = await readWhole(rep);
@@ -104,9 +103,9 @@ export class StaticFiles {
     const meta: FileMeta = {
       size: rep.stat.size,
       mtimeMs: rep.stat.mtimeMs,
-      etag: etag(rep.stat),
-      lastModified: rep.stat.mtime.toUTCString(),
-      contentType: contentTypeOf(this.rules, entry.file.path),
+      etag: rep.etag,
+      lastModified: rep.lastModified,
+      contentType: entry.contentType,
       encoding,
       varies: entry.compressible,
       expires: null,
