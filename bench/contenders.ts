@@ -160,6 +160,29 @@ const BARE_NODE_ECHO = `require('node:http').createServer((req, res) => {
   req.on('end', () => res.end());
 }).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
 
+// The ceiling of any Node front serving a static file: node:http answering every request with the
+// file's bytes, read once into memory at start, and the headers a static file carries.
+const BARE_NODE_STATIC = `const fs = require('node:fs');
+const path = require('node:path');
+const dir = process.argv[2];
+const files = new Map();
+for (const name of fs.readdirSync(dir)) {
+  const data = fs.readFileSync(path.join(dir, name));
+  const stat = fs.statSync(path.join(dir, name));
+  files.set('/static/' + name, { data, head: ['Content-Type', 'application/octet-stream', 'Content-Length', String(data.length),
+    'Last-Modified', stat.mtime.toUTCString(), 'ETag', 'W/"' + stat.size.toString(16) + '-' + stat.mtime.getTime().toString(16) + '"'] });
+}
+require('node:http').createServer((req, res) => {
+  const file = files.get(req.url);
+  if (file === undefined) {
+    res.writeHead(404, ['Content-Length', '0']);
+    res.end();
+    return;
+  }
+  res.writeHead(200, file.head);
+  res.end(file.data);
+}).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
+
 // The ceiling of any Node front behind nginx: a node:net server on the unix socket that reads one
 // uwsgi packet and answers hello world itself, no Python behind it, closing as nuwsgi does.
 const BARE_NODE_UWSGI = `const fs = require('node:fs');
@@ -274,6 +297,14 @@ export const contenders = {
     start: async () => {
       const port = await freePort();
       return startListening('node', process.execPath, ['-e', BARE_NODE, String(port)], port);
+    },
+  },
+  'node-static': {
+    name: 'bare node:http, the file from memory (no Python)',
+    needs: {},
+    start: async (setup) => {
+      const port = await freePort();
+      return startListening('node', process.execPath, ['-e', BARE_NODE_STATIC, String(port), setup.staticDir], port);
     },
   },
   'node-echo': {

@@ -170,7 +170,7 @@ export const scenarios: Scenario[] = [
   }),
   loadScenario({
     name: 'static', title: 'Static file (64 KiB)', app: 'hello', path: `/static/${STATIC_FILE}`,
-    contenders: ['nuwsgi-static', 'nginx-static', 'uwsgi-static'], bytes: STATIC_BYTES, baseline: 'nginx-static',
+    contenders: ['nuwsgi-static', 'nginx-static', 'uwsgi-static', 'node-static'], bytes: STATIC_BYTES, baseline: 'nginx-static',
     load: fifty, metrics: throughput,
   }),
   loadScenario({

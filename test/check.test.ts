@@ -70,6 +70,18 @@ describe('check: a good configuration', () => {
     assert.deepEqual(run, { code: 0, stdout: 'nuwsgi: configuration OK\n', stderr: '' });
   });
 
+  it('warns of a static mount whose path is missing, which start-up only warns of too', async () => {
+    const dir = directoryWith({ 'static/a.css': '' });
+    const run = await check(['--http', '127.0.0.1:0', '--wsgi-file', echoApp, '--static-map', '/static=static',
+      '--static-map', '/media=media'], dir);
+    assert.deepEqual(run, {
+      code: 0,
+      stdout: 'nuwsgi: configuration OK\n',
+      stderr: 'nuwsgi: warning: static-map /media=media: media cannot be used (ENOENT); ' +
+        'it serves nothing until the server restarts with it in place\n',
+    });
+  });
+
   it('finds a module under --chdir and a --pythonpath glob, without running the package it is in', async () => {
     const dir = directoryWith({
       'site/pkg/__init__.py': 'open("ran", "w").close()\n',
