@@ -25,3 +25,17 @@ export function cgiHeaderName(name: string): string | null {
 export function percentDecodeLatin1(path: string): string {
   return path.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
+
+/** The pieces of an environ block (keys and values, as uWSGI counts them: "{24 vars in 331 bytes}"). */
+export function environVarCount(environ: string): number {
+  let n = 1;
+  for (let i = environ.indexOf('\0'); i !== -1; i = environ.indexOf('\0', i + 1)) n++;
+  return n;
+}
+
+/** The bytes of a response head as the request log counts them: name, value, ": " and CRLF each. */
+export function headBytes(headers: readonly string[]): number {
+  let bytes = 0;
+  for (let i = 0; i < headers.length; i += 2) bytes += headers[i].length + headers[i + 1].length + 4;
+  return bytes;
+}

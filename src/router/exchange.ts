@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { FLAG_ABORTED, FLAG_EXPECT_CONTINUE, FLAG_HAS_BODY } from '../channel/frames.ts';
 import type { ServedRequest } from '../channel/records.ts';
 import { ANSWERS, cutShortLine, logAnswer, logRefusal, type Answer } from '../listeners/answers.ts';
+import { environVarCount, headBytes } from '../listeners/environ.ts';
 import type { ParsedRequest, Refusal, ResponseWriter } from '../listeners/request.ts';
 import type { ExchangeCarrier } from './carrier.ts';
 import { log } from '../observe/log.ts';
@@ -410,33 +411,19 @@ export class Exchange {
 
   /** What the request log line and the counters need, in the form the workers report their own requests. */
   describe(): ServedRequest {
-    const headers = this.headers;
-    let headerBytes = 0;
-    let headerCount = 0;
-    if (headers !== null) {
-      headerCount = headers.length >> 1;
-      for (let i = 0; i < headers.length; i += 2) headerBytes += headers[i].length + headers[i + 1].length + 4;
-    }
+    const headers = this.headers ?? [];
     const { remoteAddr, method, uri, protocol } = this.info;
     return {
       status: this.status,
       core: 0,
-      headerCount,
-      varCount: this.varCount(),
-      headerBytes,
+      headerCount: headers.length >> 1,
+      varCount: environVarCount(this.environ),
+      headerBytes: headBytes(headers),
       varBytes: this.environ.length,
       bodyBytes: this.bodyBytes,
       startedMs: this.startedMs,
       micros: (Date.now() - this.startedMs) * 1000,
       remoteAddr, method, uri, protocol,
     };
-  }
-
-  /** uWSGI counts keys and values separately ("{24 vars in 331 bytes}"). */
-  private varCount(): number {
-    let n = 1;
-    const env = this.environ;
-    for (let i = env.indexOf('\0'); i !== -1; i = env.indexOf('\0', i + 1)) n++;
-    return n;
   }
 }

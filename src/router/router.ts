@@ -5,6 +5,7 @@
 // today.
 import type { Readable } from 'node:stream';
 import { decodeServedRequest, type ServedRequest } from '../channel/records.ts';
+import { environVarCount, headBytes } from '../listeners/environ.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from '../listeners/request.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Exchange } from './exchange.ts';
@@ -151,13 +152,10 @@ export class Router implements RequestHandler {
 /** A static request as the request log sees it, in the form the workers report theirs. */
 function describeStatic(request: ParsedRequest, startedMs: number, outcome: StaticOutcome): ServedRequest {
   const { headers } = outcome;
-  let headerBytes = 0;
-  for (let i = 0; i < headers.length; i += 2) headerBytes += headers[i].length + headers[i + 1].length + 4;
   const { remoteAddr, method, uri, protocol, environ } = request;
-  let varCount = 1;
-  for (let i = environ.indexOf('\0'); i !== -1; i = environ.indexOf('\0', i + 1)) varCount++;
   return {
-    status: outcome.status, core: 0, headerCount: headers.length >> 1, varCount, headerBytes, varBytes: environ.length,
+    status: outcome.status, core: 0, headerCount: headers.length >> 1, varCount: environVarCount(environ),
+    headerBytes: headBytes(headers), varBytes: environ.length,
     bodyBytes: outcome.bodyBytes, startedMs, micros: (Date.now() - startedMs) * 1000, remoteAddr, method, uri, protocol,
   };
 }
