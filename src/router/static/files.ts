@@ -69,7 +69,8 @@ export class StaticFiles {
     if (check === undefined) {
       check = this.check(path, lookup.candidates);
       this.pending.set(path, check);
-      void check.finally(() => this.pending.delete(path));
+      const forget = () => this.pending.delete(path);
+      check.then(forget, forget);
     }
     check.then((found) => {
       if (found.kind === 'app') toApp();
@@ -123,16 +124,15 @@ export class StaticFiles {
       this.done(request, startedMs, { status: answer.status, headers: more, bodyBytes: answer.body.length });
       return;
     }
-    if (!this.writeHead(res.status, res.headers, request, writer, startedMs)) return;
-    if (res.length === 0) {
-      writer.end(null);
-      this.done(request, startedMs, { status: res.status, headers: res.headers, bodyBytes: 0 });
-    } else if (rep.data !== null) {
-      writer.end(res.length === rep.data.length ? rep.data : rep.data.subarray(res.start, res.start + res.length));
-      this.done(request, startedMs, { status: res.status, headers: res.headers, bodyBytes: res.length });
-    } else {
+    if (rep.data === null && res.length > 0) {
       this.stream(rep, res.start, res.length, { status: res.status, headers: res.headers, bodyBytes: 0 }, request, writer, startedMs);
+      return;
     }
+    if (!this.writeHead(res.status, res.headers, request, writer, startedMs)) return;
+    const body = rep.data === null || res.length === 0 ? null
+      : res.length === rep.data.length ? rep.data : rep.data.subarray(res.start, res.start + res.length);
+    writer.end(body);
+    this.done(request, startedMs, { status: res.status, headers: res.headers, bodyBytes: res.length });
   }
 
   /** file-serve-mode: the front server sends the file that X-Sendfile / X-Accel-Redirect names. */
@@ -145,13 +145,17 @@ export class StaticFiles {
     this.done(request, startedMs, { status: 200, headers: head, bodyBytes: 0 });
   }
 
-  /** A large file, read from disk as the client takes it. */
+  /** A large file, read from disk as the client takes it; its head goes out once it is open. */
   private stream(rep: Representation, start: number, length: number, outcome: StaticOutcome, request: ParsedRequest,
     writer: ResponseWriter, startedMs: number): void {
     fs.open(rep.path, 'r', (err, fd) => {
       if (err !== null) {
-        writer.abort();
-        this.done(request, startedMs, outcome);
+        // gone since it was looked up: as if it had never been there
+        this.answerWith(ANSWERS.notFound, request, writer, startedMs);
+        return;
+      }
+      if (!this.writeHead(outcome.status, [...outcome.headers], request, writer, startedMs)) {
+        fs.close(fd, () => {});
         return;
       }
       let over = false;
@@ -227,8 +231,15 @@ export function accepts(accept: string, coding: string): boolean {
   return star;
 }
 
-/** The whole file, read once to be kept; null when it changed size meanwhile (it is then streamed). */
+/**
+ * The whole file, read once to be kept; null when it changed size or went away meanwhile (it is
+ * then streamed, or found missing, at the request).
+ */
 async function readWhole(rep: Representation): Promise<Buffer | null> {
-  const data = await fs.promises.readFile(rep.path);
-  return data.length === rep.stat.size ? data : null;
+  try {
+    const data = await fs.promises.readFile(rep.path);
+    return data.length === rep.stat.size ? data : null;
+  } catch {
+    return null;
+  }
 }
