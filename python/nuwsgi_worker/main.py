@@ -101,7 +101,9 @@ def _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode):
     serving the channel's requests."""
     options = config['uwsgi']
     acceptor = Acceptor(config['uwsgi_sockets'], options['allow'], float(options['socket_timeout']), gevent_mode)
-    worker.uwsgi = server = UwsgiServer(worker, pump, options, cores)
+    # add-header comes with the static-file rules (docs/channel.md)
+    add_headers = (config.get('static_files') or {}).get('add_headers') or ()
+    worker.uwsgi = server = UwsgiServer(worker, pump, options, cores, add_headers)
     if isinstance(pump, ThreadedPump):
         pump.start_accepting(acceptor)
     else:

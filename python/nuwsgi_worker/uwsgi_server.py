@@ -79,7 +79,8 @@ NO_BODY = _NoBody()
 
 
 class UwsgiServer:
-    def __init__(self, worker, pump, options, cores):
+    def __init__(self, worker, pump, options, cores, add_headers=()):
+        """`add_headers`: add-header's (name, value, ...), for the heads of the responses."""
         self.worker = worker
         self.pump = pump
         self.max_datasize = int(options['buffer_size'])
@@ -91,6 +92,7 @@ class UwsgiServer:
         trusted = AddressList(options['trusted_proxies'])
         self.trusted = None if trusted.empty else trusted
         self.cores = [Core(index) for index in range(cores)]
+        self.add_headers = tuple(add_headers)
         # How connections are read: recv_waiting once the Acceptor waits in accept() (waits_in_kernel)
         self.recv = recv_some
 
@@ -102,7 +104,7 @@ class UwsgiServer:
         sock, peer, listener = accepted
         core = self.cores[core_index]
         started = time.time()
-        conn = UwsgiConnection(sock, self.recv, self.timeout, peer, listener.label, core.guard)
+        conn = UwsgiConnection(sock, self.recv, self.timeout, peer, listener.label, core.guard, self.add_headers)
         try:
             self._serve(conn, core, started)
         except Exception:
@@ -256,7 +258,7 @@ def _answer(conn, name, protocol='HTTP/1.0', text=None):
     """A whole answer from the master's table (answers.py), or with its own `text` as the body."""
     data = answers.body(name) if text is None else text.encode('latin-1')
     conn.protocol = protocol
-    conn.head(answers.head(name, len(data)))
+    conn.answer_head(answers.head(name, len(data)))
     conn.body(data)
     conn.end()
 
