@@ -2,8 +2,9 @@
 // packets to a real nuwsgi with --uwsgi-socket on a unix socket and --static-map. A 3 MiB file
 // arrives byte for byte (sent with os.sendfile), a Range as 206, a revalidation as 304, HEAD with
 // no body, a traversal refused 403 with its log line, a dot file 404 with none; add-header on the
-// file's and the app's heads but not on the answers; each request in the master's request log;
-// and the app (request_counter) never called for what a static mount answered.
+// file's and the app's heads but not on the answers; each request in the master's request log; a
+// peer that stops reading given up after socket-timeout; and the app (request_counter) never
+// called for what a static mount answered.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,8 +12,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import etag from 'etag';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
-import { encodePacket, exchange, nginxVars, uwsgiRequest, type UwsgiTarget } from './helpers/uwsgi-client.ts';
-import { header, parseResponse, sha256, stopServer, tempDir } from './helpers/wire.ts';
+import { connect, encodePacket, exchange, nginxVars, uwsgiRequest, type UwsgiTarget } from './helpers/uwsgi-client.ts';
+import { header, parseResponse, sha256, stopServer, tempDir, waitFor } from './helpers/wire.ts';
 
 describe('static files on a uwsgi socket (request_counter app)', () => {
   const dir = tempDir();
@@ -33,8 +34,12 @@ describe('static files on a uwsgi socket (request_counter app)', () => {
     fs.writeFileSync(path.join(root, 'hello.txt'), 'hello\n');
     fs.writeFileSync(path.join(root, '.env'), 'SECRET=1\n');
     fs.writeFileSync(path.join(dir, 'secret.txt'), 'outside the mount\n');
+    // sparse: reads as zeros, costs no disk
+    fs.writeFileSync(path.join(root, 'huge.bin'), '');
+    fs.truncateSync(path.join(root, 'huge.bin'), 256 * 1024 * 1024);
     server = await startServer([
       '--uwsgi-socket', socketPath, '--static-map', `/static=${root}`, '--add-header', 'X-Static-Test: yes',
+      '--socket-timeout', '1',
       '--wsgi-file', path.join(fixtureApps, 'request_counter.py'), '-p', '1',
     ]);
   });
@@ -109,6 +114,27 @@ describe('static files on a uwsgi socket (request_counter app)', () => {
     assert.equal(r.body.toString(), '404 Not Found\n');
     await server.waitForOutput(/GET \/static\/\.env => generated 14 bytes in \d+ msecs \(HTTP\/1\.1 404\)/);
     assert.doesNotMatch(server.output(), /\.env.*answered 404/);
+  });
+
+  it('gives up on a peer that stops reading after socket-timeout, and serves the next request', async () => {
+    const stalled = await connect(target);
+    let received = 0;
+    stalled.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= 1024 * 1024) stalled.pause();
+    });
+    stalled.on('error', () => { /* the worker resets the connection it gave up on */ });
+    stalled.write(encodePacket(nginxVars({ uri: '/static/huge.bin' })));
+    try {
+      await waitFor(() => received >= 1024 * 1024, 20_000, 'the first MiB of the response');
+      // one worker with one core: this waits until the worker has given up on the stalled one
+      const r = await get('/static/hello.txt');
+      assert.equal(r.body.toString(), 'hello\n');
+      const m = await server.waitForOutput(/GET \/static\/huge\.bin => generated (\d+) bytes/);
+      assert.ok(Number(m[1]) < 256 * 1024 * 1024, `the log says ${m[1]} bytes: the whole file`);
+    } finally {
+      stalled.destroy();
+    }
   });
 
   it('never called the app for those; a file no mount has goes to the app, with add-header', async () => {

@@ -328,6 +328,25 @@ class ServeTest(Tree):
         status, head, body = self.serve('/static/a.txt', files=self.files(serve_mode='x-sendfile'))
         self.assertEqual(head['X-Sendfile'], self.path('static/a.txt'))
 
+    def test_a_peer_that_stops_reading_is_given_up_after_socket_timeout(self):
+        with open(self.path('static/big.bin'), 'wb') as f:
+            f.truncate(64 * 1024 * 1024)
+        server, client = socket.socketpair()
+        self.addCleanup(client.close)
+        self.addCleanup(server.close)
+        self.assertTrue(os.get_blocking(server.fileno()))
+        conn = UwsgiConnection(server, recv_some, 0.1, '', 'test.sock', threading.Lock())
+        environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/static/big.bin', 'REQUEST_URI': '/static/big.bin'}
+        # the client reads nothing: sendfile() must not wait for it for good on this blocking socket
+        thread = threading.Thread(target=self.files().serve, args=(conn, environ), daemon=True)
+        thread.start()
+        thread.join(30)
+        self.assertFalse(thread.is_alive(), 'serve() still waits for a peer that reads nothing')
+        self.assertTrue(conn.broken)
+        self.assertTrue(conn.cancelled)
+        self.assertLess(conn.body_bytes, 64 * 1024 * 1024)
+        self.assertTrue(os.get_blocking(server.fileno()), 'the socket is blocking again')
+
     def test_a_file_that_cannot_be_opened_is_500(self):
         with mock.patch('os.open', side_effect=PermissionError(13, 'Permission denied')):
             line, head, body = self.serve('/static/a.txt')
