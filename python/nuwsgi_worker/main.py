@@ -25,6 +25,7 @@ from .reloader import start_reloader
 from .streams import tolerate_gone_log
 from .threaded_pump import ThreadedPump, run_threads
 from . import uwsgi_module
+from .static_files import StaticFiles
 from .uwsgi_server import UwsgiServer
 from .watchdog import install_status_report, start_harakiri_watchdog
 from .worker import Worker
@@ -101,7 +102,11 @@ def _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode):
     serving the channel's requests."""
     options = config['uwsgi']
     acceptor = Acceptor(config['uwsgi_sockets'], options['allow'], float(options['socket_timeout']), gevent_mode)
-    worker.uwsgi = server = UwsgiServer(worker, pump, options, cores)
+    # the master's static-file rules, add-header among them (docs/channel.md); without mounts a
+    # request costs nothing to look up
+    rules = config.get('static_files') or {}
+    static = StaticFiles(rules) if rules.get('mounts') else None
+    worker.uwsgi = server = UwsgiServer(worker, pump, options, cores, rules.get('add_headers') or (), static)
     if isinstance(pump, ThreadedPump):
         pump.start_accepting(acceptor)
     else:

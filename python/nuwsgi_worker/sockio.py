@@ -70,12 +70,20 @@ def send_all(sock, data, timeout):
 def send_file(sock, fd, offset, count, timeout):
     """Sends `count` bytes of the file `fd` from `offset` with sendfile(). Returns how many went out
     (fewer when the file ends first), and whether sending failed (the peer is gone or stopped
-    reading for `timeout` seconds) before the rest could."""
+    reading for `timeout` seconds) before the rest could.
+
+    sendfile() has no MSG_DONTWAIT: on a blocking socket it would wait for a peer that stopped
+    reading for as long as the peer likes, so the socket is non-blocking while it runs, and the
+    waits are poll()'s, as for every other call here."""
+    out = sock.fileno()
+    blocking = os.get_blocking(out)
+    if blocking:
+        os.set_blocking(out, False)
     sent_total = 0
     try:
         while sent_total < count:
             try:
-                sent = os.sendfile(sock.fileno(), fd, offset + sent_total, count - sent_total)
+                sent = os.sendfile(out, fd, offset + sent_total, count - sent_total)
             except BlockingIOError:
                 if not wait_for(sock, _WRITE, timeout):
                     return sent_total, True
@@ -85,4 +93,7 @@ def send_file(sock, fd, offset, count, timeout):
             sent_total += sent
     except OSError:
         return sent_total, True
+    finally:
+        if blocking:
+            os.set_blocking(out, True)
     return sent_total, False

@@ -6,6 +6,10 @@ ChannelSink play for one that did: wsgi_input.WsgiInput reads `body_chunks`, `bo
 `body_aborted` and `cancelled` and calls `wait_until`, which reads the socket (never past
 CONTENT_LENGTH, each wait at most socket-timeout); response.Response writes through the sink methods.
 The head and the body of a response that is not streamed leave in one write.
+
+add-header's fields follow the head of every response but the answers of the master's table, as
+the master's HTTP listeners add them: the app's (head), a static file's (file_head), not an
+answer's (answer_head).
 """
 
 import socket
@@ -21,7 +25,7 @@ SEND_THRESHOLD = 64 * 1024
 
 class UwsgiConnection:
     __slots__ = (
-        'sock', 'recv', 'protocol', 'timeout', 'peer', 'label', 'guard',
+        'sock', 'recv', 'protocol', 'timeout', 'peer', 'label', 'guard', 'add_headers',
         'body_chunks', 'body_ended', 'body_aborted', 'body_left', 'body_length',
         'cancelled', 'timed_out', 'status', 'wrote', 'body_bytes', 'header_count', 'header_bytes', 'broken',
         '_pending', '_pending_bytes',
@@ -30,7 +34,7 @@ class UwsgiConnection:
     id = 0
     expect_continue = False
 
-    def __init__(self, sock, recv, timeout, peer, label, guard):
+    def __init__(self, sock, recv, timeout, peer, label, guard, add_headers=()):
         self.sock = sock
         # sockio.recv_some, or recv_waiting for a socket that waits in the kernel
         self.recv = recv
@@ -40,6 +44,8 @@ class UwsgiConnection:
         self.label = label
         # Held while the response is written: the harakiri watchdog takes it to answer 504 instead.
         self.guard = guard
+        # add-header: a flat (name, value, ...) tuple
+        self.add_headers = add_headers
         self.protocol = 'HTTP/1.0'
         self.body_chunks = None
         self.body_ended = True
@@ -115,10 +121,20 @@ class UwsgiConnection:
     # --- the response (the sink response.Response writes to) ------------------------------------
 
     def head(self, fields):
-        key = (self.protocol, *fields)
-        head = _heads.get(key)
-        if head is None:
-            head = _encode_head(key)
+        """The app's head (or the 500 of an app that failed before it), with add-header's fields."""
+        add = self.add_headers
+        self._set_head(_cached_head((self.protocol, *fields, *add) if add else (self.protocol, *fields)))
+
+    def answer_head(self, fields):
+        """The head of an answer from the master's table: without add-header's fields."""
+        self._set_head(_cached_head((self.protocol, *fields)))
+
+    def file_head(self, fields):
+        """A static file's head, with add-header's fields; not cached (its ETag, dates and lengths
+        are the file's)."""
+        self._set_head(_encode_head((self.protocol, *fields, *self.add_headers)))
+
+    def _set_head(self, head):
         encoded, self.status, self.header_count, self.header_bytes = head
         self._hold(encoded)
 
@@ -177,6 +193,16 @@ _heads = {}
 _HEADS_MAX = 1000
 
 
+def _cached_head(key):
+    head = _heads.get(key)
+    if head is None:
+        head = _encode_head(key)
+        if len(_heads) >= _HEADS_MAX:
+            _heads.clear()
+        _heads[key] = head
+    return head
+
+
 def _encode_head(key):
     """(the bytes of the status line and headers, the status, the header count, their size as
     uWSGI counts it) for key = (protocol, status, name, value, name, value...)."""
@@ -188,11 +214,7 @@ def _encode_head(key):
         size += len(line) + 2
         lines.append(line)
     lines.append('\r\n')
-    head = ('\r\n'.join(lines).encode('latin-1'), int(status[:3]), (len(key) - 2) >> 1, size)
-    if len(_heads) >= _HEADS_MAX:
-        _heads.clear()
-    _heads[key] = head
-    return head
+    return '\r\n'.join(lines).encode('latin-1'), int(status[:3]), (len(key) - 2) >> 1, size
 
 
 def log(line):

@@ -1,11 +1,12 @@
 """The uwsgi-protocol server of a worker: one accepted connection from head to close.
 
 nginx opens a connection per request (`uwsgi_pass`): the head is read within socket-timeout and
-mapped to the environ (uwsgi_protocol), limit-post and post-buffering apply, the app runs with
-wsgi.input reading the socket, the response goes back on it (uwsgi_connection), and the connection
-closes. The master hears of the request afterwards, in a REQUEST_DONE record sent with the other
-frames (docs/channel.md), and writes the log line. Bad input closes only its own connection, with a
-log line naming the limit; nothing here takes the worker down.
+mapped to the environ (uwsgi_protocol); a static file answers it when a static mount has one
+(static_files), else limit-post and post-buffering apply, the app runs with wsgi.input reading the
+socket, and the response goes back on it (uwsgi_connection); then the connection closes. The master
+hears of the request afterwards, in a REQUEST_DONE record sent with the other frames
+(docs/channel.md), and writes the log line. Bad input closes only its own connection, with a log
+line naming the limit; nothing here takes the worker down.
 """
 
 import io
@@ -79,7 +80,10 @@ NO_BODY = _NoBody()
 
 
 class UwsgiServer:
-    def __init__(self, worker, pump, options, cores):
+    def __init__(self, worker, pump, options, cores, add_headers=(), static=None):
+        """`add_headers`: add-header's (name, value, ...), for the heads of the responses; `static`:
+        the static_files.StaticFiles that answers the requests under the static mounts (None
+        without mounts)."""
         self.worker = worker
         self.pump = pump
         self.max_datasize = int(options['buffer_size'])
@@ -91,6 +95,8 @@ class UwsgiServer:
         trusted = AddressList(options['trusted_proxies'])
         self.trusted = None if trusted.empty else trusted
         self.cores = [Core(index) for index in range(cores)]
+        self.add_headers = tuple(add_headers)
+        self.static = static
         # How connections are read: recv_waiting once the Acceptor waits in accept() (waits_in_kernel)
         self.recv = recv_some
 
@@ -102,7 +108,7 @@ class UwsgiServer:
         sock, peer, listener = accepted
         core = self.cores[core_index]
         started = time.time()
-        conn = UwsgiConnection(sock, self.recv, self.timeout, peer, listener.label, core.guard)
+        conn = UwsgiConnection(sock, self.recv, self.timeout, peer, listener.label, core.guard, self.add_headers)
         try:
             self._serve(conn, core, started)
         except Exception:
@@ -133,6 +139,12 @@ class UwsgiServer:
         var_count = len(environ) * 2
         conn.protocol = response_protocol(environ)
         conn.start_body(data[size:] if length else b'', length)
+        # the master's order: static files first, then limit-post and the app. A file goes out
+        # within socket-timeout per wait and runs no app code, so harakiri does not watch it.
+        static = self.static
+        if static is not None and static.serve(conn, environ):
+            self._record(conn, environ, core, started, var_count, size)
+            return
         limit = self.limit_post
         if 0 < limit < length:
             log(answers.line('bodyTooLarge', '%s %s' % (environ.get('REQUEST_METHOD', ''), request_uri(environ)),
@@ -256,7 +268,7 @@ def _answer(conn, name, protocol='HTTP/1.0', text=None):
     """A whole answer from the master's table (answers.py), or with its own `text` as the body."""
     data = answers.body(name) if text is None else text.encode('latin-1')
     conn.protocol = protocol
-    conn.head(answers.head(name, len(data)))
+    conn.answer_head(answers.head(name, len(data)))
     conn.body(data)
     conn.end()
 
