@@ -55,6 +55,8 @@ function cases(site: StaticSite): Case[] {
       body: 'file:static/gz/style.css.gz', headers: { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } },
     { name: 'no sibling for a client that accepts none', request: { target: '/static/gz/style.css' }, status: 200,
       body: 'file:static/gz/style.css', headers: { 'Content-Encoding': undefined, Vary: 'Accept-Encoding' } },
+    { name: 'a sibling that leads out of the root is not used', request: { target: '/static/gz/sly.css', headers: { 'Accept-Encoding': 'gzip' } },
+      status: 200, body: 'file:static/gz/sly.css', headers: { 'Content-Encoding': undefined } },
     { name: 'static-map2', request: { target: '/static2/m2.txt' }, status: 200, body: 'file:srv2/static2/m2.txt' },
     { name: 'check-static', request: { target: '/robots.txt' }, status: 200, body: 'file:public/robots.txt' },
     { name: 'a file mount', request: { target: '/favicon.ico' }, status: 200, body: 'file:icons/fav.ico' },

@@ -58,6 +58,8 @@ describe('static lookup: mounts', () => {
   it('decodes UTF-8 names', () => {
     const latin1 = Buffer.from('/static/café.css', 'utf8').toString('latin1');
     assert.deepEqual(paths(lookUp(rules([STATIC]), 'GET', latin1)), ['/srv/static/café.css']);
+    const bom = Buffer.from('/static/\ufeffa.css', 'utf8').toString('latin1');
+    assert.deepEqual(paths(lookUp(rules([STATIC]), 'GET', bom)), ['/srv/static/\ufeffa.css'], 'a byte order mark is part of the name');
   });
 });
 

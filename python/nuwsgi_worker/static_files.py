@@ -94,8 +94,8 @@ class StaticFiles:
                 return None
             compressible = self._compressible(real)
             return Found(real, info, compressible,
-                         _sibling(real + '.br') if compressible else None,
-                         _sibling(real + '.gz') if compressible else None)
+                         self._sibling(mount.root, real + '.br') if compressible else None,
+                         self._sibling(mount.root, real + '.gz') if compressible else None)
         return None
 
     def _real_file(self, root, path):
@@ -114,6 +114,17 @@ class StaticFiles:
         if not _is_under(real, root) and not any(_is_under(real, safe) for safe in self.safe):
             return Refusal('forbidden', '%s is not under %s or a static-safe path' % (real, root))
         return real, info
+
+    def _sibling(self, root, path):
+        """A precompressed sibling: (real path, stat) of a regular file next to the original, or None;
+        one that leads out of the mount (a symlink) is not used."""
+        try:
+            found = self._real_file(root, path)
+        except OSError:
+            return None
+        if found is None or type(found) is Refusal or not stat_module.S_ISREG(found[1].st_mode):
+            return None
+        return found
 
     def _index_of(self, root, directory):
         """The first static-index file of a directory."""
@@ -251,16 +262,6 @@ def _compile(source, option):
         log('%s %r: the worker cannot use this regular expression (%s); on the uwsgi sockets it matches nothing'
             % (option, source, exc))
         return None
-
-
-def _sibling(path):
-    """A precompressed sibling: (path, stat) of a regular file next to the original (its name alone
-    decides, as in uWSGI), or None."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (path, info) if stat_module.S_ISREG(info.st_mode) else None
 
 
 def _is_under(path, directory):

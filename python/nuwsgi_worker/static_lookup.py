@@ -85,9 +85,6 @@ def _vet_relative(rest):
             name = rest.encode('latin-1').decode('utf-8')
         except UnicodeError:
             return Refusal('forbidden', 'the path is not valid UTF-8')
-        # the master's decoder (a WHATWG TextDecoder) drops a leading byte order mark
-        if name.startswith('\ufeff'):
-            name = name[1:]
     hidden = False
     for segment in rest.split('/'):
         if segment == '..' or segment == '.':

@@ -46,6 +46,8 @@ export function makeStaticSite(): StaticSite {
   write('mime.types', '# test types\napplication/x-nuwsgi-test nuwsgitest\n');
   fs.symlinkSync(path.join(dir, 'secret.txt'), path.join(dir, 'static/link-out.txt'));
   fs.symlinkSync(path.join(dir, 'safe/shared.txt'), path.join(dir, 'static/link-safe.txt'));
+  write('static/gz/sly.css', 'plain sly');
+  fs.symlinkSync(path.join(dir, 'secret.txt'), path.join(dir, 'static/gz/sly.css.gz'));
   return {
     dir,
     read: (file) => fs.readFileSync(path.join(dir, file)),

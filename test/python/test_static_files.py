@@ -112,8 +112,8 @@ class LookupTest(unittest.TestCase):
 
     def test_utf8_names(self):
         self.assertEqual(self.candidates('/static/\xc3\xa9.txt'), ['/srv/static/\xe9.txt'])
-        # as the master's WHATWG decoder, a leading byte order mark is dropped
-        self.assertEqual(self.candidates('/static/\xef\xbb\xbfa.txt'), ['/srv/static/a.txt'])
+        # a leading byte order mark is part of the name, as on the master (ignoreBOM)
+        self.assertEqual(self.candidates('/static/\xef\xbb\xbfa.txt'), ['/srv/static/\ufeffa.txt'])
 
 
 class Tree(unittest.TestCase):

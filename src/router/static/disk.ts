@@ -46,8 +46,8 @@ export async function findOnDisk(rules: StaticRules, gzipPatterns: readonly RegE
       kind: 'file',
       file,
       compressible,
-      br: compressible ? await sibling(file.path + '.br') : null,
-      gzip: compressible ? await sibling(file.path + '.gz') : null,
+      br: compressible ? await sibling(rules, mount.root, file.path + '.br') : null,
+      gzip: compressible ? await sibling(rules, mount.root, file.path + '.gz') : null,
     };
   }
   return { kind: 'app' };
@@ -79,11 +79,14 @@ async function indexOf(rules: StaticRules, root: string, dir: string): Promise<F
   return null;
 }
 
-/** A precompressed sibling: a regular file next to the original (its name alone decides, as in uWSGI). */
-async function sibling(path: string): Promise<FoundFile | null> {
+/**
+ * A precompressed sibling: a regular file next to the original (its name alone decides, as in
+ * uWSGI); one that leads out of the mount (a symlink) is not used.
+ */
+async function sibling(rules: StaticRules, root: string, path: string): Promise<FoundFile | null> {
   try {
-    const stat = await fs.stat(path);
-    return stat.isFile() ? { path, stat } : null;
+    const found = await realFile(rules, root, path);
+    return found !== null && !('refuse' in found) && found.stat.isFile() ? found : null;
   } catch {
     return null;
   }

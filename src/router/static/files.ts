@@ -3,7 +3,7 @@
 // file is small (cache.ts), else streamed from disk; no worker sees it. Everything else (no mount,
 // no such file, another method) goes on to the app, as in uWSGI.
 import fs from 'node:fs';
-import { ANSWERS, logRefusal, type Answer } from '../../listeners/answers.ts';
+import { ANSWERS, answerHeaders, logRefusal, type Answer } from '../../listeners/answers.ts';
 import type { ParsedRequest, ResponseWriter } from '../../listeners/request.ts';
 import { streamFile } from '../file-stream.ts';
 import { entryFrom, FileCache, type CacheLimits, type Entry, type Representation } from './cache.ts';
@@ -120,8 +120,7 @@ export class StaticFiles {
     if (res.status === 412 || res.status === 416) {
       const answer = res.status === 412 ? ANSWERS.preconditionFailed : ANSWERS.rangeNotSatisfiable;
       const more = res.status === 416 ? ['Content-Range', `bytes */${meta.size}`] : [];
-      writer.answer(answer, more);
-      this.done(request, startedMs, { status: answer.status, headers: more, bodyBytes: answer.body.length });
+      this.answerWith(answer, request, writer, startedMs, more);
       return;
     }
     if (rep.data === null && res.length > 0) {
@@ -192,9 +191,11 @@ export class StaticFiles {
     this.answerWith(ANSWERS.notFound, request, writer, startedMs);
   }
 
-  private answerWith(answer: Answer, request: ParsedRequest, writer: ResponseWriter, startedMs: number): void {
-    writer.answer(answer);
-    this.done(request, startedMs, { status: answer.status, headers: [], bodyBytes: answer.body.length });
+  private answerWith(answer: Answer, request: ParsedRequest, writer: ResponseWriter, startedMs: number, more: string[] = []): void {
+    writer.answer(answer, more);
+    this.done(request, startedMs, {
+      status: answer.status, headers: answerHeaders(answer, more), bodyBytes: request.method === 'HEAD' ? 0 : answer.body.length,
+    });
   }
 
   /** The first expiry rule that matches, in uWSGI's order (rules.ts). */

@@ -25,7 +25,8 @@ export type Lookup =
   | { kind: 'files'; candidates: Candidate[] };
 
 const APP: Lookup = { kind: 'app' };
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading byte order mark is part of the name, not dropped
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What `method` and `pathInfo` (percent-decoded, as latin-1 bytes) may be served from. */
 export function lookUp(rules: StaticRules, method: string, pathInfo: string): Lookup {
