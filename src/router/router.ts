@@ -1,12 +1,14 @@
 // The stage between the listeners and the dispatcher. For each request it decides who answers: the
 // answer table when a limit refuses it (limit-post), or the app, after post-buffering when that is
 // on. (Static files come here next.) It is also the one place where finished requests are counted
-// and their observers called, whichever listener or worker served them: the request log today.
+// and their observers called, whichever listener or worker served them: the request log today. A
+// file a worker hands over is sent by the master (offload.ts): its request is done once it is sent.
 import type { Readable } from 'node:stream';
 import { decodeServedRequest, type ServedRequest } from '../channel/records.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from '../listeners/request.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Exchange } from './exchange.ts';
+import { FileOffloads } from './offload.ts';
 
 /** The options the router applies (named as in Config, which can be passed as is). */
 export interface RoutingLimits {
@@ -43,6 +45,8 @@ export class Router implements RequestHandler {
   /** Requests whose body is being received (post-buffering): not on the dispatcher yet, but not done either. */
   private buffering = 0;
   private bufferingWaiters: Array<() => void> = [];
+  /** The files the master sends for workers (wsgi.file_wrapper bodies), after the workers went on. */
+  private readonly offloads = new FileOffloads();
 
   constructor(dispatcher: Dispatcher, limits: RoutingLimits) {
     this.dispatcher = dispatcher;
@@ -55,7 +59,7 @@ export class Router implements RequestHandler {
   }
 
   handle(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
-    const exchange = new Exchange(request, writer, body, this.finished);
+    const exchange = new Exchange(request, writer, body, this.finished, this.offloads);
     const { limitPost, postBuffering } = this.limits;
     if (limitPost > 0) {
       exchange.bodyLimit = limitPost;
@@ -88,12 +92,18 @@ export class Router implements RequestHandler {
     for (const observe of this.observers) observe(request);
   }
 
-  /** Resolves once nothing is being buffered, queued or in flight. */
+  /** Files being sent for workers that have ended their responses (not in flight on them any more). */
+  get sendingFiles(): number {
+    return this.offloads.sending;
+  }
+
+  /** Resolves once nothing is being buffered, queued, in flight or sent from a worker's file. */
   async whenIdle(): Promise<void> {
     for (;;) {
       await this.dispatcher.whenIdle();
-      if (this.buffering === 0) return;
-      await new Promise<void>((resolve) => this.bufferingWaiters.push(resolve));
+      if (this.buffering > 0) await new Promise<void>((resolve) => this.bufferingWaiters.push(resolve));
+      else if (this.offloads.sending > 0) await this.offloads.whenIdle();
+      else return;
     }
   }
 
