@@ -4,7 +4,8 @@
 // regions byte for byte with their Content-Length, a single worker answering while a slow client is
 // still downloading, a client that goes away mid-download (the master closes its descriptor of
 // the file and goes on), a file unlinked after the app opened it, file-likes without a descriptor,
-// the request log line counting the bytes the master sent, and the threaded and gevent workers.
+// the request log line counting the bytes the master sent, the threaded and gevent workers, and a
+// graceful shutdown that waits for a download the master is still sending.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -242,5 +243,29 @@ describe('the worker goes on while the master sends its file (--processes 1)', (
     assert.equal(sha256(r.body), sha256(content));
     assert.equal(fs.existsSync(doomed), false);
     await waitFor(() => !holds(server.pid, doomed), 10_000, 'the master to close the unlinked file');
+  });
+});
+
+describe('a graceful shutdown while the master sends a file', () => {
+  const dir = tempDir('nuwsgi-offload-stop-');
+  const size = 64 * MiB;
+  const big = path.join(dir, 'big.bin');
+
+  before(() => writeNumberedFile(big, size));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('counts it among the requests to finish, lets it finish, then exits 0', async (t) => {
+    const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', app, '--processes', '1']);
+    t.after(() => stopServer(server));
+    const slow = download(server.port, fileUri(big, '&cl=1&id=stop'), MiB);
+    await waitFor(() => slow.received() >= MiB, 10_000, 'the first MiB');
+    await server.waitForOutput(/offload_app stop closed\n/);
+    server.proc.kill('SIGTERM');
+    await server.waitForOutput(/graceful shutdown \(1 requests to finish/);
+    assert.equal(server.proc.exitCode, null, 'the master waits for the download');
+    slow.resume();
+    assert.deepEqual(await slow.complete, { bytes: size, sha256: downloadSha256(size) });
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+    assert.match(server.output(), /GET \/file\?\S+&id=stop => generated 67108864 bytes/);
   });
 });
