@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { FrameDecoder, ChannelError } from '../src/channel/decoder.ts';
 import { encodeFrame, encodeHeader, encodeJsonFrame, encodeLatin1Frame, encodeU32Frame } from '../src/channel/encoder.ts';
 import * as F from '../src/channel/frames.ts';
+import { decodeFileRegion } from '../src/channel/records.ts';
 
 interface Decoded { type: number; flags: number; id: number; payload: Buffer }
 
@@ -158,6 +159,28 @@ test('the environ block is latin-1: every byte value 1..255 round-trips', () => 
 test('CONFIG carries UTF-8 JSON', () => {
   const [frame] = decodeAll([encodeJsonFrame(F.CONFIG, 0, { chdir: '/srv/café' })], F.isMasterFrame);
   assert.deepEqual(JSON.parse(frame.payload.toString('utf8')), { chdir: '/srv/café' });
+});
+
+test('RESPONSE_FILE carries a u32 descriptor, an f64 offset and an f64 count', () => {
+  const payload = Buffer.alloc(20);
+  payload.writeUInt32LE(7, 0);
+  payload.writeDoubleLE(2 ** 40, 4);
+  payload.writeDoubleLE(12345, 12);
+  const [frame] = decodeAll([encodeFrame(F.RESPONSE_FILE, 0, 3, payload)]);
+  assert.equal(frame.type, F.RESPONSE_FILE);
+  assert.deepEqual(decodeFileRegion(frame.payload), { fd: 7, offset: 2 ** 40, count: 12345 });
+  // numbers that make no region of a file
+  for (const [offset, count] of [[-1, 10], [0.5, 10], [0, Number.NaN], [2 ** 53, 2 ** 53]]) {
+    payload.writeDoubleLE(offset, 4);
+    payload.writeDoubleLE(count, 12);
+    assert.equal(decodeFileRegion(payload), undefined, `offset ${offset}, count ${count}`);
+  }
+  assert.equal(decodeFileRegion(Buffer.alloc(19)), undefined);
+});
+
+test('FILE_TAKEN goes from the master to the worker only', () => {
+  assert.ok(F.isMasterFrame(F.FILE_TAKEN) && !F.isWorkerFrame(F.FILE_TAKEN));
+  assert.ok(F.isWorkerFrame(F.RESPONSE_FILE) && !F.isMasterFrame(F.RESPONSE_FILE));
 });
 
 test('an unknown frame type breaks the channel', () => {

@@ -9,6 +9,8 @@ import struct
 HEADER = struct.Struct('<BBHII')
 HEADER_SIZE = HEADER.size
 U32 = struct.Struct('<I')
+# RESPONSE_FILE's payload: the worker's descriptor, the offset and the byte count.
+FILE_REGION = struct.Struct('<Idd')
 MAX_PAYLOAD = 1 << 24
 
 # Master -> worker.
@@ -21,7 +23,8 @@ CANCEL = 0x06
 STOP = 0x07
 PAUSE = 0x08
 RESUME = 0x09
-FROM_MASTER = frozenset((CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP, PAUSE, RESUME))
+FILE_TAKEN = 0x0A
+FROM_MASTER = frozenset((CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP, PAUSE, RESUME, FILE_TAKEN))
 
 # Worker -> master.
 READY = 0x41
@@ -33,8 +36,10 @@ BODY_CREDIT = 0x46
 RELOAD = 0x47
 REQUEST_DONE = 0x48
 HARAKIRI = 0x49
+RESPONSE_FILE = 0x4A
 FROM_WORKER = frozenset((
-    READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD, REQUEST_DONE, HARAKIRI))
+    READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD, REQUEST_DONE, HARAKIRI,
+    RESPONSE_FILE))
 
 # The frames that carry body bytes: a decoder hands their payload out in pieces as it arrives.
 BODY_FRAMES = frozenset((BODY, RESPONSE_BODY))
@@ -68,6 +73,18 @@ def decode_u32(payload):
     if len(payload) != 4:
         raise ChannelError('a credit frame carries 4 bytes, not %d' % len(payload))
     return U32.unpack(payload)[0]
+
+
+def encode_file_region(fd, offset, count):
+    """The payload of RESPONSE_FILE."""
+    return FILE_REGION.pack(fd, offset, count)
+
+
+def decode_file_taken(payload):
+    """FILE_TAKEN's u8: True when the master sends the file, False when the worker must."""
+    if len(payload) != 1 or payload[0] > 1:
+        raise ChannelError('FILE_TAKEN carries one byte, 0 or 1, not %r' % bytes(payload))
+    return payload[0] == 1
 
 
 class FrameDecoder:

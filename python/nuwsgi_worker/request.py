@@ -1,5 +1,6 @@
 """What the channel has delivered for one request: its environ block, the request-body bytes not
-yet read by the app, the response-body credit, and whether the client went away.
+yet read by the app, the response-body credit, whether the client went away, and the master's
+answer to a file the response handed over (FILE_TAKEN).
 
 The pump fills it in as frames arrive; wsgi.input and the response consume it. Every field has one
 writer: the counters here only grow as frames arrive, and the consumers keep their own tallies
@@ -9,7 +10,9 @@ that runs the request never update the same number.
 
 from collections import deque
 
-from .channel import ABORTED, BODY, BODY_END, CANCEL, EXPECT_CONTINUE, HAS_BODY, RESPONSE_CREDIT, decode_u32
+from .channel import (
+    ABORTED, BODY, BODY_END, CANCEL, EXPECT_CONTINUE, FILE_TAKEN, HAS_BODY, RESPONSE_CREDIT, decode_file_taken, decode_u32,
+)
 
 
 class ClientDisconnected(OSError):
@@ -20,7 +23,7 @@ class RequestState:
     __slots__ = (
         'id', 'environ_block', 'expect_continue',
         'body_chunks', 'body_received', 'body_ended', 'body_aborted',
-        'response_credit', 'cancelled',
+        'response_credit', 'cancelled', 'file_taken',
     )
 
     def __init__(self, id_, flags, environ_block, response_window):
@@ -36,6 +39,9 @@ class RequestState:
         # Response-body credit granted so far, the initial window included.
         self.response_credit = response_window
         self.cancelled = False
+        # FILE_TAKEN's answer to the response's RESPONSE_FILE (there is at most one): None until it
+        # comes, then True (the master sends the file) or False (the worker does).
+        self.file_taken = None
 
     def receive(self, type_, flags, payload):
         """Takes one frame addressed to this request."""
@@ -51,3 +57,5 @@ class RequestState:
             self.response_credit += decode_u32(payload)
         elif type_ == CANCEL:
             self.cancelled = True
+        elif type_ == FILE_TAKEN:
+            self.file_taken = decode_file_taken(payload)

@@ -13,7 +13,8 @@ Where the bytes go is the sink's business: the master's channel (channel_sink.Ch
 uwsgi connection the worker accepted itself (uwsgi_connection.UwsgiConnection). A sink offers
 `cancelled` (the client is gone: the output is discarded), head(fields), body(data), streamed()
 (a chunk of a result still being produced was given: send what is held), end(), abort(reason), and
-`sendfile` (None, or a callable that sends part of a regular file straight from its descriptor).
+`sendfile` (None, or a callable that sends part of a regular file from its descriptor, or has the
+master send it, and returns how many bytes the response got).
 """
 
 import os

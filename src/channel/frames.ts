@@ -16,6 +16,8 @@ export const STOP = 0x07;
 /** Accept no connection on the uwsgi sockets until RESUME (the master is paused). */
 export const PAUSE = 0x08;
 export const RESUME = 0x09;
+/** The answer to RESPONSE_FILE: a u8, 1 when the master sends the file, 0 when the worker must. */
+export const FILE_TAKEN = 0x0a;
 
 /** Worker -> master. */
 export const READY = 0x41;
@@ -30,6 +32,8 @@ export const RELOAD = 0x47;
 export const REQUEST_DONE = 0x48;
 /** A request on a uwsgi socket ran past harakiri: the worker answered for it and must be replaced. */
 export const HARAKIRI = 0x49;
+/** A response body the master may send itself: a region of a regular file the worker holds open. */
+export const RESPONSE_FILE = 0x4a;
 
 /** REQUEST flags. */
 export const FLAG_HAS_BODY = 0x01;
@@ -38,8 +42,8 @@ export const FLAG_EXPECT_CONTINUE = 0x02;
 export const FLAG_ABORTED = 0x01;
 
 const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD,
-  REQUEST_DONE, HARAKIRI]);
-const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP, PAUSE, RESUME]);
+  REQUEST_DONE, HARAKIRI, RESPONSE_FILE]);
+const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP, PAUSE, RESUME, FILE_TAKEN]);
 
 export function isWorkerFrame(type: number): boolean {
   return workerToMaster.has(type);

@@ -1,6 +1,7 @@
 // The payloads of REQUEST_DONE and HARAKIRI (docs/channel.md): what a worker tells the master of a
 // request it served on a uwsgi socket it accepted on, so that the request log, the counters and
-// harakiri are the master's whichever listener served the request.
+// harakiri are the master's whichever listener served the request. And RESPONSE_FILE's: the file
+// region a worker asks the master to send for it.
 
 /** One request a worker served itself. */
 export interface ServedRequest {
@@ -56,4 +57,22 @@ export function decodeHarakiri(payload: Buffer): HarakiriReport | undefined {
   if (payload.length < 9) return undefined;
   const request = decodeServedRequest(payload.subarray(9));
   return request === undefined ? undefined : { elapsedS: payload.readDoubleLE(0), answered: payload[8] === 1, request };
+}
+
+/** RESPONSE_FILE: the worker's descriptor of a regular file, and the region of it to send. */
+export interface FileRegion {
+  fd: number;
+  offset: number;
+  count: number;
+}
+
+/** RESPONSE_FILE: u32 fd, f64 offset, f64 count, little-endian. Undefined unless the numbers make a region. */
+export function decodeFileRegion(payload: Buffer): FileRegion | undefined {
+  if (payload.length !== 20) return undefined;
+  const fd = payload.readUInt32LE(0);
+  const offset = payload.readDoubleLE(4);
+  const count = payload.readDoubleLE(12);
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(count) || offset < 0 || count < 0) return undefined;
+  if (!Number.isSafeInteger(offset + count)) return undefined;
+  return { fd, offset, count };
 }

@@ -63,8 +63,9 @@ class HttpResponseWriter implements ResponseWriter {
     return undefined;
   }
 
-  write(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+  write(chunk: Buffer, written?: () => void): boolean {
+    // node calls back once the socket wrote the chunk (or failed to), and holds it until then
+    return written === undefined ? this.res.write(chunk) : this.res.write(chunk, () => written());
   }
 
   onDrain(callback: () => void): void {

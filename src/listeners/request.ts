@@ -50,8 +50,12 @@ export interface ResponseWriter {
    * listener cannot send this head (a header its protocol refuses): then nothing was sent.
    */
   head(status: number, reason: string, headers: string[]): string | undefined;
-  /** Body bytes; false when the client is slow (onDrain tells when to go on). */
-  write(chunk: Buffer): boolean;
+  /**
+   * Body bytes; false when the client is slow (onDrain tells when to go on). `written` is called
+   * once the writer holds on to `chunk` no longer (so its memory may be reused); possibly never,
+   * when the connection is lost first.
+   */
+  write(chunk: Buffer, written?: () => void): boolean;
   onDrain(callback: () => void): void;
   /** Completes the response, with a last chunk if there is one. */
   end(last: Buffer | null): void;

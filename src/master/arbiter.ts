@@ -495,7 +495,7 @@ export class Arbiter implements MasterVerbs {
       router: this.router,
       allWorkers: () => this.allWorkers(),
       startingWorkers: () => [...this.slots.flatMap((slot) => slot.successor ?? []), ...this.reloads.workers],
-      pending: () => this.dispatcher.inflight + this.dispatcher.queued,
+      pending: () => this.dispatcher.inflight + this.dispatcher.queued + this.router.sendingFiles,
       finish: (code) => {
         this.releaseListeners();
         if (!this.startingUp || code === 0) log('goodbye to nuwsgi.');

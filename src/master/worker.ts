@@ -15,6 +15,9 @@ import type { Exchange } from '../router/exchange.ts';
 /** Requests a worker may hold per core beyond the one it runs (see canPipeline). */
 const PIPELINE_DEPTH = 16;
 const PIPELINE_MAX_AGE_MS = 20;
+/** FILE_TAKEN's payloads. */
+const FILE_TAKEN_YES = Buffer.from([1]);
+const FILE_TAKEN_NO = Buffer.from([0]);
 
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'dead';
 
@@ -205,6 +208,11 @@ export class Worker implements RequestCarrier {
     this.write(encodeFrame(F.CANCEL, 0, id));
   }
 
+  sendFileTaken(id: number, taken: boolean): void {
+    // the answer to a file that was being opened when the worker died goes nowhere
+    if (this.state !== 'dead') this.write(encodeFrame(F.FILE_TAKEN, 0, id, taken ? FILE_TAKEN_YES : FILE_TAKEN_NO));
+  }
+
   markDirty(exchange: Exchange): void {
     this.dirty.push(exchange);
   }
@@ -310,6 +318,9 @@ export class Worker implements RequestCarrier {
         break;
       case F.BODY_CREDIT:
         exchange.onBodyCredit(payload.readUInt32LE(0));
+        break;
+      case F.RESPONSE_FILE:
+        exchange.onFile(payload);
         break;
     }
   };

@@ -11,6 +11,8 @@ export interface ExchangeCarrier {
   sendBodyEnd(id: number, flags: number): void;
   sendResponseCredit(id: number, bytes: number): void;
   sendCancel(id: number): void;
+  /** FILE_TAKEN: whether the master sends the file of the worker's RESPONSE_FILE (else the worker does). */
+  sendFileTaken(id: number, taken: boolean): void;
   /** Registers the exchange to have its coalesced body chunk flushed at the end of the current batch. */
   markDirty(exchange: Exchange): void;
 }

@@ -4,16 +4,18 @@
 // credit is returned to the worker as the client accepts the bytes.
 //
 // The response goes out through the listener's ResponseWriter; it comes from the worker's frames,
-// or from the answer table when the master answers itself (limits, a worker lost, harakiri).
+// or from the answer table when the master answers itself (limits, a worker lost, harakiri), or
+// from a file the worker hands over (offload.ts), which ends the response once it is sent.
 import type { Readable } from 'node:stream';
 import { FLAG_ABORTED, FLAG_EXPECT_CONTINUE, FLAG_HAS_BODY } from '../channel/frames.ts';
 import type { ServedRequest } from '../channel/records.ts';
 import { ANSWERS, cutShortLine, logAnswer, logRefusal, type Answer } from '../listeners/answers.ts';
-import { environVarCount, headBytes } from '../listeners/environ.ts';
 import type { ParsedRequest, Refusal, ResponseWriter } from '../listeners/request.ts';
 import type { ExchangeCarrier } from './carrier.ts';
 import { log } from '../observe/log.ts';
+import { FileOffloads, type FileResponse, type FileSend } from './offload.ts';
 import { BodyBrokenOff, bufferBody, TOO_LARGE } from './post-buffer.ts';
+import { servedRequest } from './served-request.ts';
 
 /** Per-request-body and per-response credit windows (docs/channel.md). */
 export const REQUEST_BODY_WINDOW = 1024 * 1024;
@@ -28,7 +30,7 @@ export interface RequestInfo {
   remoteAddr: string;
 }
 
-export class Exchange {
+export class Exchange implements FileResponse {
   /** The environ block sent in the REQUEST frame. */
   readonly environ: string;
   /** REQUEST frame flags (HAS_BODY, EXPECT_CONTINUE). */
@@ -72,12 +74,17 @@ export class Exchange {
   private drainOwed = 0;
   private waitingDrain = false;
   private bodyBytes = 0;
+  /** The worker's file that the master sends (RESPONSE_FILE), from its opening to its last byte. */
+  private fileSend: FileSend | null = null;
 
   private readonly writer: ResponseWriter;
+  /** Sends the files workers hand over (the router's, which counts them). */
+  private readonly offloads: FileOffloads;
   /** Called once, when the exchange is over: the router's request-done observers. */
   private readonly done: (exchange: Exchange) => void;
 
-  constructor(request: ParsedRequest, writer: ResponseWriter, body: Readable | null, done: (exchange: Exchange) => void) {
+  constructor(request: ParsedRequest, writer: ResponseWriter, body: Readable | null, done: (exchange: Exchange) => void,
+    offloads = new FileOffloads()) {
     this.environ = request.environ;
     this.info = request;
     this.body = body;
@@ -85,6 +92,7 @@ export class Exchange {
     this.flags = (body !== null ? FLAG_HAS_BODY : 0) | (request.expectContinue && body !== null ? FLAG_EXPECT_CONTINUE : 0);
     this.writer = writer;
     this.done = done;
+    this.offloads = offloads;
     writer.onClientGone(() => this.cancel());
   }
 
@@ -296,10 +304,39 @@ export class Exchange {
     this.writeChunk(chunk);
   }
 
-  /** RESPONSE_END: complete the response. */
+  /** RESPONSE_FILE: the worker asks the master to send part of a file it holds open (one per response). */
+  onFile(payload: Buffer): void {
+    if (this.fileSend !== null) return this.carrier!.sendFileTaken(this.id, false);
+    this.fileSend = this.offloads.prepare(this, this.carrier!, this.id);
+    this.fileSend.start(payload);
+  }
+
+  /** The file is about to go out: what comes before it goes first. Null when nothing more can. */
+  startFile(): ResponseWriter | null {
+    if (this.cancelled || this.finished || this.headers === null) return null;
+    const held = this.pendingChunk;
+    this.pendingChunk = null;
+    if (held !== null) this.writeChunk(held);
+    return this.writeHeadOnce() ? this.writer : null;
+  }
+
+  fileDone(send: FileSend, sent: number, broken: boolean): void {
+    if (send !== this.fileSend) return; // stopped: the response was broken off without it
+    this.fileSend = null;
+    this.bodyBytes += sent;
+    // cut short (offload.ts aborted the response): what the worker still sends is discarded
+    if (broken) this.cancelled = true;
+    if (this.finished) this.endResponse();
+  }
+
+  /** RESPONSE_END: complete the response, once the file the worker handed over is sent. */
   onEnd(): void {
     this.finished = true;
     this.releaseBody();
+    if (this.fileSend === null) this.endResponse();
+  }
+
+  private endResponse(): void {
     if (!this.cancelled && this.headers === null) {
       // never a default 200: a response without a head is the worker's fault
       this.breakResponse('the worker ended the response without sending its head', ANSWERS.badGateway);
@@ -315,6 +352,7 @@ export class Exchange {
   onAbort(reason: string): void {
     this.finished = true;
     this.releaseBody();
+    this.stopFile();
     if (!this.cancelled) this.breakResponse(reason, ANSWERS.internalError);
     this.done(this);
   }
@@ -324,6 +362,7 @@ export class Exchange {
     if (this.finished) return;
     this.finished = true;
     this.releaseBody();
+    this.stopFile();
     // a head held for the first chunk never reached the client: it gets the whole answer instead
     if (!this.headWritten) this.headers = null;
     if (!this.cancelled) this.breakResponse(reason, answer);
@@ -332,11 +371,20 @@ export class Exchange {
 
   /** The client went away before the response was complete. */
   cancel(): void {
-    if (this.finished || this.cancelled) return;
-    this.cancelled = true;
-    this.pendingChunk = null;
-    if (this.carrier !== null) this.carrier.sendCancel(this.id);
-    else if (this.bodyBuffered) this.releaseBody(); // queued: nothing will read the buffered body
+    if (!this.finished && !this.cancelled) {
+      this.cancelled = true;
+      this.pendingChunk = null;
+      if (this.carrier !== null) this.carrier.sendCancel(this.id);
+      else if (this.bodyBuffered) this.releaseBody(); // queued: nothing will read the buffered body
+    }
+    this.fileSend?.cancel(); // also after the worker's end: its file may still be going out
+  }
+
+  /** The response is broken off: a file being sent for it goes no further (its fileDone is ignored). */
+  private stopFile(): void {
+    const file = this.fileSend;
+    this.fileSend = null;
+    file?.cancel();
   }
 
   /** The response cannot be completed: `answer` when nothing of it was sent yet, else it is cut short. */
@@ -411,19 +459,6 @@ export class Exchange {
 
   /** What the request log line and the counters need, in the form the workers report their own requests. */
   describe(): ServedRequest {
-    const headers = this.headers ?? [];
-    const { remoteAddr, method, uri, protocol } = this.info;
-    return {
-      status: this.status,
-      core: 0,
-      headerCount: headers.length >> 1,
-      varCount: environVarCount(this.environ),
-      headerBytes: headBytes(headers),
-      varBytes: this.environ.length,
-      bodyBytes: this.bodyBytes,
-      startedMs: this.startedMs,
-      micros: (Date.now() - this.startedMs) * 1000,
-      remoteAddr, method, uri, protocol,
-    };
+    return servedRequest(this.info, this.status, this.headers, this.bodyBytes, this.startedMs);
   }
 }

@@ -2,13 +2,15 @@
 // static file (static/files.ts), the answer table when a limit refuses it (limit-post), or the app,
 // after post-buffering when that is on. It is also the one place where finished requests are
 // counted and their observers called, whichever listener or worker served them: the request log
-// today.
+// today. A file a worker hands over is sent by the master (offload.ts): its request is done once it
+// is sent.
 import type { Readable } from 'node:stream';
 import { decodeServedRequest, type ServedRequest } from '../channel/records.ts';
-import { environVarCount, headBytes } from '../listeners/environ.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from '../listeners/request.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Exchange } from './exchange.ts';
+import { FileOffloads } from './offload.ts';
+import { servedRequest } from './served-request.ts';
 import type { StaticFiles, StaticOutcome } from './static/files.ts';
 
 /** The options the router applies (named as in Config, which can be passed as is). */
@@ -52,6 +54,8 @@ export class Router implements RequestHandler {
   private files: StaticFiles | null = null;
   /** The master, as the request log names the server of the static files it sends. */
   private readonly master = { pid: process.pid, requestsServed: 0 };
+  /** The files the master sends for workers (wsgi.file_wrapper bodies), after the workers went on. */
+  private readonly offloads = new FileOffloads();
 
   constructor(dispatcher: Dispatcher, limits: RoutingLimits) {
     this.dispatcher = dispatcher;
@@ -86,13 +90,13 @@ export class Router implements RequestHandler {
     const finished: FinishedRequest = {
       server: this.master,
       total: this.total,
-      details: () => describeStatic(request, startedMs, outcome),
+      details: () => servedRequest(request, outcome.status, outcome.headers, outcome.bodyBytes, startedMs),
     };
     for (const observe of this.observers) observe(finished);
   };
 
   private toApp(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
-    const exchange = new Exchange(request, writer, body, this.finished);
+    const exchange = new Exchange(request, writer, body, this.finished, this.offloads);
     const { limitPost, postBuffering } = this.limits;
     if (limitPost > 0) {
       exchange.bodyLimit = limitPost;
@@ -125,12 +129,18 @@ export class Router implements RequestHandler {
     for (const observe of this.observers) observe(request);
   }
 
-  /** Resolves once nothing is being buffered, sent from a static file, queued or in flight. */
+  /** Files being sent for workers that have ended their responses (not in flight on them any more). */
+  get sendingFiles(): number {
+    return this.offloads.sending;
+  }
+
+  /** Resolves once nothing is being buffered, sent from a static file, queued, in flight or sent from a worker's file. */
   async whenIdle(): Promise<void> {
     for (;;) {
       await this.dispatcher.whenIdle();
-      if (this.outside === 0) return;
-      await new Promise<void>((resolve) => this.outsideWaiters.push(resolve));
+      if (this.outside > 0) await new Promise<void>((resolve) => this.outsideWaiters.push(resolve));
+      else if (this.offloads.sending > 0) await this.offloads.whenIdle();
+      else return;
     }
   }
 
@@ -147,15 +157,4 @@ export class Router implements RequestHandler {
     this.outsideWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-/** A static request as the request log sees it, in the form the workers report theirs. */
-function describeStatic(request: ParsedRequest, startedMs: number, outcome: StaticOutcome): ServedRequest {
-  const { headers } = outcome;
-  const { remoteAddr, method, uri, protocol, environ } = request;
-  return {
-    status: outcome.status, core: 0, headerCount: headers.length >> 1, varCount: environVarCount(environ),
-    headerBytes: headBytes(headers), varBytes: environ.length,
-    bodyBytes: outcome.bodyBytes, startedMs, micros: (Date.now() - startedMs) * 1000, remoteAddr, method, uri, protocol,
-  };
 }

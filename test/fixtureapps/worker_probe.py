@@ -208,6 +208,24 @@ def file_wrapper(environ, start_response):
     return environ['wsgi.file_wrapper'](File(b'f' * size), int(query(environ, 'blksize', '8192')))
 
 
+@route('/real-file', validate=False)
+def real_file(environ, start_response):
+    """wsgi.file_wrapper over the regular file ?path=P, from ?offset=O, with Content-Length ?cl=N.
+    Not validated: the validator would hand the worker its own iterator instead of the FileWrapper."""
+    class File(io.FileIO):
+        def close(self):
+            if not self.closed:
+                EVENTS.append('closed real-file')
+            super().close()
+    f = File(query(environ, 'path'), 'rb')
+    f.seek(int(query(environ, 'offset', '0')))
+    headers = [('Content-Type', 'application/octet-stream')]
+    if query(environ, 'cl') is not None:
+        headers.append(('Content-Length', query(environ, 'cl')))
+    start_response('200 OK', headers)
+    return environ['wsgi.file_wrapper'](f)
+
+
 @route('/empty')
 def empty(environ, start_response):
     start_response('204 No Content', [])

@@ -8,7 +8,8 @@ export type SentFrame =
   | { type: 'body'; id: number; bytes: number }
   | { type: 'body-end'; id: number; flags: number }
   | { type: 'credit'; id: number; bytes: number }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  | { type: 'file-taken'; id: number; taken: boolean };
 
 export class FakeCarrier implements RequestCarrier {
   readonly pid: number;
@@ -61,6 +62,10 @@ export class FakeCarrier implements RequestCarrier {
     this.sent.push({ type: 'cancel', id });
   }
 
+  sendFileTaken(id: number, taken: boolean): void {
+    this.sent.push({ type: 'file-taken', id, taken });
+  }
+
   markDirty(exchange: Exchange): void {
     this.dirty.push(exchange);
   }
@@ -83,6 +88,28 @@ export class FakeCarrier implements RequestCarrier {
   /** BODY_CREDIT: the app wants `bytes` more of the request body. */
   credit(id: number, bytes: number): void {
     this.exchange(id)?.onBodyCredit(bytes);
+  }
+
+  /**
+   * RESPONSE_FILE: `count` bytes from `offset` of the carrier's descriptor `fd` (a carrier whose pid
+   * is the test's own lends the master a descriptor the test opened).
+   */
+  file(id: number, fd: number, offset: number, count: number): void {
+    const payload = Buffer.alloc(20);
+    payload.writeUInt32LE(fd, 0);
+    payload.writeDoubleLE(offset, 4);
+    payload.writeDoubleLE(count, 12);
+    this.exchange(id)?.onFile(payload);
+  }
+
+  /** RESPONSE_ABORT. */
+  abort(id: number, reason: string): void {
+    const exchange = this.exchange(id);
+    if (exchange === undefined) return;
+    this.inflight.delete(id);
+    this.requestsServed++;
+    exchange.onAbort(reason);
+    this.onFree?.();
   }
 
   /** RESPONSE_END. */

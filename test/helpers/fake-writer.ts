@@ -20,6 +20,8 @@ export class FakeWriter implements ResponseWriter {
   /** What head() returns: a reason refuses the head, as a listener refuses a header its protocol cannot carry. */
   headRefusal: string | undefined = undefined;
   private drainCallbacks: Array<() => void> = [];
+  /** write()'s `written` callbacks of the chunks the client has not taken yet. */
+  private writtenCallbacks: Array<() => void> = [];
   private goneCallbacks: Array<() => void> = [];
 
   head(status: number, reason: string, headers: string[]): string | undefined {
@@ -27,8 +29,13 @@ export class FakeWriter implements ResponseWriter {
     return this.headRefusal;
   }
 
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, written?: () => void): boolean {
     this.calls.push({ call: 'write', chunk: chunk.toString('latin1') });
+    if (written !== undefined) {
+      // an accepting client takes the chunk in the next tick, as a socket would; a slow one at drain()
+      if (this.accepting) process.nextTick(written);
+      else this.writtenCallbacks.push(written);
+    }
     return this.accepting;
   }
 
@@ -58,9 +65,15 @@ export class FakeWriter implements ResponseWriter {
 
   // --- the client's side ----------------------------------------------------------------------
 
-  /** The socket drained: write() accepts again, and each onDrain callback runs once (as 'drain' listeners added with once). */
+  /**
+   * The socket drained: the chunks written so far are taken (their `written` callbacks run), write()
+   * accepts again, and each onDrain callback runs once (as 'drain' listeners added with once).
+   */
   drain(): void {
     this.accepting = true;
+    const written = this.writtenCallbacks;
+    this.writtenCallbacks = [];
+    for (const callback of written) callback();
     const callbacks = this.drainCallbacks;
     this.drainCallbacks = [];
     for (const callback of callbacks) callback();

@@ -14,9 +14,9 @@ FIXTURE_APPS = os.path.join(REPO_ROOT, 'test', 'fixtureapps')
 sys.path.insert(0, PYTHON_DIR)
 
 from nuwsgi_worker.channel import (  # noqa: E402  (needs the path above)
-    ABORTED, BODY, BODY_CREDIT, BODY_END, CANCEL, CONFIG, EXPECT_CONTINUE, FROM_WORKER, HAS_BODY, READY,
-    REQUEST, RESPONSE_ABORT, RESPONSE_BODY, RESPONSE_CREDIT, RESPONSE_END, RESPONSE_HEAD, STOP,
-    HEADER_SIZE, FrameDecoder, decode_u32, encode_frame, encode_u32,
+    ABORTED, BODY, BODY_CREDIT, BODY_END, CANCEL, CONFIG, EXPECT_CONTINUE, FILE_REGION, FILE_TAKEN, FROM_WORKER,
+    HAS_BODY, READY, REQUEST, RESPONSE_ABORT, RESPONSE_BODY, RESPONSE_CREDIT, RESPONSE_END, RESPONSE_FILE,
+    RESPONSE_HEAD, STOP, HEADER_SIZE, FrameDecoder, decode_u32, encode_frame, encode_u32,
 )
 
 
@@ -93,6 +93,8 @@ class Response:
         self.terminal = None
         self.abort_reason = None
         self.body_credits = []
+        # RESPONSE_FILE's (fd, offset, count), if the worker sent one
+        self.file = None
 
     def header(self, name):
         values = [v for n, v in self.headers if n.lower() == name.lower()]
@@ -201,6 +203,21 @@ class FakeMaster:
             self._take(response, self.read_frame(), return_credit)
         return response
 
+    def read_until_file(self, id_):
+        """Reads the frames of request `id_` up to its RESPONSE_FILE; returns the Response so far."""
+        response = Response(id_)
+        while response.file is None:
+            self._take(response, self.read_frame(), True)
+            if response.terminal is not None:
+                raise AssertionError('the request ended without RESPONSE_FILE: %r' % response)
+        return response
+
+    def read_rest(self, response):
+        """Reads the rest of `response` (from read_until_file) up to its terminal frame."""
+        while response.terminal is None:
+            self._take(response, self.read_frame(), True)
+        return response
+
     def read_responses(self, ids):
         """Reads frames until every request in `ids` has its terminal frame, in whatever order a
         threaded worker interleaves them, returning response credit as the bodies arrive. The body
@@ -232,6 +249,11 @@ class FakeMaster:
                 self.owed_credit[id_] = self.owed_credit.get(id_, 0) + len(payload)
         elif type_ == BODY_CREDIT:
             response.body_credits.append(decode_u32(payload))
+        elif type_ == RESPONSE_FILE:
+            if response.status is None or response.file is not None:
+                raise AssertionError('RESPONSE_FILE before RESPONSE_HEAD, or a second one')
+            fd, offset, count = FILE_REGION.unpack(payload)
+            response.file = (fd, int(offset), int(count))
         elif type_ in (RESPONSE_END, RESPONSE_ABORT):
             response.terminal = type_
             if type_ == RESPONSE_ABORT:
@@ -271,4 +293,5 @@ __all__ = [
     'ABORTED', 'BODY', 'BODY_CREDIT', 'BODY_END', 'CANCEL', 'CONFIG', 'EXPECT_CONTINUE', 'HAS_BODY',
     'READY', 'REQUEST', 'RESPONSE_ABORT', 'RESPONSE_BODY', 'RESPONSE_CREDIT', 'RESPONSE_END',
     'RESPONSE_HEAD', 'STOP', 'HEADER_SIZE', 'encode_frame', 'encode_u32', 'decode_u32',
+    'FILE_REGION', 'FILE_TAKEN', 'RESPONSE_FILE',
 ]

@@ -6,7 +6,7 @@ import unittest
 from nuwsgi_worker.channel import (
     BODY, BODY_END, BODY_FRAMES, CONFIG, FROM_WORKER, MAX_PAYLOAD, READY, REQUEST, RESPONSE_BODY,
     RESPONSE_CREDIT, RESPONSE_END,
-    ChannelError, FrameDecoder, decode_u32, encode_frame, encode_u32,
+    ChannelError, FrameDecoder, decode_file_taken, decode_u32, encode_file_region, encode_frame, encode_u32,
 )
 from nuwsgi_worker.pump import IOV_MAX, JOIN_LIMIT, send_buffers
 
@@ -24,6 +24,17 @@ class EncodeTest(unittest.TestCase):
         self.assertEqual(decode_u32(encode_u32(2 ** 32 - 1)), 2 ** 32 - 1)
         with self.assertRaises(ChannelError):
             decode_u32(b'\x01\x00')
+
+    def test_file_region_is_u32_f64_f64(self):
+        self.assertEqual(encode_file_region(5, 1024, 2 ** 40), struct.pack('<Idd', 5, 1024.0, 2.0 ** 40))
+        self.assertEqual(len(encode_file_region(5, 0, 1)), 20)
+
+    def test_file_taken_is_one_byte_0_or_1(self):
+        self.assertIs(decode_file_taken(b'\x01'), True)
+        self.assertIs(decode_file_taken(b'\x00'), False)
+        for bad in (b'', b'\x02', b'\x01\x00'):
+            with self.assertRaises(ChannelError):
+                decode_file_taken(bad)
 
 
 def joined(frames):
@@ -122,8 +133,8 @@ class DecodeTest(unittest.TestCase):
         self.assertEqual(decoder.feed(struct.pack('<BBHII', BODY, 0, 0, 1, MAX_PAYLOAD)), [])
 
     def test_unknown_type_is_rejected(self):
-        with self.assertRaisesRegex(ChannelError, 'unknown frame type 0x0a'):
-            FrameDecoder().feed(encode_frame(0x0a, 0))
+        with self.assertRaisesRegex(ChannelError, 'unknown frame type 0x0b'):
+            FrameDecoder().feed(encode_frame(0x0b, 0))
 
     def test_worker_frames_are_not_accepted_from_the_master(self):
         with self.assertRaises(ChannelError):
