@@ -9,8 +9,7 @@ import { log } from '../observe/log.ts';
 import { logFinishedRequest } from '../observe/request-line.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import { Router } from '../router/router.ts';
-import { StaticFiles } from '../router/static/files.ts';
-import { resolveStaticRules, servesStaticFiles, type StaticRules } from '../router/static/rules.ts';
+import type { StaticRules } from '../router/static/rules.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
 import type { Generation } from './generation.ts';
@@ -22,6 +21,7 @@ import { recycleReason, requestLimitFor, residentBytes } from './limits.ts';
 import { ListenerSet } from './listener-set.ts';
 import { emptySlot, loadRetryDelayMs, RespawnThrottle, workersIn, type Slot } from './slots.ts';
 import { Shutdown, type StoppingMaster } from './shutdown.ts';
+import { setUpStaticFiles } from './static-files.ts';
 import { StartupError } from './startup-error.ts';
 import { ChainReload } from './chain-reload.ts';
 import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
@@ -94,13 +94,7 @@ export class Arbiter implements MasterVerbs {
     log(`*** Starting nuwsgi (master pid: ${process.pid}) ***`);
     enterChdir(config);
     applyEnv(process.env, config.env);
-    const statics = resolveStaticRules(config);
-    for (const warning of statics.warnings) log(`warning: ${warning}`);
-    this.statics = statics.rules;
-    if (servesStaticFiles(statics.rules)) {
-      const limits = { revalidateMs: config.staticCachePaths * 1000, maxBytes: config.staticCacheSize, maxFileBytes: config.staticCacheMaxFile };
-      this.router.serveFiles(new StaticFiles(statics.rules, limits, this.router.staticDone));
-    }
+    this.statics = setUpStaticFiles(config, this.router);
     ({ python: this.python, mode: this.mode } = workerRuntime(config, process.env));
     log(this.mode.logLine);
     try {
