@@ -11,7 +11,7 @@ import { httpRequest, stopServer, tempDir, waitFor } from './helpers/wire.ts';
 function fileEntry(path: string, size: number, checkedMs = 0): Entry {
   const stat = { ino: 1, size, mtimeMs: 0, ctimeMs: 0 } as fs.Stats;
   return {
-    kind: 'file', file: { path, stat, etag: 'W/"0-0"', lastModified: '', data: Buffer.alloc(size) }, contentType: 'text/plain',
+    kind: 'file', file: { path, stat, etag: 'W/"0-0"', lastModified: '', data: Buffer.alloc(size), plainHead: null }, contentType: 'text/plain',
     compressible: false, br: null, gzip: null, checkedMs,
   };
 }

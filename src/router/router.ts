@@ -75,11 +75,17 @@ export class Router implements RequestHandler {
   handle(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
     if (this.files !== null) {
       this.outside++;
-      if (this.files.serve(request, writer, () => { this.leftOutside(); this.toApp(request, writer, body); })) return;
+      if (this.files.serve(request, writer, body, this.notStatic)) return;
       this.leftOutside();
     }
     this.toApp(request, writer, body);
   }
+
+  /** A request the static files took, then found the app should have. */
+  private readonly notStatic = (request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void => {
+    this.leftOutside();
+    this.toApp(request, writer, body);
+  };
 
   /** A request a static file answered (files.ts calls it when the response is over). */
   readonly staticDone = (request: ParsedRequest, startedMs: number, outcome: StaticOutcome): void => {
@@ -152,7 +158,7 @@ export class Router implements RequestHandler {
   };
 
   private leftOutside(): void {
-    if (--this.outside > 0) return;
+    if (--this.outside > 0 || this.outsideWaiters.length === 0) return;
     const waiters = this.outsideWaiters;
     this.outsideWaiters = [];
     for (const resolve of waiters) resolve();

@@ -13,6 +13,8 @@ export interface Representation extends FoundFile {
   lastModified: string;
   /** The whole file, when it is small enough to keep; otherwise it is read from disk per request. */
   data: Buffer | null;
+  /** The head of a plain 200 for it (files.ts makes it at the first such request). */
+  plainHead: string[] | null;
 }
 
 export type Entry =
@@ -108,7 +110,10 @@ export function entryFrom(found: Found, previous: Entry | undefined, nowMs: numb
 }
 
 function represent(file: FoundFile, before: Representation | undefined): Representation {
-  return { ...file, etag: etag(file.stat), lastModified: file.stat.mtime.toUTCString(), data: sameFile(before, file) ? before!.data : null };
+  return {
+    ...file, etag: etag(file.stat), lastModified: file.stat.mtime.toUTCString(), data: sameFile(before, file) ? before!.data : null,
+    plainHead: null,
+  };
 }
 
 /** The same file, unchanged: same path, inode, size and modification and change times. */

@@ -3,13 +3,14 @@
 // file is small (cache.ts), else streamed from disk; no worker sees it. Everything else (no mount,
 // no such file, another method) goes on to the app, as in uWSGI.
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { ANSWERS, answerHeaders, logRefusal, type Answer } from '../../listeners/answers.ts';
 import type { ParsedRequest, ResponseWriter } from '../../listeners/request.ts';
 import { streamFile } from '../file-stream.ts';
 import { entryFrom, FileCache, type CacheLimits, type Entry, type Representation } from './cache.ts';
 import { findOnDisk } from './disk.ts';
 import { lookUp } from './lookup.ts';
-import { respondWithFile, type FileMeta } from './respond.ts';
+import { isPlainRequest, respondWithFile, type FileMeta } from './respond.ts';
 import { contentTypeOf, type StaticRules } from './rules.ts';
 
 /** How a static request ended, for the router's observers. */
@@ -18,6 +19,9 @@ export interface StaticOutcome {
   headers: readonly string[];
   bodyBytes: number;
 }
+
+/** Where a request goes when no static file answers it after all. */
+export type ToApp = (request: ParsedRequest, writer: ResponseWriter, body: Readable | null) => void;
 
 /** Called once per request answered here, when its response is complete (or cut short). */
 export type StaticDone = (request: ParsedRequest, startedMs: number, outcome: StaticOutcome) => void;
@@ -30,6 +34,8 @@ export class StaticFiles {
   private readonly done: StaticDone;
   private readonly gzipPatterns: RegExp[];
   private readonly expires: Array<{ subject: string; pattern: RegExp | string; seconds: number; fromMtime: boolean }>;
+  /** A plain 200's head is the same for every request (no expiry rule makes it depend on the time). */
+  private readonly plainHeads: boolean;
   /** Lookups under way, by PATH_INFO: requests for a path being checked wait for the same answer. */
   private readonly pending = new Map<string, Promise<Entry>>();
 
@@ -39,14 +45,15 @@ export class StaticFiles {
     this.done = done;
     this.gzipPatterns = rules.gzip.patterns.map((p) => new RegExp(p));
     this.expires = rules.expires.map((e) => ({ ...e, pattern: e.subject === 'type' ? e.pattern : new RegExp(e.pattern) }));
+    this.plainHeads = rules.expires.length === 0 && rules.serveMode === 'raw';
   }
 
   /**
    * Serves `request` if a mount has its file. Returns false when no mount could (the app gets it
-   * now); true when it is taken, in which case `toApp` is called if the disk says the app should
-   * have it after all.
+   * now); true when it is taken, in which case `toApp` is called with it if the disk says the app
+   * should have it after all.
    */
-  serve(request: ParsedRequest, writer: ResponseWriter, toApp: () => void): boolean {
+  serve(request: ParsedRequest, writer: ResponseWriter, body: Readable | null, toApp: ToApp): boolean {
     const method = request.method;
     // uWSGI serves only these; the app answers other methods, even under a mount
     if (method !== 'GET' && method !== 'HEAD') return false;
@@ -73,7 +80,7 @@ export class StaticFiles {
       check.then(forget, forget);
     }
     check.then((found) => {
-      if (found.kind === 'app') toApp();
+      if (found.kind === 'app') toApp(request, writer, body);
       else this.answer(found, request, writer, startedMs);
     }, (err: Error) => {
       this.refuse(ANSWERS.internalError, `the static file cannot be read: ${err.message}`, request, writer, startedMs);
@@ -101,6 +108,12 @@ export class StaticFiles {
     }
     const encoding = entry.compressible ? chooseEncoding(request.headers.get('HTTP_ACCEPT_ENCODING'), entry) : null;
     const rep = encoding === 'br' ? entry.br! : encoding === 'gzip' ? entry.gzip! : entry.file;
+    // the common case, a hot file asked for plainly, with a head made once (the rest below would
+    // make the same one each time)
+    if (rep.data !== null && rep.plainHead !== null && this.plainHeads && isPlainRequest(request.headers)) {
+      this.sendPlain(rep, rep.plainHead, request, writer, startedMs);
+      return;
+    }
     const meta: FileMeta = {
       size: rep.stat.size,
       mtimeMs: rep.stat.mtimeMs,
@@ -127,11 +140,24 @@ export class StaticFiles {
       this.stream(rep, res.start, res.length, { status: res.status, headers: res.headers, bodyBytes: 0 }, request, writer, startedMs);
       return;
     }
+    if (res.status === 200 && rep.data !== null && this.plainHeads && isPlainRequest(request.headers)) {
+      rep.plainHead = res.headers;
+      this.sendPlain(rep, rep.plainHead, request, writer, startedMs);
+      return;
+    }
     if (!this.writeHead(res.status, res.headers, request, writer, startedMs)) return;
     const body = rep.data === null || res.length === 0 ? null
       : res.length === rep.data.length ? rep.data : rep.data.subarray(res.start, res.start + res.length);
     writer.end(body);
     this.done(request, startedMs, { status: res.status, headers: res.headers, bodyBytes: res.length });
+  }
+
+  /** A whole file from memory; `head` is kept, so the writer gets a copy. */
+  private sendPlain(rep: Representation, head: string[], request: ParsedRequest, writer: ResponseWriter, startedMs: number): void {
+    if (!this.writeHead(200, head.slice(), request, writer, startedMs)) return;
+    const headOnly = request.method === 'HEAD';
+    writer.end(headOnly ? null : rep.data);
+    this.done(request, startedMs, { status: 200, headers: head, bodyBytes: headOnly ? 0 : rep.data!.length });
   }
 
   /** file-serve-mode: the front server sends the file that X-Sendfile / X-Accel-Redirect names. */

@@ -83,6 +83,11 @@ function pushExpires(head: string[], file: FileMeta, nowMs: number): void {
   head.push('Expires', new Date(at).toUTCString(), 'Cache-Control', `max-age=${Math.max(0, Math.floor((at - nowMs) / 1000))}`);
 }
 
+/** A request whose answer is the whole file whatever its validators: no condition, no Range. */
+export function isPlainRequest(headers: RequestHeaders): boolean {
+  return !headers.has('HTTP_RANGE') && !isConditional(headers);
+}
+
 function isConditional(headers: RequestHeaders): boolean {
   return headers.has('HTTP_IF_MATCH') || headers.has('HTTP_IF_UNMODIFIED_SINCE') ||
     headers.has('HTTP_IF_NONE_MATCH') || headers.has('HTTP_IF_MODIFIED_SINCE');
