@@ -56,30 +56,82 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
   if (remoteAddr.startsWith('::ffff:')) remoteAddr = remoteAddr.slice(7);
   const protocol = head.versionMajor === 1 && head.versionMinor === 1 ? 'HTTP/1.1' : `HTTP/${head.versionMajor}.${head.versionMinor}`;
 
-  let environ = 'REQUEST_METHOD\0' + head.method + '\0REQUEST_URI\0' + url + '\0PATH_INFO\0' + pathInfo +
-    '\0QUERY_STRING\0' + query + '\0SERVER_PROTOCOL\0' + protocol +
-    '\0SCRIPT_NAME\0\0SERVER_NAME\0' + listener.serverName + '\0SERVER_PORT\0' + listener.serverPort;
-  if (head.peerPort !== undefined) environ += '\0REMOTE_PORT\0' + head.peerPort;
-
   const headers = cgiHeaders(head.rawHeaders);
-  for (const [key, value] of headers) environ += '\0' + key + '\0' + value;
   let scheme: string = listener.scheme;
   const trusted = listener.trustedProxies;
   if (headers.size > 0 && !trusted.empty && (listener.unix ? trusted.unix : trusted.has(remoteAddr))) {
     ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme,
       headers.get('HTTP_X_FORWARDED_FOR'), headers.get('HTTP_X_FORWARDED_PROTO')));
   }
-  environ += '\0REMOTE_ADDR\0' + remoteAddr + '\0wsgi.url_scheme\0' + scheme;
-
   // node's parser has checked Content-Length and refused it beside Transfer-Encoding, and the
   // vetting refused a second one and any coding but chunked
   const contentLength = headers.get('CONTENT_LENGTH');
   const bodyLength = headers.has('HTTP_TRANSFER_ENCODING') ? -1 : contentLength === undefined ? 0 : Number(contentLength);
-  return {
-    method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength,
-    expectContinue: head.expectContinue && bodyLength !== 0, environ,
-    vetTrailers: bodyLength === -1 ? () => vetTrailers(head.trailers()) : null,
-  };
+  return new HttpRequest(head, listener, { method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength });
+}
+
+/** The fields of a request that its environ block is made of. */
+interface RequestFields {
+  method: string;
+  uri: string;
+  path: string;
+  query: string;
+  protocol: string;
+  headers: Map<string, string>;
+  scheme: string;
+  remoteAddr: string;
+  bodyLength: number;
+}
+
+/**
+ * A request from an HTTP/1.x head. Its environ block is made when first asked for: a static file
+ * answered by the master never needs it.
+ */
+class HttpRequest implements ParsedRequest {
+  readonly method: string;
+  readonly uri: string;
+  readonly path: string;
+  readonly query: string;
+  readonly protocol: string;
+  readonly headers: Map<string, string>;
+  readonly scheme: string;
+  readonly remoteAddr: string;
+  readonly bodyLength: number;
+  readonly expectContinue: boolean;
+  readonly vetTrailers: (() => Refusal | undefined) | null;
+  private readonly head: HttpHead;
+  private readonly listener: HttpListenerContext;
+  private block: string | undefined;
+
+  constructor(head: HttpHead, listener: HttpListenerContext, fields: RequestFields) {
+    this.method = fields.method;
+    this.uri = fields.uri;
+    this.path = fields.path;
+    this.query = fields.query;
+    this.protocol = fields.protocol;
+    this.headers = fields.headers;
+    this.scheme = fields.scheme;
+    this.remoteAddr = fields.remoteAddr;
+    this.bodyLength = fields.bodyLength;
+    this.expectContinue = head.expectContinue && fields.bodyLength !== 0;
+    this.vetTrailers = fields.bodyLength === -1 ? () => vetTrailers(head.trailers()) : null;
+    this.head = head;
+    this.listener = listener;
+  }
+
+  get environ(): string {
+    return (this.block ??= this.environBlock());
+  }
+
+  private environBlock(): string {
+    const { head, listener } = this;
+    let environ = 'REQUEST_METHOD\0' + this.method + '\0REQUEST_URI\0' + this.uri + '\0PATH_INFO\0' + this.path +
+      '\0QUERY_STRING\0' + this.query + '\0SERVER_PROTOCOL\0' + this.protocol +
+      '\0SCRIPT_NAME\0\0SERVER_NAME\0' + listener.serverName + '\0SERVER_PORT\0' + listener.serverPort;
+    if (head.peerPort !== undefined) environ += '\0REMOTE_PORT\0' + head.peerPort;
+    for (const [key, value] of this.headers) environ += '\0' + key + '\0' + value;
+    return environ + '\0REMOTE_ADDR\0' + this.remoteAddr + '\0wsgi.url_scheme\0' + this.scheme;
+  }
 }
 
 export function isRefusal(built: ParsedRequest | Refusal): built is Refusal {
