@@ -9,6 +9,7 @@ import type { ResponseWriter } from '../listeners/request.ts';
 import { log } from '../observe/log.ts';
 import type { ExchangeCarrier } from './carrier.ts';
 import { streamFile } from './file-stream.ts';
+import { WorkCount } from './work-count.ts';
 
 /**
  * Read-only, and never waiting: a descriptor that turned out to be a FIFO must not block the
@@ -37,32 +38,12 @@ export interface FileResponse {
 /** The files the master is sending for workers, and what it could not take (each reason logged once). */
 export class FileOffloads {
   /** Files being sent now. */
-  sending = 0;
-  private waiters: Array<() => void> = [];
+  readonly sending = new WorkCount();
   private readonly refusals = new Set<string>();
 
   /** A RESPONSE_FILE for request `id` on `carrier`: start() it with the frame's payload. */
   prepare(response: FileResponse, carrier: ExchangeCarrier, id: number): FileSend {
     return new FileSend(this, response, carrier, id);
-  }
-
-  /** Resolves once no file is being sent. */
-  whenIdle(): Promise<void> {
-    if (this.sending === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  /** @internal A file began to go out. */
-  began(): void {
-    this.sending++;
-  }
-
-  /** @internal A file is over. */
-  ended(): void {
-    if (--this.sending > 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   /** @internal Logs why a file could not be taken, the first time this reason comes. */
@@ -131,11 +112,11 @@ export class FileSend {
       return;
     }
     this.carrier.sendFileTaken(this.id, true);
-    this.offloads.began();
+    this.offloads.sending.began();
     this.stream = streamFile(fd, region.offset, region.count, writer, (sent, error) => {
       this.stream = null;
       fs.close(fd, ignore);
-      this.offloads.ended();
+      this.offloads.sending.ended();
       if (error !== null && !this.stopped) {
         log(`${this.response.subject}: ${error.message}: response cut short`);
         writer.abort();

@@ -11,6 +11,7 @@ import type { Dispatcher } from './dispatcher.ts';
 import { Exchange } from './exchange.ts';
 import { FileOffloads } from './offload.ts';
 import { servedRequest } from './served-request.ts';
+import { WorkCount } from './work-count.ts';
 import type { StaticFiles, StaticOutcome } from './static/files.ts';
 
 /** The options the router applies (named as in Config, which can be passed as is). */
@@ -49,8 +50,7 @@ export class Router implements RequestHandler {
    * Requests not on the dispatcher that are not done either: bodies being received
    * (post-buffering), static files being looked up or sent.
    */
-  private outside = 0;
-  private outsideWaiters: Array<() => void> = [];
+  private readonly outside = new WorkCount();
   private files: StaticFiles | null = null;
   /** The master, as the request log names the server of the static files it sends. */
   private readonly master = { pid: process.pid, requestsServed: 0 };
@@ -74,22 +74,22 @@ export class Router implements RequestHandler {
 
   handle(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
     if (this.files !== null) {
-      this.outside++;
+      this.outside.began();
       if (this.files.serve(request, writer, body, this.notStatic)) return;
-      this.leftOutside();
+      this.outside.ended();
     }
     this.toApp(request, writer, body);
   }
 
   /** A request the static files took, then found the app should have. */
   private readonly notStatic = (request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void => {
-    this.leftOutside();
+    this.outside.ended();
     this.toApp(request, writer, body);
   };
 
   /** A request a static file answered (files.ts calls it when the response is over). */
   readonly staticDone = (request: ParsedRequest, startedMs: number, outcome: StaticOutcome): void => {
-    this.leftOutside();
+    this.outside.ended();
     this.master.requestsServed++;
     this.total++;
     if (this.observers.length === 0) return;
@@ -112,10 +112,10 @@ export class Router implements RequestHandler {
       }
     }
     if (postBuffering > 0 && exchange.bodyLength !== 0) {
-      this.outside++;
+      this.outside.began();
       void exchange.bufferBody(postBuffering).then((ready) => {
         if (ready) this.dispatcher.dispatch(exchange);
-        this.leftOutside();
+        this.outside.ended();
       });
       return;
     }
@@ -137,15 +137,15 @@ export class Router implements RequestHandler {
 
   /** Files being sent for workers that have ended their responses (not in flight on them any more). */
   get sendingFiles(): number {
-    return this.offloads.sending;
+    return this.offloads.sending.count;
   }
 
   /** Resolves once nothing is being buffered, sent from a static file, queued, in flight or sent from a worker's file. */
   async whenIdle(): Promise<void> {
     for (;;) {
       await this.dispatcher.whenIdle();
-      if (this.outside > 0) await new Promise<void>((resolve) => this.outsideWaiters.push(resolve));
-      else if (this.offloads.sending > 0) await this.offloads.whenIdle();
+      if (this.outside.count > 0) await this.outside.whenNone();
+      else if (this.offloads.sending.count > 0) await this.offloads.sending.whenNone();
       else return;
     }
   }
@@ -156,11 +156,4 @@ export class Router implements RequestHandler {
     const request: FinishedRequest = { server: exchange.carrier, total: this.total, details: () => exchange.describe() };
     for (const observe of this.observers) observe(request);
   };
-
-  private leftOutside(): void {
-    if (--this.outside > 0 || this.outsideWaiters.length === 0) return;
-    const waiters = this.outsideWaiters;
-    this.outsideWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
 }
