@@ -108,9 +108,10 @@ export class StaticFiles {
     }
     const encoding = entry.compressible ? chooseEncoding(request.headers.get('HTTP_ACCEPT_ENCODING'), entry) : null;
     const rep = encoding === 'br' ? entry.br! : encoding === 'gzip' ? entry.gzip! : entry.file;
-    // the common case, a hot file asked for plainly, with a head made once (the rest below would
-    // make the same one each time)
-    if (rep.data !== null && rep.plainHead !== null && this.plainHeads && isPlainRequest(request.headers)) {
+    // the common case, a hot file asked for plainly: its head is made once, by the first such
+    // request below, and kept (the rest would make the same one each time)
+    const plain = this.plainHeads && rep.data !== null && isPlainRequest(request.headers);
+    if (plain && rep.plainHead !== null) {
       this.sendPlain(rep, rep.plainHead, request, writer, startedMs);
       return;
     }
@@ -140,7 +141,7 @@ export class StaticFiles {
       this.stream(rep, res.start, res.length, { status: res.status, headers: res.headers, bodyBytes: 0 }, request, writer, startedMs);
       return;
     }
-    if (res.status === 200 && rep.data !== null && this.plainHeads && isPlainRequest(request.headers)) {
+    if (plain) {
       rep.plainHead = res.headers;
       this.sendPlain(rep, rep.plainHead, request, writer, startedMs);
       return;
@@ -183,20 +184,15 @@ export class StaticFiles {
         fs.close(fd, () => {});
         return;
       }
-      let over = false;
       const finish = (sent: number, error: Error | null) => {
-        if (over) return;
-        over = true;
         fs.close(fd, () => {});
         if (error === null) writer.end(null);
         else writer.abort();
         this.done(request, startedMs, { ...outcome, bodyBytes: sent });
       };
       const sending = streamFile(fd, start, length, writer, finish);
-      writer.onClientGone(() => {
-        sending.cancel();
-        finish(0, new Error('the client went away'));
-      });
+      // the stream then calls finish itself, once no read of fd is in progress
+      writer.onClientGone(() => sending.cancel());
     });
   }
 
