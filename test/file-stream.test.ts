@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { streamFile } from '../src/router/file-stream.ts';
 import { nextTurn, until } from './helpers/event-loop.ts';
 import { FakeWriter } from './helpers/fake-writer.ts';
+import { openTempFile, type OpenTempFile } from './helpers/temp-file.ts';
 
 const KiB = 1024;
 /** The chunk size of file-stream.ts: a write is never larger. */
@@ -88,22 +88,17 @@ class SlowClient extends FakeWriter {
 }
 
 describe('streamFile', () => {
-  let dir: string;
   /** Four whole chunks and a part of one. */
   const data = randomBytes(4 * CHUNK + 777);
-  let file: string;
+  let dir: string;
   let fd: number;
+  let opened: OpenTempFile;
 
   before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nuwsgi-file-stream-'));
-    file = path.join(dir, 'data.bin');
-    fs.writeFileSync(file, data);
-    fd = fs.openSync(file, 'r');
+    opened = openTempFile('nuwsgi-file-stream-', data);
+    ({ dir, fd } = opened);
   });
-  after(() => {
-    fs.closeSync(fd);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => opened.remove());
 
   it('sends the region byte for byte, in chunks of at most 256 KiB, and leaves the response and the file alone', async () => {
     const writer = new FakeWriter();

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Dispatcher } from '../src/router/dispatcher.ts';
@@ -18,6 +17,7 @@ import { hasSettled, nextTurn, until } from './helpers/event-loop.ts';
 import { FakeCarrier, type SentFrame } from './helpers/fake-carrier.ts';
 import { FakeWriter } from './helpers/fake-writer.ts';
 import { parsedRequest } from './helpers/parsed-request.ts';
+import { openTempFile, type OpenTempFile } from './helpers/temp-file.ts';
 
 const MiB = 1024 * 1024;
 
@@ -59,21 +59,16 @@ function openDescriptors(): number {
 }
 
 describe('a file the worker hands over', () => {
-  let dir: string;
   const data = randomBytes(3 * MiB + 12_345);
-  let file: string;
+  let dir: string;
   let fd: number;
+  let opened: OpenTempFile;
 
   before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nuwsgi-offload-exchange-'));
-    file = path.join(dir, 'data.bin');
-    fs.writeFileSync(file, data);
-    fd = fs.openSync(file, 'r');
+    opened = openTempFile('nuwsgi-offload-exchange-', data);
+    ({ dir, fd } = opened);
   });
-  after(() => {
-    fs.closeSync(fd);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => opened.remove());
 
   it('is taken; the worker is free at its end, and the response ends (and is done) once the file is sent', async () => {
     const { carrier, writer, exchange, id, doneCount } = start();
