@@ -80,9 +80,15 @@ class ThreadedPump:
     def send_record(self, payload):
         """Queues a REQUEST_DONE: it leaves with the next flush, at the latest after RECORD_DELAY."""
         with self.send_lock:
-            if not self.records:
+            first = not self.records
+            if first:
                 self.records_since = time.monotonic()
             self.records += (HEADER.pack(REQUEST_DONE, 0, 0, 0, len(payload)), payload)
+        # The accepting thread may wait in poll() with no timeout, set before there was a record
+        # to send: woken, it waits again until the record is due, and sends it then. Without this
+        # the last records of a burst waited for the next connection.
+        if first and self.accepting:
+            os.write(self._wake_write, b'.')
 
     def flush(self):
         with self.send_lock:

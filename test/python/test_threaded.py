@@ -2,12 +2,46 @@
 still reach the right request, and STOP and EOF behave as in the single-threaded worker."""
 
 import json
+import subprocess
+import sys
 import time
 import unittest
 
 from .fake_master import (
-    BODY, BODY_END, HAS_BODY, RESPONSE_END, STOP, FakeMaster, make_environ,
+    BODY, BODY_END, HAS_BODY, PYTHON_DIR, RESPONSE_END, STOP, FakeMaster, make_environ,
 )
+
+# A ThreadedPump on one end of a socketpair, a thread of it waiting in poll() for a connection
+# that never comes, and a connection served meanwhile by another thread: its REQUEST_DONE record
+# must still reach the other end. Run in a process of its own, since the pump exits the process
+# when its channel closes.
+RECORD_WHILE_ACCEPTING = '''
+import os, socket, sys, threading, time
+from types import SimpleNamespace
+from nuwsgi_worker.channel import FrameDecoder, REQUEST_DONE, HEADER_SIZE
+from nuwsgi_worker.threaded_pump import ThreadedPump
+master, worker = socket.socketpair()
+pump = ThreadedPump(SimpleNamespace(sock=worker, decoder=FrameDecoder(), config={}, response_window=1 << 20,
+                                    stopping=False, paused=False, requests_served=0))
+listening = socket.socket()
+listening.bind(('127.0.0.1', 0))
+listening.listen()
+pump.start_accepting(SimpleNamespace(fds=[listening.fileno()], accept=lambda: None))
+threading.Thread(target=pump.next_request, daemon=True).start()
+deadline = time.monotonic() + 5
+while not pump.accepting and time.monotonic() < deadline:
+    time.sleep(0.01)
+pump.send_record(b'record')
+pump.connection_done()
+master.settimeout(5)
+try:
+    data = master.recv(HEADER_SIZE + 6)
+except socket.timeout:
+    data = b''
+sys.stdout.write('sent' if data[:1] == bytes([REQUEST_DONE]) else 'not sent')
+sys.stdout.flush()
+os._exit(0)
+'''
 
 
 def threaded_master(module, threads=4):
@@ -53,6 +87,14 @@ class ConcurrencyTest(unittest.TestCase):
         master.send(BODY_END, waiting)
         body = json.loads(master.read_responses([waiting])[waiting].body)
         self.assertEqual(body['body'], 'first second')
+
+
+class RecordsTest(unittest.TestCase):
+    def test_a_record_leaves_while_another_thread_waits_for_a_connection(self):
+        # the accepting thread's poll() had no timeout when it began: the record must wake it
+        done = subprocess.run([sys.executable, '-c', 'import sys; sys.path.insert(0, sys.argv[1]); exec(sys.argv[2])',
+                               PYTHON_DIR, RECORD_WHILE_ACCEPTING], capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.stdout, 'sent', done.stderr)
 
 
 class BodiesTest(unittest.TestCase):
