@@ -146,7 +146,7 @@ describe('the observers of finished requests', () => {
     const { carrier, router, finished } = setUp();
     router.handle(parsedRequest(), new FakeWriter(), null);
     carrier.respond(carrier.assigned[0]!.id, '200 OK', [], '');
-    const server = { pid: 4242, requestsServed: 7 };
+    const server = { slot: 2, pid: 4242, requestsServed: 7 };
     router.served(server, requestDone(SERVED));
     assert.equal(finished.length, 2);
     assert.equal(finished[1]!.server, server);
@@ -158,7 +158,7 @@ describe('the observers of finished requests', () => {
     const { router, finished } = setUp();
     const record = requestDone(SERVED);
     const read = t.mock.method(record, 'toString');
-    router.served({ pid: 1, requestsServed: 1 }, record);
+    router.served({ slot: 1, pid: 1, requestsServed: 1 }, record);
     assert.equal(read.mock.callCount(), 0, 'served() does not read the record');
     const details = finished[0]!.details();
     assert.equal(details?.uri, SERVED.uri);
@@ -168,14 +168,14 @@ describe('the observers of finished requests', () => {
 
   it('get undefined details for a record that cannot be read, and the request still counts', () => {
     const { router, finished } = setUp();
-    router.served({ pid: 1, requestsServed: 1 }, Buffer.alloc(12));
+    router.served({ slot: 1, pid: 1, requestsServed: 1 }, Buffer.alloc(12));
     assert.equal(finished[0]!.details(), undefined);
     assert.equal(router.total, 1);
   });
 
   it('are not needed for counting', () => {
     const router = new Router(new Dispatcher(), { limitPost: 0, postBuffering: 0 });
-    router.served({ pid: 1, requestsServed: 1 }, requestDone(SERVED));
+    router.served({ slot: 1, pid: 1, requestsServed: 1 }, requestDone(SERVED));
     assert.equal(router.total, 1);
   });
 });

@@ -5,6 +5,8 @@ import type { Exchange } from './exchange.ts';
 
 /** The worker side of one exchange: the frames it sends for it. */
 export interface ExchangeCarrier {
+  /** Its worker id, 1..processes. */
+  readonly slot: number;
   readonly pid: number;
   readonly requestsServed: number;
   sendBody(id: number, chunk: Buffer): void;

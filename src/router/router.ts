@@ -24,6 +24,8 @@ export interface RoutingLimits {
 
 /** Who served a request, as the request log names it. */
 export interface Server {
+  /** The worker id (1..processes); 0 for the master, which sends the static files. */
+  readonly slot: number;
   readonly pid: number;
   readonly requestsServed: number;
 }
@@ -53,7 +55,7 @@ export class Router implements RequestHandler {
   private readonly outside = new WorkCount();
   private files: StaticFiles | null = null;
   /** The master, as the request log names the server of the static files it sends. */
-  private readonly master = { pid: process.pid, requestsServed: 0 };
+  private readonly master = { slot: 0, pid: process.pid, requestsServed: 0 };
   /** The files the master sends for workers (wsgi.file_wrapper bodies), after the workers went on. */
   private readonly offloads = new FileOffloads();
 

@@ -12,6 +12,7 @@ export type SentFrame =
   | { type: 'file-taken'; id: number; taken: boolean };
 
 export class FakeCarrier implements RequestCarrier {
+  readonly slot = 1;
   readonly pid: number;
   requestsServed = 0;
   readonly cores: number;
