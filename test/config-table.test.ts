@@ -25,7 +25,8 @@ const CONFIG_FIELDS = Object.keys({
   mimeFile: true, staticExpires: true, staticExpiresMtime: true, staticExpiresUri: true, staticExpiresUriMtime: true,
   staticExpiresPathInfo: true, staticExpiresPathInfoMtime: true, staticExpiresType: true, staticExpiresTypeMtime: true,
   staticGzip: true, staticGzipAll: true, staticGzipDir: true, staticGzipExt: true, addHeader: true, fileServeMode: true,
-  staticCachePaths: true, staticCacheSize: true, staticCacheMaxFile: true,
+  staticCachePaths: true, staticCacheSize: true, staticCacheMaxFile: true, stats: true, statsHttp: true,
+  statsMinified: true, statsNoCores: true, metrics: true,
 } satisfies Record<ConfigField, true>);
 
 /** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them, and those added since. */
@@ -37,7 +38,7 @@ const RESTART_ONLY_BEFORE = [
   'staticMap', 'staticMap2', 'checkStatic', 'staticIndex', 'staticSkipExt', 'staticSafe', 'mimeFile', 'staticExpires',
   'staticExpiresMtime', 'staticExpiresUri', 'staticExpiresUriMtime', 'staticExpiresPathInfo', 'staticExpiresPathInfoMtime',
   'staticExpiresType', 'staticExpiresTypeMtime', 'staticGzip', 'staticGzipAll', 'staticGzipDir', 'staticGzipExt',
-  'addHeader', 'fileServeMode', 'staticCachePaths', 'staticCacheSize', 'staticCacheMaxFile',
+  'addHeader', 'fileServeMode', 'staticCachePaths', 'staticCacheSize', 'staticCacheMaxFile', 'stats', 'statsHttp', 'metrics',
 ];
 
 const BASE = ['--http', ':8000', '--wsgi-file', 'app.py'];
@@ -74,6 +75,7 @@ describe('the option table and Config', () => {
       ...LOADING_OPTIONS.map((option) => option.name),
       ...OPTIONS.filter((option) => option.commandLineOnly).map((option) => option.name),
       'plugins', 'strict', 'enable-threads', 'die-on-term', 'post-buffering-bufsize', 'lazy-apps', 'lazy', 'offload-threads',
+      'memory-report',
     ];
     for (const name of fieldless) assert.equal(entry(name).field, undefined, `--${name} fills no field`);
     assert.deepEqual(OPTIONS.filter((option) => option.field === undefined).map((option) => option.name).sort(),

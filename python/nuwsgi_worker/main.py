@@ -22,6 +22,7 @@ from .apps import AppTable
 from .loader import AppLoadError, describe, load_app, load_default_app, mount_config
 from .pump import ACCEPT_WAIT, Pump
 from .reloader import start_reloader
+from .scoreboard import open_scoreboard
 from .streams import tolerate_gone_log
 from .threaded_pump import ThreadedPump, run_threads
 from . import uwsgi_module
@@ -85,6 +86,7 @@ def main():
         request_body_window=int(config['request_body_window']),
         catch_exceptions=bool(config.get('catch_exceptions')),
         app_table=app_table,
+        scoreboard=open_scoreboard(config, cores),
     )
     if config.get('uwsgi_sockets'):
         _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode)

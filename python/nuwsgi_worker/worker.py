@@ -5,17 +5,22 @@ frame), or is a connection the worker accepted on a uwsgi socket (a tuple from a
 served by uwsgi_server.UwsgiServer).
 """
 
+from .channel import APP_EXCEPTION
 from .channel_sink import ChannelSink
 from .environ import build_environ
 from .request import RequestState
 from .response import Response
+from .scoreboard import NoScoreboard
 from .wsgi_input import WsgiInput
 
 
 class Worker:
-    def __init__(self, pump, app, base_environ, request_body_window, catch_exceptions, app_table=None):
-        """`app` serves every request, unless an `app_table` (there are mounts) picks one per request."""
+    def __init__(self, pump, app, base_environ, request_body_window, catch_exceptions, app_table=None,
+                 scoreboard=None):
+        """`app` serves every request, unless an `app_table` (there are mounts) picks one per request.
+        The `scoreboard` (scoreboard.py) hears when each core starts and ends a request."""
         self.pump = pump
+        self.scoreboard = scoreboard if scoreboard is not None else NoScoreboard()
         self.app = app
         self.app_table = app_table
         self.base_environ = base_environ
@@ -28,12 +33,17 @@ class Worker:
         """Runs requests until STOP, then sends what is left. `core` numbers the thread (or greenlet)."""
         next_request = self.pump.next_request
         handle = self.handle
+        begin, end = self.scoreboard.begin, self.scoreboard.end
         item = next_request()
         while item is not None:
-            if type(item) is RequestState:
-                handle(item)
-            else:
-                self.uwsgi.serve(item, core)
+            begin(core)
+            try:
+                if type(item) is RequestState:
+                    handle(item)
+                else:
+                    self.uwsgi.serve(item, core)
+            finally:
+                end(core)
             item = next_request()
         self.pump.flush()
 
@@ -59,4 +69,6 @@ class Worker:
                     close()
             response.finish()
         except Exception:
+            # The master counts it for the stats (uWSGI's exceptions).
+            self.pump.send_frame(APP_EXCEPTION, 0)
             response.fail(self.catch_exceptions)

@@ -34,6 +34,8 @@ export const REQUEST_DONE = 0x48;
 export const HARAKIRI = 0x49;
 /** A response body the master may send itself: a region of a regular file the worker holds open. */
 export const RESPONSE_FILE = 0x4a;
+/** The app raised an exception for a request (uWSGI's per-worker `exceptions` count). */
+export const APP_EXCEPTION = 0x4b;
 
 /** REQUEST flags. */
 export const FLAG_HAS_BODY = 0x01;
@@ -42,7 +44,7 @@ export const FLAG_EXPECT_CONTINUE = 0x02;
 export const FLAG_ABORTED = 0x01;
 
 const workerToMaster = new Set([READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD,
-  REQUEST_DONE, HARAKIRI, RESPONSE_FILE]);
+  REQUEST_DONE, HARAKIRI, RESPONSE_FILE, APP_EXCEPTION]);
 const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP, PAUSE, RESUME, FILE_TAKEN]);
 
 export function isWorkerFrame(type: number): boolean {

@@ -155,6 +155,16 @@ export interface Config {
   daemonize: string | undefined;
   /** `--logto FILE`: log to FILE instead of stderr. */
   logto: string | undefined;
+  /** `--stats ADDR`: where the stats server listens; undefined for none. */
+  stats: string | undefined;
+  /** `--stats-http`: the stats server speaks HTTP. */
+  statsHttp: boolean;
+  /** `--stats-minified`: the stats JSON on one line. */
+  statsMinified: boolean;
+  /** `--stats-no-cores`: no `cores` in the stats JSON. */
+  statsNoCores: boolean;
+  /** `--metrics ADDR`: where the Prometheus endpoint listens; undefined for none. */
+  metrics: string | undefined;
   /** Every option as given after resolution, by canonical name, for `uwsgi.opt` and `--show-config`. */
   options: Record<string, string | boolean | string[]>;
 }

@@ -23,6 +23,7 @@ import type { OptionSpec } from './option-spec.ts';
 import { pluginListProblem } from './plugins.ts';
 import { SERVING_OPTIONS } from './serving-options.ts';
 import { STATIC_OPTIONS } from './static-options.ts';
+import { STATS_OPTIONS } from './stats-options.ts';
 import { SUPERVISION_OPTIONS } from './supervision-options.ts';
 
 /** The table as written: every entry with its literal type, for the check below. */
@@ -54,6 +55,7 @@ const TABLE = [
     expected: 'no value, or =false/off/no/0 to turn it off',
   },
   ...SUPERVISION_OPTIONS,
+  ...STATS_OPTIONS,
   ...LOADING_OPTIONS,
   {
     name: 'help',

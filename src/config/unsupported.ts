@@ -16,7 +16,6 @@ const NAMES = [
   'resume',
   // Logging and stats
   'logto2', 'log-format', 'logformat', 'log-4xx', 'log-5xx', 'log-slow', 'log-big', 'log-zero',
-  'memory-report', 'stats', 'stats-server', 'stats-http', 'stats-minified', 'stats-no-cores',
   // Configuration
   'xml', 'xmlconfig', 'config', 'set', 'declare-option', 'ini-paste', 'ini-paste-logged', 'for-glob', 'else',
   'if-reload', 'if-not-reload', 'if-hostname', 'if-not-hostname', 'if-hostname-match', 'if-not-hostname-match',

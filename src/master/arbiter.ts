@@ -22,6 +22,7 @@ import { ListenerSet } from './listener-set.ts';
 import { emptySlot, loadRetryDelayMs, RespawnThrottle, workersIn, type Slot } from './slots.ts';
 import { Shutdown, type StoppingMaster } from './shutdown.ts';
 import { setUpStaticFiles } from './static-files.ts';
+import { Observability } from './stats/observability.ts';
 import { StartupError } from './startup-error.ts';
 import { ChainReload } from './chain-reload.ts';
 import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
@@ -40,6 +41,8 @@ export class Arbiter implements MasterVerbs {
   private readonly baseEnv: NodeJS.ProcessEnv;
   private readonly dispatcher: Dispatcher;
   private readonly router: Router;
+  /** The counters, and the stats and metrics servers that read them. */
+  private readonly observed: Observability;
   /** Spawns, exits, reloads, harakiri, recycling, the queue full: for whatever watches the master. */
   readonly events = new Lifecycle();
   private readonly sockets: ListenerSet;
@@ -81,6 +84,7 @@ export class Arbiter implements MasterVerbs {
     this.rereadConfig = rereadConfig;
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);
+    this.observed = new Observability(config, this.router, this.events, () => this.mode.cores);
     this.sockets = new ListenerSet(config, this.router);
     this.stopper = new Shutdown(this.stoppingMaster());
     this.reloads = new Reloads(this.reloadingMaster());
@@ -99,6 +103,7 @@ export class Arbiter implements MasterVerbs {
     log(this.mode.logLine);
     try {
       await this.sockets.bind(this.python);
+      await this.observed.start({ snapshot: () => this.snapshot(), sockets: () => this.sockets.socketStats(this.dispatcher.queued) });
       if (config.pidfile !== undefined) writePidfileOrFail(config.pidfile, 'pidfile');
       dropPrivilegesOrFail(config);
       if (config.pidfile2 !== undefined) writePidfileOrFail(config.pidfile2, 'pidfile2');
@@ -119,6 +124,7 @@ export class Arbiter implements MasterVerbs {
   /** Drops whatever connections are left; with vacuum, removes the socket files, pidfiles and FIFOs. */
   private releaseListeners(): void {
     this.sockets.release(this.config.vacuum);
+    this.observed.close(this.config.vacuum);
     this.fifos?.close(this.config.vacuum);
     if (!this.config.vacuum) return;
     for (const file of [this.config.pidfile, this.config.pidfile2]) if (file !== undefined) removePidfileIfOurs(file);
@@ -137,6 +143,7 @@ export class Arbiter implements MasterVerbs {
       reload: (w) => this.onWorkerReload(w),
       served: (w, request) => this.onWorkerServed(w, request),
       harakiri: (w, report) => this.onWorkerHarakiri(w, report),
+      exception: (w) => this.observed.counters.exception(w.slot),
       exit: (w, code, signal) => this.onWorkerExit(w, code, signal),
     });
     worker.requestLimit = requestLimitFor(slot, config);
@@ -303,11 +310,11 @@ export class Arbiter implements MasterVerbs {
     const slot = this.slots[index] as Slot | undefined;
     if (this.stopping || slot?.worker !== worker || slot.successor !== null || now < slot.recycleNotBefore) return;
     const reason = recycleReason(worker, this.config, now, residentBytes);
-    if (reason === undefined) return;
-    if (this.replaceSlot(index)) {
-      log(`...The work of worker ${worker.slot} (pid: ${worker.pid}) is done (${reason}): its replacement is starting. Seeya!`);
-      this.events.emit('recycle', { slot: worker.slot, pid: worker.pid, reason });
-    }
+    if (reason === undefined || this.reloads.inProgress) return;
+    // Before the replacement's spawn event, so that whoever counts respawns knows why.
+    log(`...The work of worker ${worker.slot} (pid: ${worker.pid}) is done (${reason}): its replacement is starting. Seeya!`);
+    this.events.emit('recycle', { slot: worker.slot, pid: worker.pid, reason });
+    this.replaceSlot(index);
   }
 
   reload(kind: ReloadKind, why: string): void {
@@ -406,6 +413,7 @@ export class Arbiter implements MasterVerbs {
   snapshot(): MasterSnapshot {
     return {
       pid: process.pid,
+      processes: this.processes,
       totalRequests: this.router.total,
       queued: this.dispatcher.queued,
       paused: this.paused,

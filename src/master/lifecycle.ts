@@ -4,6 +4,7 @@
 // the metrics and systemd's notify are to read the same.
 import { EventEmitter } from 'node:events';
 import type { RequestInfo } from '../router/exchange.ts';
+import type { CoreState } from './stats/stats-json.ts';
 import type { Worker, WorkerState } from './worker.ts';
 
 /** Why a worker exited, as the events and the stats name it. */
@@ -52,10 +53,14 @@ export interface WorkerSnapshot {
   spawnedAt: number;
   /** When it reported ready; 0 while it loads the app. */
   readyAt: number;
+  /** What each of its cores is doing, whichever socket its request came on. */
+  coreStates: CoreState[];
 }
 
 export interface MasterSnapshot {
   pid: number;
+  /** Worker ids in use: 1..processes. */
+  processes: number;
   /** Requests finished since the master started. */
   totalRequests: number;
   /** Requests waiting in the master for a worker. */
@@ -79,5 +84,6 @@ export function workerSnapshot(worker: Worker, role: WorkerSnapshot['role']): Wo
     })),
     spawnedAt: worker.spawnedAt,
     readyAt: worker.readyAt,
+    coreStates: worker.coreStates(),
   };
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { Config } from '../config/config.ts';
 import type { Exchange } from '../router/exchange.ts';
 import type { Worker } from './worker.ts';
+import { processMemory } from './stats/memory.ts';
 
 const MiB = 1024 * 1024;
 
@@ -38,14 +39,9 @@ export function recycleReason(worker: Worker, config: Config, now: number, rssBy
   return undefined;
 }
 
-/** Resident memory of a process, from VmRSS in /proc/PID/status (Linux); undefined when it cannot be read. */
+/** Resident memory of a process in bytes; undefined when it cannot be read. */
 export function residentBytes(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? undefined : Number(match[1]) * 1024;
-  } catch {
-    return undefined;
-  }
+  return processMemory(pid)?.rss;
 }
 
 /** The requests `worker` has been running for longer than `seconds`, with their ids. */

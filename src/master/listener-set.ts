@@ -13,6 +13,8 @@ import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets
 import { log } from '../observe/log.ts';
 import type { RequestHandler } from '../listeners/request.ts';
 import { socketOwner } from './privileges.ts';
+import { socketInode, tcpListenQueues } from './stats/listen-queue.ts';
+import type { SocketStats } from './stats/stats-json.ts';
 import { StartupError } from './startup-error.ts';
 
 export class ListenerSet {
@@ -22,6 +24,8 @@ export class ListenerSet {
   readonly uwsgi: WorkerSocket[] = [];
   /** Everything bound, for vacuum. */
   private readonly bound: BoundSocket[] = [];
+  /** Everything bound, for the stats: what it speaks, and the descriptor of a uwsgi socket. */
+  private readonly kinds: Array<{ proto: 'http' | 'uwsgi'; fd: number | undefined }> = [];
   private closed: Promise<unknown> | undefined;
   private readonly config: Config;
   /** Where the HTTP listeners send their requests (the router). */
@@ -49,6 +53,7 @@ export class ListenerSet {
         throw cannotListen(listener, err);
       }
       this.bound.push(bound);
+      this.kinds.push({ proto: protocol, fd: protocol === 'uwsgi' ? this.uwsgi[this.uwsgi.length - 1].fd : undefined });
       log(`${protocol === 'http' ? 'HTTP' : 'uwsgi'} listening on ${bound.label}`);
     }
   }
@@ -56,6 +61,20 @@ export class ListenerSet {
   /** Every listener bound, as logged. */
   get labels(): string[] {
     return this.bound.map((bound) => bound.label);
+  }
+
+  /**
+   * Each listener as the stats show it: a uwsgi socket's queue is its kernel backlog (TCP only:
+   * listen-queue.ts); an HTTP listener's is `queued`, the requests waiting in the master.
+   */
+  socketStats(queued: number): SocketStats[] {
+    const tcpQueues = this.kinds.some((kind) => kind.fd !== undefined) ? tcpListenQueues() : new Map<string, number>();
+    return this.bound.map((bound, index) => {
+      const { proto, fd } = this.kinds[index];
+      const inode = fd === undefined ? undefined : socketInode(fd);
+      const queue = proto === 'http' ? queued : (inode === undefined ? 0 : tcpQueues.get(inode) ?? 0);
+      return { name: bound.label, proto, queue, maxQueue: this.config.listen };
+    });
   }
 
   /** The HTTP listeners stop accepting; resolves once every connection has closed (each after its response). */

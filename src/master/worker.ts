@@ -11,6 +11,8 @@ import { log } from '../observe/log.ts';
 import type { WorkerAnswers } from '../listeners/answers.ts';
 import type { RequestCarrier } from '../router/carrier.ts';
 import type { Exchange } from '../router/exchange.ts';
+import { Scoreboard } from './scoreboard.ts';
+import type { CoreState } from './stats/stats-json.ts';
 
 /** Requests a worker may hold per core beyond the one it runs (see canPipeline). */
 const PIPELINE_DEPTH = 16;
@@ -62,6 +64,8 @@ export interface WorkerConfig {
     serve_mode: string;
   };
   options: Record<string, string | boolean | string[]>;
+  /** The worker's descriptor of its scoreboard (scoreboard.ts), set at spawn. */
+  scoreboard_fd?: number;
 }
 
 /** The options a worker applies to the connections it accepts on the uwsgi sockets. */
@@ -112,6 +116,8 @@ export interface WorkerEvents {
   served(worker: Worker, record: Buffer): void;
   /** A request on a uwsgi socket ran past harakiri; the worker answered for it. */
   harakiri(worker: Worker, report: HarakiriReport): void;
+  /** The app raised an exception for one of its requests. */
+  exception(worker: Worker): void;
   exit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
@@ -130,6 +136,8 @@ export class Worker implements RequestCarrier {
   readonly inflight = new Map<number, Exchange>();
   onFree: (() => void) | null = null;
 
+  /** What each of its cores is doing now. */
+  private readonly scoreboard: Scoreboard;
   private readonly child: ChildProcess;
   private readonly channel: Socket;
   private readonly decoder: FrameDecoder;
@@ -144,7 +152,10 @@ export class Worker implements RequestCarrier {
     this.cores = config.threads;
     this.events = events;
     this.pipelining = how.pipelining;
-    this.child = spawn(how.python, how.args, { stdio: ['ignore', how.logFd, how.logFd, 'pipe', ...how.sockets], env: how.env });
+    this.scoreboard = new Scoreboard(config.threads);
+    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', how.logFd, how.logFd, 'pipe', ...how.sockets, this.scoreboard.fd];
+    config = { ...config, scoreboard_fd: stdio.length - 1 };
+    this.child = spawn(how.python, how.args, { stdio, env: how.env });
     this.pid = this.child.pid ?? 0;
     this.channel = this.child.stdio[3] as Socket;
     this.decoder = new FrameDecoder(F.isWorkerFrame, this.onFrame);
@@ -158,6 +169,11 @@ export class Worker implements RequestCarrier {
       // EPIPE/ECONNRESET when the worker dies; its 'exit' event does the bookkeeping
     });
     this.write(encodeJsonFrame(F.CONFIG, 0, config));
+  }
+
+  /** What each core is doing now (in a request or not, since when). */
+  coreStates(): CoreState[] {
+    return this.scoreboard.read();
   }
 
   /** True while a core is idle. */
@@ -295,6 +311,7 @@ export class Worker implements RequestCarrier {
       else if (type === F.READY) this.onReady(payload);
       else if (type === F.RELOAD) this.events.reload(this);
       else if (type === F.HARAKIRI) this.onHarakiri(payload);
+      else if (type === F.APP_EXCEPTION) this.events.exception(this);
       return;
     }
     const exchange = this.inflight.get(id);
@@ -360,6 +377,7 @@ export class Worker implements RequestCarrier {
     this.inflight.clear();
     for (const exchange of lost) exchange.onWorkerLost();
     this.channel.destroy();
+    this.scoreboard.close();
     this.events.exit(this, code, signal);
   }
 }

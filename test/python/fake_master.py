@@ -14,7 +14,7 @@ FIXTURE_APPS = os.path.join(REPO_ROOT, 'test', 'fixtureapps')
 sys.path.insert(0, PYTHON_DIR)
 
 from nuwsgi_worker.channel import (  # noqa: E402  (needs the path above)
-    ABORTED, BODY, BODY_CREDIT, BODY_END, CANCEL, CONFIG, EXPECT_CONTINUE, FILE_REGION, FILE_TAKEN, FROM_WORKER,
+    ABORTED, APP_EXCEPTION, BODY, BODY_CREDIT, BODY_END, CANCEL, CONFIG, EXPECT_CONTINUE, FILE_REGION, FILE_TAKEN, FROM_WORKER,
     HAS_BODY, READY, REQUEST, RESPONSE_ABORT, RESPONSE_BODY, RESPONSE_CREDIT, RESPONSE_END, RESPONSE_FILE,
     RESPONSE_HEAD, STOP, HEADER_SIZE, FrameDecoder, decode_u32, encode_frame, encode_u32,
 )
@@ -130,6 +130,8 @@ class FakeMaster:
         # whole frames, pieces not handed out: the tests look at the sizes of the body frames
         self.decoder = FrameDecoder(FROM_WORKER, streamed=frozenset())
         self.frames = []
+        # APP_EXCEPTION frames seen: the exceptions the app raised.
+        self.exceptions = 0
         self.owed_credit = {}
         self.last_id = 0
 
@@ -178,7 +180,11 @@ class FakeMaster:
             data = self.sock.recv(1 << 20)
             if not data:
                 raise EOFError('the worker closed the channel')
-            self.frames.extend(self.decoder.feed(data))
+            for frame in self.decoder.feed(data):
+                if frame[0] == APP_EXCEPTION:
+                    self.exceptions += 1
+                else:
+                    self.frames.append(frame)
         return self.frames.pop(0)
 
     def _return_credit(self):

@@ -141,7 +141,9 @@ class AppErrorTest(ProbeTestCase):
 
     def test_exception_before_start_response(self):
         mark = len(self.master.output())
+        exceptions = self.master.exceptions
         self.assert500(self.request('/raise-before-start', query='x=1'))
+        self.assertEqual(self.master.exceptions, exceptions + 1, 'the master hears of it (APP_EXCEPTION)')
         log = self.stderr_since(mark)
         self.assertIn('nuwsgi: GET /raise-before-start?x=1: exception in the WSGI app:\nTraceback', log)
         self.assertIn('ValueError: failed on purpose before start_response', log)
