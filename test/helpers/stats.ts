@@ -16,8 +16,11 @@ export function readUntilEof(target: StatsTarget, send = ''): Promise<string> {
   });
 }
 
-export async function readStats(target: StatsTarget): Promise<StatsDocument> {
-  return JSON.parse(await readUntilEof(target)) as StatsDocument;
+/** The document of a stats server; with `http`, of one with stats-http, asked with a GET. */
+export async function readStats(target: StatsTarget, http = false): Promise<StatsDocument> {
+  if (!http) return JSON.parse(await readUntilEof(target)) as StatsDocument;
+  const answer = await readUntilEof(target, 'GET / HTTP/1.0\r\n\r\n');
+  return JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as StatsDocument;
 }
 
 export interface StatsDocument {
