@@ -127,7 +127,7 @@ test('SIGUSR1: the stats count the requests served on the uwsgi socket', async (
     10_000, `${n} request log lines`);
   server.proc.kill('SIGUSR1');
   await server.waitForOutput(new RegExp(`workers total requests: ${n}\\n`));
-  await server.waitForOutput(new RegExp(`worker 1 \\(pid: ${worker.pid}\\) ready: ${n} requests, 0 in flight`));
+  await server.waitForOutput(new RegExp(`worker 1 \\(pid: ${worker.pid}\\) ready: ${n} requests \\(${n} since its spawn\\), 0 exceptions, 0 of 1 cores busy`));
   assert.match(server.output(), new RegExp(`\\[pid: ${worker.pid}\\|app: 0\\|req: ${n}/${n}\\] 127\\.0\\.0\\.1 [^\\n]* GET /\\?id=counted${n - 1} `));
   assert.ok(isAlive(server.pid) && isAlive(worker.pid), 'SIGUSR1 killed nothing');
 

@@ -400,7 +400,7 @@ export class Arbiter implements MasterVerbs {
   // --- the other verbs (signals, master FIFO) -----------------------------------------------------
 
   logStats(): void {
-    logStats(this.snapshot());
+    logStats(this.snapshot(), this.observed.counters);
   }
 
   /** SIGUSR2 (uWSGI's "what i am doing"): the requests on uwsgi sockets are the workers' own, so each one reports them. */

@@ -1,14 +1,20 @@
-// The master's reports to the log, from its snapshot: SIGUSR1's stats and SIGUSR2's "what each
+// The master's reports to the log, from its snapshot and its counters: SIGUSR1's stats and SIGUSR2's "what each
 // worker is doing" (uWSGI's names for both).
 import { ctime, log } from '../observe/log.ts';
 import type { MasterSnapshot } from './lifecycle.ts';
+import type { ServerCounters } from './stats/counters.ts';
 
-/** SIGUSR1, `s` on the master FIFO. */
-export function logStats(snapshot: MasterSnapshot): void {
-  log(`workers total requests: ${snapshot.totalRequests}`);
+/** SIGUSR1, `s` on the master FIFO: the counters (the stats server's), and what each worker is doing. */
+export function logStats(snapshot: MasterSnapshot, counters: ServerCounters): void {
+  const byWorkers = counters.allSlots().reduce((n, slot) => n + slot.requests, 0);
+  log(`workers total requests: ${byWorkers + counters.staticByMaster + counters.answeredByMaster}`);
   for (const w of snapshot.workers) {
-    log(`worker ${w.slot} (pid: ${w.pid}) ${w.state}: ${w.requestsServed} requests, ${w.inflight.length} in flight`);
+    const slot = counters.slot(w.slot);
+    const busy = w.coreStates.filter((core) => core.inRequest).length;
+    log(`worker ${w.slot} (pid: ${w.pid}) ${w.state}: ${slot.requests} requests (${slot.deltaRequests} since its spawn), ` +
+      `${slot.exceptions} exceptions, ${busy} of ${w.cores} cores busy`);
   }
+  log(`static files sent by the master: ${counters.staticByMaster}; answered by the master: ${counters.answeredByMaster}`);
   log(`queued requests: ${snapshot.queued}`);
 }
 
