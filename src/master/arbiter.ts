@@ -84,7 +84,7 @@ export class Arbiter implements MasterVerbs {
     this.rereadConfig = rereadConfig;
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);
-    this.observed = new Observability(config, this.router, this.events, () => this.mode.cores);
+    this.observed = new Observability(() => this.config, this.router, this.events, () => this.mode.cores);
     this.sockets = new ListenerSet(config, this.router);
     this.stopper = new Shutdown(this.stoppingMaster());
     this.reloads = new Reloads(this.reloadingMaster());

@@ -31,14 +31,16 @@ export interface ObservedMaster {
 
 export class Observability {
   readonly counters: ServerCounters;
-  private readonly config: Config;
+  /** The configuration running now (a reload changes it; the addresses stay those of the start). */
+  private readonly running: () => Config;
   private readonly metrics: Metrics | null = null;
   private stats: StatsServer | null = null;
   private metricsServer: { server: http.Server; bound: BoundSocket } | null = null;
   private master: ObservedMaster | undefined;
 
-  constructor(config: Config, router: Router, events: Lifecycle, coresPerWorker: () => number) {
-    this.config = config;
+  constructor(running: () => Config, router: Router, events: Lifecycle, coresPerWorker: () => number) {
+    this.running = running;
+    const config = running();
     this.counters = new ServerCounters(coresPerWorker);
     router.observe(this.counters.observe);
     this.counters.watch(events);
@@ -56,13 +58,13 @@ export class Observability {
   /** Binds the stats and metrics servers the configuration asks for. Throws StartupError. */
   async start(master: ObservedMaster): Promise<void> {
     this.master = master;
-    const config = this.config;
+    const config = this.running();
     if (config.stats !== undefined) {
       const stats = new StatsServer({
         address: config.stats,
         http: config.statsHttp,
-        minified: config.statsMinified,
-        document: () => statsDocument(this.input(), !config.statsNoCores),
+        minified: () => this.running().statsMinified,
+        document: () => statsDocument(this.input(), !this.running().statsNoCores),
         metrics: this.metrics === null ? null : () => this.metrics!.scrape(),
       });
       const label = await bindOrFail('stats', config.stats, () => stats.listen(BACKLOG));
@@ -90,7 +92,7 @@ export class Observability {
 
   /** What the stats document and the metrics are made from, now. */
   private input(): StatsInput {
-    const config = this.config;
+    const config = this.running();
     const snapshot = this.master!.snapshot();
     const serving = new Map(snapshot.workers.filter((w) => w.role === 'serving').map((w) => [w.slot, w]));
     const workers: WorkerStats[] = [];

@@ -20,7 +20,7 @@ export interface StatsServerOptions {
   /** stats-http: speak HTTP. */
   http: boolean;
   /** stats-minified: one line instead of uWSGI's tab-indented document. */
-  minified: boolean;
+  minified: () => boolean;
   /** The stats document, built when a client asks. */
   document(): Record<string, unknown>;
   /** The Prometheus text for `/metrics` on the HTTP stats server, or null when there are no metrics. */
@@ -78,7 +78,7 @@ export class StatsServer {
 
   private json(): string {
     const document = this.options.document();
-    return this.options.minified ? JSON.stringify(document) : JSON.stringify(document, null, '\t');
+    return this.options.minified() ? JSON.stringify(document) : JSON.stringify(document, null, '\t');
   }
 
   private async answerHttp(socket: net.Socket, head: string): Promise<void> {
