@@ -15,11 +15,11 @@ import { MasterFifos } from './fifo.ts';
 import type { Generation } from './generation.ts';
 import { Reloads, type ReloadingMaster } from './reloads.ts';
 import { Lifecycle, workerSnapshot, type MasterSnapshot, type WorkerSnapshot } from './lifecycle.ts';
-import { logStats, logWhatWorkersDo } from './reports.ts';
+import { logPauseChange, logStats, logWhatWorkersDo } from './reports.ts';
 import { answeredByWorker, answerOverdue, killHarakiried, overdueOnChannel, type OverdueRequest } from './harakiri.ts';
 import { recycleReason, requestLimitFor, residentBytes } from './limits.ts';
 import { ListenerSet } from './listener-set.ts';
-import { emptySlot, loadRetryDelayMs, RespawnThrottle, workersIn, type Slot } from './slots.ts';
+import { emptySlot, loadRetryDelayMs, logLoadFailure, RespawnThrottle, workersIn, type Slot } from './slots.ts';
 import { Shutdown, type StoppingMaster } from './shutdown.ts';
 import { setUpStaticFiles } from './static-files.ts';
 import { Observability } from './stats/observability.ts';
@@ -27,7 +27,7 @@ import { StartupError } from './startup-error.ts';
 import { ChainReload } from './chain-reload.ts';
 import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
 import { removePidfileIfOurs, rewritePidfiles } from './pidfile.ts';
-import { applyEnv, dropPrivilegesOrFail, enterChdir, EXIT_APP_FAILED, workerRuntime, writePidfileOrFail } from './startup-checks.ts';
+import { applyEnv, enterChdir, EXIT_APP_FAILED, workerRuntime, writePidfilesAroundPrivilegeDrop } from './startup-checks.ts';
 import { watchTouchFiles } from './touch.ts';
 import { Worker, type ReadyInfo } from './worker.ts';
 import { workerConfig, workerProcess } from './worker-config.ts';
@@ -104,9 +104,7 @@ export class Arbiter implements MasterVerbs {
     try {
       await this.sockets.bind(this.python);
       await this.observed.start({ snapshot: () => this.snapshot(), sockets: () => this.sockets.socketStats(this.dispatcher.queued) });
-      if (config.pidfile !== undefined) writePidfileOrFail(config.pidfile, 'pidfile');
-      dropPrivilegesOrFail(config);
-      if (config.pidfile2 !== undefined) writePidfileOrFail(config.pidfile2, 'pidfile2');
+      writePidfilesAroundPrivilegeDrop(config);
       if (config.masterFifo.length > 0) this.fifos = new MasterFifos(config.masterFifo, (c) => runFifoCommand(c, this));
     } catch (err) {
       this.releaseListeners();
@@ -243,14 +241,9 @@ export class Arbiter implements MasterVerbs {
     if (!wasReady) {
       slot.loadFailures++;
       const delayMs = loadRetryDelayMs(slot, this.config.forkbombDelay);
-      if (wasSuccessor) {
-        slot.recycleNotBefore = Date.now() + delayMs;
-        log(`OOPS ! the replacement of worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): ` +
-          `${slot.worker === null ? 'respawning' : 'the current worker keeps serving; next try'} in ${delayMs / 1000} s`);
-        if (this.chain.isReplacing(index)) this.chain.stop('the new worker could not load the app');
-      } else {
-        log(`OOPS ! worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): trying again in ${delayMs / 1000} s`);
-      }
+      logLoadFailure(worker, how, delayMs, wasSuccessor ? slot : null);
+      if (wasSuccessor) slot.recycleNotBefore = Date.now() + delayMs;
+      if (wasSuccessor && this.chain.isReplacing(index)) this.chain.stop('the new worker could not load the app');
       this.respawnLater(index, delayMs);
       return;
     }
@@ -437,10 +430,7 @@ export class Arbiter implements MasterVerbs {
       else this.dispatcher.addWorker(worker);
       worker.pauseAccepting(this.paused);
     }
-    log(this.paused
-      ? '*** PAUSE: requests wait in the master (up to --listen), and connections on uwsgi sockets in their backlog, ' +
-        'until resumed (SIGTSTP again, or p on the master FIFO) ***'
-      : '*** RESUME: workers take requests again ***');
+    logPauseChange(this.paused);
   }
 
   addWorker(): void {

@@ -29,3 +29,11 @@ export function logWhatWorkersDo(snapshot: MasterSnapshot, now: number): void {
   }
   log(`SIGUSR2: ${snapshot.queued} requests waiting in the master`);
 }
+
+/** SIGTSTP or `p` on the master FIFO: what pausing (or resuming) means for the requests. */
+export function logPauseChange(paused: boolean): void {
+  log(paused
+    ? '*** PAUSE: requests wait in the master (up to --listen), and connections on uwsgi sockets in their backlog, ' +
+      'until resumed (SIGTSTP again, or p on the master FIFO) ***'
+    : '*** RESUME: workers take requests again ***');
+}

@@ -38,6 +38,20 @@ export function loadRetryDelayMs(slot: Slot, forkbombDelay: number): number {
   return Math.min(forkbombDelay * 1000 * 2 ** (slot.loadFailures - 1), MAX_RESPAWN_BACKOFF_MS);
 }
 
+/**
+ * A worker exited before it was ready. `replaced` is the slot whose successor it was, if it was one:
+ * then the slot's current worker, if any, keeps serving until the next try.
+ */
+export function logLoadFailure(worker: { slot: number; pid: number }, how: string, delayMs: number, replaced: Slot | null): void {
+  const next = `${delayMs / 1000} s`;
+  if (replaced === null) {
+    log(`OOPS ! worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): trying again in ${next}`);
+    return;
+  }
+  log(`OOPS ! the replacement of worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): ` +
+    `${replaced.worker === null ? 'respawning' : 'the current worker keeps serving; next try'} in ${next}`);
+}
+
 /** uWSGI's forkbomb check: more respawns within a second than there are workers is a crash loop. */
 export class RespawnThrottle {
   private times: number[] = [];

@@ -91,7 +91,14 @@ export function applyEnv(env: NodeJS.ProcessEnv, assignments: readonly string[])
   return env;
 }
 
-export function writePidfileOrFail(file: string, option: string): void {
+/** uWSGI's order: `pidfile` is written as root, then privileges are dropped, then `pidfile2` as the new user. */
+export function writePidfilesAroundPrivilegeDrop(config: Config): void {
+  if (config.pidfile !== undefined) writePidfileOrFail(config.pidfile, 'pidfile');
+  dropPrivilegesOrFail(config);
+  if (config.pidfile2 !== undefined) writePidfileOrFail(config.pidfile2, 'pidfile2');
+}
+
+function writePidfileOrFail(file: string, option: string): void {
   try {
     writePidfile(file);
   } catch (err) {
@@ -116,7 +123,7 @@ function unknownName(option: string, text: string | undefined, lookup: (text: st
 }
 
 /** uid/gid, once the listeners are bound (binding may need root; serving must not). */
-export function dropPrivilegesOrFail(config: Config): void {
+function dropPrivilegesOrFail(config: Config): void {
   const { uid, gid } = config;
   const [unknown] = identityProblems(config);
   if (unknown !== undefined) throw unknown;
