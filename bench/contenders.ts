@@ -7,7 +7,7 @@ import {
   childPids, freePort, startNginx, startNuwsgiSocket, uwsgiSite, waitForListener, type ConnectTarget,
 } from '../test/helpers/nginx.ts';
 import { findExecutable } from '../test/helpers/peers.ts';
-import { repoRoot, startServer } from '../test/helpers/server.ts';
+import { cliPath, repoRoot, startServer } from '../test/helpers/server.ts';
 import { startUwsgiOracle } from '../test/helpers/uwsgi-oracle.ts';
 import { stopServer, within } from '../test/helpers/wire.ts';
 import { processTree, type ProcessGroups } from './cpu.ts';
@@ -96,23 +96,29 @@ async function startListening(group: string, command: string, args: string[], po
 /** nuwsgi's master, and its workers (its children). */
 const nuwsgiProcesses = (master: number): ProcessGroups => ({ master: [master], workers: childPids(master) });
 
+/** No request log: what every contender runs with, but the logging scenario's. */
+const NO_REQUEST_LOG = ['--disable-logging'];
+
+/** The request log (uWSGI's default line, or `extra`'s) written to a file in setup.dir, as a deployment writes it. */
+const requestLogTo = (setup: Setup, extra: string[] = []) => ['--logto', path.join(setup.dir, `requests-${Date.now()}.log`), ...extra];
+
 /** nuwsgi's options for the app, whatever its listener. All contenders run /usr/bin/python3. */
-function nuwsgiArgs(setup: Setup): string[] {
+function nuwsgiArgs(setup: Setup, logging = NO_REQUEST_LOG): string[] {
   return ['--wsgi-file', appFile(setup), '--processes', String(setup.processes), '--threads', String(setup.threads),
-    '--home', '/usr', '--disable-logging', '--listen', '1024'];
+    '--home', '/usr', ...logging, '--listen', '1024'];
 }
 
 /** uWSGI's options for the app, whatever its listener (`--threads` only when more than one, as uWSGI then changes mode). */
-function uwsgiArgs(setup: Setup): string[] {
+function uwsgiArgs(setup: Setup, logging = NO_REQUEST_LOG): string[] {
   return ['--wsgi-file', appFile(setup), '--master', '--processes', String(setup.processes),
     ...(setup.threads > 1 ? ['--threads', String(setup.threads)] : []),
-    '--disable-logging', '--die-on-term', '--need-app', '--listen', '1024'];
+    ...logging, '--die-on-term', '--need-app', '--listen', '1024'];
 }
 
-async function uwsgiHttp(setup: Setup, listener: string[]): Promise<Server> {
+async function uwsgiHttp(setup: Setup, listener: string[], logging = NO_REQUEST_LOG): Promise<Server> {
   const port = await freePort();
   return startListening('uWSGI', program('uwsgi'), ['--plugin', 'python3,http', ...listener.map((a) => a.replace('PORT', String(port))),
-    ...uwsgiArgs(setup)], port, setup.env);
+    ...uwsgiArgs(setup, logging)], port, setup.env);
 }
 
 async function gunicorn(setup: Setup, workerClass: string[]): Promise<Server> {
@@ -210,6 +216,24 @@ async function nuwsgiHttp(setup: Setup, extra: string[] = []): Promise<Server> {
   return { url: server.url, pid: server.pid, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
 }
 
+/** nginx in front of nuwsgi on a unix socket. */
+function nginxNuwsgi(setup: Setup): Promise<Server> {
+  return behindNginx(setup, async (socket) => {
+    const server = await startNuwsgiSocket(socket, nuwsgiArgs(setup));
+    return { pid: server.pid, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
+  });
+}
+
+/**
+ * nuwsgi with its log in a file (`--logto`), so its ready line is not on its output: started as the
+ * other servers are, ready once its listener accepts (the warm-up waits for the workers).
+ */
+async function nuwsgiLoggingTo(setup: Setup, listener: string[], target: ConnectTarget): Promise<Backend> {
+  const args = [cliPath, ...listener, ...nuwsgiArgs(setup, requestLogTo(setup))];
+  const server = await startProcess('master', process.execPath, args, target, setup.env);
+  return { ...server, processes: () => nuwsgiProcesses(server.pid) };
+}
+
 export const contenders = {
   nuwsgi: {
     name: 'nuwsgi --http',
@@ -221,13 +245,24 @@ export const contenders = {
     needs: {},
     start: (setup) => nuwsgiHttp(setup, ['--static-map', `/static=${setup.staticDir}`]),
   },
+  'nuwsgi-log': {
+    name: 'nuwsgi --http, request log (default line) to a file',
+    needs: {},
+    start: async (setup) => {
+      const port = await freePort();
+      const target = { host: '127.0.0.1', port };
+      return { url: `http://127.0.0.1:${port}`, ...await nuwsgiLoggingTo(setup, ['--http', `127.0.0.1:${port}`], target) };
+    },
+  },
   'nginx-nuwsgi': {
     name: 'nginx → nuwsgi (unix socket)',
     needs: NGINX,
-    start: (setup) => behindNginx(setup, async (socket) => {
-      const server = await startNuwsgiSocket(socket, nuwsgiArgs(setup));
-      return { pid: server.pid, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
-    }),
+    start: (setup) => nginxNuwsgi(setup),
+  },
+  'nginx-nuwsgi-log': {
+    name: 'nginx → nuwsgi (unix socket), request log to a file',
+    needs: NGINX,
+    start: (setup) => behindNginx(setup, (socket) => nuwsgiLoggingTo(setup, ['--socket', socket], { path: socket })),
   },
   'nginx-node': {
     name: 'nginx → bare node:net (no Python)',
@@ -249,6 +284,11 @@ export const contenders = {
     name: 'uWSGI --http11-socket',
     needs: UWSGI,
     start: (setup) => uwsgiHttp(setup, ['--http11-socket', '127.0.0.1:PORT']),
+  },
+  'uwsgi-http11-log': {
+    name: 'uWSGI --http11-socket, request log to a file',
+    needs: UWSGI,
+    start: (setup) => uwsgiHttp(setup, ['--http11-socket', '127.0.0.1:PORT'], requestLogTo(setup)),
   },
   'uwsgi-http-socket': {
     name: 'uWSGI --http-socket',

@@ -200,6 +200,11 @@ export const scenarios: Scenario[] = [
     metrics: [p99, p50, errors, rps, slow],
   }),
   loadScenario({
+    name: 'logging', title: 'Hello world with the request log on (to a file), against the same server without it', app: 'hello', path: '/',
+    contenders: ['nuwsgi', 'nuwsgi-log', 'nginx-nuwsgi', 'nginx-nuwsgi-log', 'uwsgi-http11', 'uwsgi-http11-log'],
+    load: fifty, metrics: throughput,
+  }),
+  loadScenario({
     name: 'latency', title: 'Latency at concurrency 1 (hello world), also behind nginx', app: 'hello', path: '/',
     contenders: allFronts, load: wrkLoad(() => 1), metrics: [p50, p99, rps, cpu], chart: ['p50', 'p99'],
   }),
