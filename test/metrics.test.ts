@@ -13,6 +13,7 @@ import { needPythonModule, systemPython } from './helpers/peers.ts';
 import { fixtureApps, runToExit, startServer, type RunningServer } from './helpers/server.ts';
 import { nginxVars, uwsgiRequest, uwsgiTarget } from './helpers/uwsgi-client.ts';
 import { readStats, statsTargetFrom } from './helpers/stats.ts';
+import { eventually } from './helpers/wire.ts';
 
 const app = path.join(fixtureApps, 'errors.py');
 
@@ -66,15 +67,6 @@ function total(families: Family[], name: string, labels: Record<string, string> 
     .reduce((n, s) => n + s.value, 0);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the metrics endpoint', () => {
   let dir: string;
@@ -131,7 +123,7 @@ describe('the metrics endpoint', () => {
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${server.url}/ok`)).status, 200);
     for (let i = 0; i < 2; i++) assert.equal((await uwsgiRequest(uwsgiTarget(server), nginxVars({ uri: '/ok' }))).statusCode, 200);
     assert.equal((await fetch(`${server.url}/before`)).status, 500);
-    const families = await until('six requests counted', async () => {
+    const families = await eventually('six requests counted', async () => {
       const now = await scrape();
       return total(now, 'uwsgi_worker_requests_total') - total(start, 'uwsgi_worker_requests_total') === 6 ? now : undefined;
     });
@@ -153,10 +145,10 @@ describe('the metrics endpoint', () => {
     if (!(await needParser(t))) return;
     const doc = await readStats(statsTargetFrom(server.output()), true);
     process.kill(doc.workers[1].pid, 'SIGKILL');
-    await until('the crash counted', async () =>
+    await eventually('the crash counted', async () =>
       (total(await scrape(), 'nuwsgi_worker_respawns_total', { cause: 'crash' }) === 1 ? true : undefined));
     process.kill(server.pid, 'SIGHUP');
-    const families = await until('the reload counted', async () => {
+    const families = await eventually('the reload counted', async () => {
       const now = await scrape();
       return total(now, 'nuwsgi_reloads_total', { kind: 'graceful' }) === 1 &&
         total(now, 'nuwsgi_worker_respawns_total', { cause: 'reload' }) === 2 ? now : undefined;

@@ -6,29 +6,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fixtureApps, runToExit, startServer, type RunningServer } from './helpers/server.ts';
 import { nginxVars, uwsgiRequest, uwsgiTarget } from './helpers/uwsgi-client.ts';
 import { needUwsgi, startUwsgiOracle } from './helpers/uwsgi-oracle.ts';
+import { eventually, tempDir } from './helpers/wire.ts';
 import { readStats, readUntilEof, shapeOf, statsTargetFrom, type StatsDocument, type StatsTarget } from './helpers/stats.ts';
 
 const errorsApp = path.join(fixtureApps, 'errors.py');
 const gatedApp = path.join(fixtureApps, 'gated.py');
 
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'nuwsgi-stats-'));
-}
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the stats server', () => {
   let dir: string;
@@ -72,7 +60,7 @@ describe('the stats server', () => {
     for (let i = 0; i < 5; i++) assert.equal((await fetch(`${server.url}/ok`)).status, 200);
     const target = uwsgiTarget(server);
     for (let i = 0; i < 4; i++) assert.equal((await uwsgiRequest(target, nginxVars({ uri: '/ok' }))).statusCode, 200);
-    const afterDoc = await until('the nine requests counted', async () => {
+    const afterDoc = await eventually('the nine requests counted', async () => {
       const doc = await readStats(stats);
       return total(doc) === total(before) + 9 ? doc : undefined;
     });
@@ -91,14 +79,14 @@ describe('the stats server', () => {
     const start = exceptions(await readStats(stats));
     assert.equal((await fetch(`${server.url}/before`)).status, 500);
     assert.equal((await uwsgiRequest(uwsgiTarget(server), nginxVars({ uri: '/before' }))).statusCode, 500);
-    await until('two exceptions counted', async () => (exceptions(await readStats(stats)) === start + 2 ? true : undefined));
+    await eventually('two exceptions counted', async () => (exceptions(await readStats(stats)) === start + 2 ? true : undefined));
   });
 
   it('counts a respawn for the worker id whose worker was killed, and shows the new pid', async () => {
     const doc = await readStats(stats);
     const victim = doc.workers[0];
     process.kill(victim.pid, 'SIGKILL');
-    const respawned = await until('worker 1 respawned', async () => {
+    const respawned = await eventually('worker 1 respawned', async () => {
       const w = (await readStats(stats)).workers[0];
       return w.pid !== victim.pid && w.status === 'idle' ? w : undefined;
     });
@@ -122,7 +110,7 @@ describe('a worker in a request', () => {
     const query = `gate=${encodeURIComponent(gate)}`;
     const overUwsgi = uwsgiRequest(uwsgiTarget(server), nginxVars({ uri: `/?${query}&id=u` }));
     const overHttp = fetch(`${server.url}/?${query}&id=h`);
-    const worker = await until('both cores busy', async () => {
+    const worker = await eventually('both cores busy', async () => {
       const w = (await readStats(stats)).workers[0];
       return w.cores.every((c) => c.in_request === 1) ? w : undefined;
     });
@@ -131,7 +119,7 @@ describe('a worker in a request', () => {
     fs.writeFileSync(gate, '');
     assert.equal((await overUwsgi).statusCode, 200);
     assert.equal((await overHttp).status, 200);
-    const idle = await until('idle again', async () => {
+    const idle = await eventually('idle again', async () => {
       const w = (await readStats(stats)).workers[0];
       return w.status === 'idle' ? w : undefined;
     });
@@ -191,7 +179,7 @@ describe('the stats options', () => {
       idle.push(s);
     }
     assert.equal((await fetch(`${server.url}/ok`)).status, 200);
-    const doc = await until('a reader gets the document', async () => {
+    const doc = await eventually('a reader gets the document', async () => {
       try {
         return await readStats(target);
       } catch {
@@ -218,7 +206,7 @@ describe('the stats document against Debian uWSGI', () => {
     // uWSGI leaves SCRIPT_NAME out when nginx sends none, which the validator refuses (uwsgi-oracle.ts).
     await uwsgiRequest({ path: path.join(dir, 'uwsgi.sock') }, [...nginxVars({ uri: '/ok' }), ['SCRIPT_NAME', '']]);
     await uwsgiRequest({ path: path.join(dir, 'nuwsgi.sock') }, nginxVars({ uri: '/ok' }));
-    const theirs = await until('uWSGI stats', async () => {
+    const theirs = await eventually('uWSGI stats', async () => {
       try { return await readStats({ path: path.join(dir, 'uwsgi-stats.sock') }); } catch { return undefined; }
     });
     const ours = await readStats({ path: path.join(dir, 'nuwsgi-stats.sock') });

@@ -35,6 +35,13 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
   }
 }
 
+/** Like waitFor, for a probe that gives a value once there is one (undefined until then): resolves with it. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  let value: T | undefined;
+  await waitFor(async () => (value = await probe()) !== undefined, timeoutMs, what, 50);
+  return value!;
+}
+
 /** A fresh temporary directory for one test file. */
 export function tempDir(prefix = 'nuwsgi-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
