@@ -148,14 +148,15 @@ describe('nuwsgi top and a server it cannot read', () => {
     assert.deepEqual(await term.ended, { exit: 0, signal: null, termiosRestored: true });
   });
 
-  it('says ECONNREFUSED for a TCP port nothing listens on', async (t: TestContext) => {
+  it('says ECONNREFUSED for a TCP port nothing listens on; SIGTERM restores the terminal too', async (t: TestContext) => {
     if (!(await needSystemPython(t))) return;
     const port = await closedPort();
     const term = top(24, 120, ['-i', '0.2', `127.0.0.1:${port}`]);
     t.after(() => term.close());
     await term.waitFor('the problem shown', () => term.lastFrame()[0] === `cannot read stats from 127.0.0.1:${port}: ECONNREFUSED (retrying)`);
-    term.keys('q');
-    assert.deepEqual(await term.ended, { exit: 0, signal: null, termiosRestored: true });
+    // Closing the helper's input sends SIGTERM to top.
+    assert.deepEqual(await term.close(), { exit: 143, signal: null, termiosRestored: true });
+    assert.ok(term.output().endsWith(LEAVE_ALTERNATE));
   });
 
   it('without a terminal, exits 1 with the reason', async () => {
