@@ -1,5 +1,5 @@
 // The `nuwsgi` command: read the options, then run the master (or print help, the version, or the
-// configuration shown or checked).
+// configuration shown or checked, or run `nuwsgi top`).
 import { parseCommandLine, ConfigError } from './config/index.ts';
 import type { Config } from './config/config.ts';
 import { Arbiter } from './master/arbiter.ts';
@@ -8,6 +8,7 @@ import { StartupError } from './master/startup-error.ts';
 import { daemonize, isDaemon } from './master/daemon.ts';
 import { signalPidfile } from './master/pidfile.ts';
 import { flushLog, log, logToFile } from './observe/log.ts';
+import { runTop } from './top/top.ts';
 
 function exit(code: number): never {
   flushLog();
@@ -26,6 +27,9 @@ async function main(): Promise<void> {
       exit(1);
     }
     throw err;
+  }
+  if (command.kind === 'top') {
+    exit(await runTop(command.args));
   }
   if (command.kind === 'signal') {
     const problem = signalPidfile(command.pidfile, command.signal);

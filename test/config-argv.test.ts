@@ -268,6 +268,25 @@ describe('--help', () => {
   });
 });
 
+describe('nuwsgi top', () => {
+  it('hands the arguments after top to the view, unread, even those that are no server option', () => {
+    assert.deepEqual(parseCommandLine(['top', '-i', '2', '--once', '/run/app/stats.sock'], {}), {
+      kind: 'top', args: ['-i', '2', '--once', '/run/app/stats.sock'],
+    });
+    assert.deepEqual(parseCommandLine(['top'], { UWSGI_PROCESSES: 'four' }), { kind: 'top', args: [] });
+  });
+
+  it('is a command only as the first argument', () => {
+    assert.throws(() => parseCommandLine(['--http', ':8000', 'top'], {}), /top/);
+  });
+
+  it('is in --help', () => {
+    const command = parseCommandLine(['--help'], {});
+    assert.equal(command.kind, 'help');
+    assert.match(command.text, /^ +nuwsgi top \[--interval SECONDS\] \[--once\] ADDR +\(a live view of the stats server at ADDR\)$/m);
+  });
+});
+
 describe('--version', () => {
   it("prints the version of nuwsgi's package.json", () => {
     const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };

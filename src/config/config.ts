@@ -209,5 +209,7 @@ export type Command =
   | { kind: 'show-config'; text: string; warnings: string[] }
   | { kind: 'help'; text: string }
   | { kind: 'version'; text: string }
+  /** `nuwsgi top ...`: the live view of a stats server, given the arguments after `top` (src/top/ reads them). */
+  | { kind: 'top'; args: string[] }
   /** `--reload PIDFILE` and `--stop PIDFILE`: signal the master whose pid is in `pidfile`, then exit. */
   | { kind: 'signal'; pidfile: string; signal: 'SIGHUP' | 'SIGTERM' };

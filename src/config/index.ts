@@ -23,13 +23,15 @@ export { OPTIONS } from './options.ts';
 export { readCommandLine, readEnvironment };
 
 /**
- * `argv` is `process.argv.slice(2)`; `nuwsgi check ...` is `nuwsgi ... --check`. The environment's
+ * `argv` is `process.argv.slice(2)`; `nuwsgi check ...` is `nuwsgi ... --check`; `nuwsgi top ...` has
+ * a command line of its own. The environment's
  * UWSGI_* variables are applied before the command line. `--help` and `--version` answer without
  * looking at the rest of the configuration; `--show-config` shows a configuration that names no
  * application or listener too. Throws ConfigError, with a message ready to print (one line per
  * problem), when the configuration is unusable. `context` is this process's unless given.
  */
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, context?: LoadContext): Command {
+  if (argv[0] === 'top') return { kind: 'top', args: argv.slice(1) };
   const checkCommand = argv[0] === 'check';
   const commandLine = readCommandLine(checkCommand ? argv.slice(1) : argv);
   const asked = (name: string) => commandLine.some((event) => event.option.name === name);
