@@ -4,6 +4,7 @@
 // GET and answers with an HTTP head before the document. Works with nuwsgi's stats server and
 // uWSGI's. A reply is bounded in size and in time, so a wrong address cannot hang or fill memory.
 import net from 'node:net';
+import { parseSocketAddress } from '../listeners/address.ts';
 
 export type StatsTarget =
   | { kind: 'tcp'; host: string; port: number; http: boolean; label: string }
@@ -12,44 +13,20 @@ export type StatsTarget =
 export const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
-/** Throws with the expected form. */
+/** Throws with the expected form. The address forms are the listeners' (parseSocketAddress), plus http://. */
 export function parseStatsTarget(spec: string): StatsTarget {
-  const expected = 'expected HOST:PORT, :PORT, a unix socket path, @name or http://HOST:PORT';
-  if (spec === '') throw new Error(`an empty address (${expected})`);
-  if (/^https?:\/\//i.test(spec)) {
-    if (/^https:/i.test(spec)) throw new Error(`'${spec}': the stats server speaks plain HTTP, not HTTPS`);
-    const rest = spec.replace(/^http:\/\//i, '').replace(/\/$/, '');
-    const tcp = tcpTarget(rest, spec, true);
-    if (tcp === undefined) throw new Error(`'${spec}' has no valid HOST:PORT (${expected})`);
-    return tcp;
+  if (/^https:/i.test(spec)) throw new Error(`'${spec}': the stats server speaks plain HTTP, not HTTPS`);
+  const http = /^http:\/\//i.test(spec);
+  const address = parseSocketAddress(http ? spec.replace(/^http:\/\//i, '').replace(/\/$/, '') : spec);
+  if (address.kind === 'abstract') return { kind: 'unix', path: '\0' + address.name, http, label: spec };
+  if (address.kind === 'unix') {
+    if (http) throw new Error(`'${spec}' has no valid HOST:PORT (expected http://HOST:PORT)`);
+    return { kind: 'unix', path: address.path, http, label: spec };
   }
-  if (spec.startsWith('@')) {
-    if (spec.length === 1) throw new Error(`'@' names no abstract socket (${expected})`);
-    return { kind: 'unix', path: '\0' + spec.slice(1), http: false, label: spec };
-  }
-  if (!spec.includes(':')) {
-    if (/^\d+$/.test(spec)) {
-      throw new Error(`'${spec}' would be a unix socket file named ${spec}: for TCP port ${spec} write :${spec} (for the file, ./${spec})`);
-    }
-    return { kind: 'unix', path: spec, http: false, label: spec };
-  }
-  const tcp = tcpTarget(spec, spec, false);
-  if (tcp === undefined) throw new Error(`'${spec}' has no valid port (${expected}, with a port from 1 to 65535)`);
-  return tcp;
-}
-
-function tcpTarget(hostPort: string, spec: string, http: boolean): StatsTarget | undefined {
-  const colon = hostPort.lastIndexOf(':');
-  if (colon === -1) return undefined;
-  let host = hostPort.slice(0, colon);
-  const portText = hostPort.slice(colon + 1);
-  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) return undefined;
-  if (host.includes('/')) return undefined;
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  // `:9191` and `0.0.0.0:9191` are servers on every interface: read them on this machine.
-  if (host === '' || host === '0.0.0.0') host = '127.0.0.1';
-  if (host === '::') host = '::1';
-  return { kind: 'tcp', host, port: Number(portText), http, label: spec };
+  if (address.port === 0) throw new Error(`'${spec}' has no valid port (expected a port from 1 to 65535)`);
+  // `:9191`, `0.0.0.0:9191` and `[::]:9191` are servers on every interface: read them on this machine.
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host;
+  return { kind: 'tcp', host, port: address.port, http, label: spec };
 }
 
 export interface FetchOptions {
