@@ -139,6 +139,12 @@ def request_environ(data, end, trusted_proxies):
     return environ, content_length
 
 
+def sent_remote_addr(data, end):
+    """The REMOTE_ADDR the peer sent in the head data[:end] (before X-Forwarded-For replaced it)."""
+    environ = _vars_of(data, end)
+    return '' if environ is None else environ.get('REMOTE_ADDR', '')
+
+
 def _vars_of(data, end):
     """The vars of the block data[4:end] as a dict (the last of a repeated key wins), or None when
     a length runs past the end of the block."""

@@ -21,5 +21,7 @@ export function servedRequest(request: ParsedRequest, status: number, headers: r
     startedMs,
     micros: (Date.now() - startedMs) * 1000,
     remoteAddr, method, uri, protocol,
+    source: request,
+    forwardedFor: request.forwardedFor,
   };
 }
