@@ -53,6 +53,7 @@ test('the same format from the HTTP front, a uwsgi socket, a static file and the
     assert.equal(viaUwsgi[name], value, `uwsgi ${name}`);
   }
   assert.equal(viaHttp.headers, viaUwsgi.headers);
+  assert.equal(viaHttp.hsize, viaUwsgi.hsize, 'the head counted as uWSGI does, status line included');
   assert.ok(Number(viaHttp.rssM) > 0 && Number(viaUwsgi.rssM) > 0, 'the worker\'s memory');
 
   // a static file the master sends: wid 0, the master's pid

@@ -207,10 +207,11 @@ def _cached_head(key):
 
 def _encode_head(key):
     """(the bytes of the status line and headers, the status, the header count, their size as
-    uWSGI counts it) for key = (protocol, status, name, value, name, value...)."""
+    uWSGI counts it: the whole head, status line and blank line included) for key = (protocol,
+    status, name, value, name, value...)."""
     protocol, status = key[0], key[1]
     lines = [protocol + ' ' + status]
-    size = 0
+    size = len(lines[0]) + 4
     for i in range(2, len(key), 2):
         line = key[i] + ': ' + key[i + 1]
         size += len(line) + 2

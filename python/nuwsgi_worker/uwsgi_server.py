@@ -22,7 +22,8 @@ from .peers import AddressList
 from .response import Response
 from .sockio import recv_some, recv_waiting
 from .uwsgi_connection import UwsgiConnection, log
-from .uwsgi_protocol import BadVars, UwsgiError, head_size, request_environ, response_protocol, sent_remote_addr
+from .uwsgi_protocol import (BadVars, UwsgiError, HEADER_SIZE, head_size, request_environ_counted, response_protocol,
+                             sent_remote_addr)
 from .wsgi_input import WsgiInput
 
 HTTP_ON_UWSGI = 'this looks like HTTP on a uwsgi socket: use http-socket or put nginx in front'
@@ -128,7 +129,7 @@ class UwsgiServer:
             return
         data, size = head
         try:
-            environ, length = request_environ(data, size, self.trusted)
+            environ, length, sent = request_environ_counted(data, size, self.trusted)
         except UwsgiError as exc:
             self._refuse(conn, exc)
             return
@@ -140,22 +141,23 @@ class UwsgiServer:
         if self.log_x_forwarded_for and self.trusted is not None and 'HTTP_X_FORWARDED_FOR' in environ:
             if self.trusted.has(sent_remote_addr(data, size)):
                 conn.log_address = environ['HTTP_X_FORWARDED_FOR']
-        # uWSGI counts keys and values: "{24 vars in 331 bytes}"
-        var_count = len(environ) * 2
+        # uWSGI counts keys and values, as sent, and the packet without its 4-byte header: "{24 vars in 331 bytes}"
+        var_count = sent * 2
+        size_logged = size - HEADER_SIZE
         conn.protocol = response_protocol(environ)
         conn.start_body(data[size:] if length else b'', length)
         # the master's order: static files first, then limit-post and the app. A file goes out
         # within socket-timeout per wait and runs no app code, so harakiri does not watch it.
         static = self.static
         if static is not None and static.serve(conn, environ):
-            self._record(conn, environ, core, started, var_count, size)
+            self._record(conn, environ, core, started, var_count, size_logged)
             return
         limit = self.limit_post
         if 0 < limit < length:
             log(answers.line('bodyTooLarge', '%s %s' % (environ.get('REQUEST_METHOD', ''), request_uri(environ)),
                              'request body of %d bytes exceeds limit-post (%d)' % (length, limit)))
             _answer(conn, 'bodyTooLarge', conn.protocol)
-            self._record(conn, environ, core, started, var_count, size)
+            self._record(conn, environ, core, started, var_count, size_logged)
             return
         worker = self.worker
         if not length:
@@ -171,11 +173,11 @@ class UwsgiServer:
         core.environ = environ
         core.started = started
         core.var_count = var_count
-        core.var_bytes = size
+        core.var_bytes = size_logged
         core.connection = conn
         worker.run_app(environ, Response(conn, environ))
         if not conn.timed_out:
-            self._record(conn, environ, core, started, var_count, size)
+            self._record(conn, environ, core, started, var_count, size_logged)
 
     def _read_head(self, conn):
         """The bytes of the head and what came with it, and the head's size; None when the
