@@ -98,7 +98,7 @@ describe('the option table and Config', () => {
   it('converts the values of the entries that have a convert', () => {
     const converted = filling.filter((option) => 'convert' in option).map((option) => option.name).sort();
     assert.deepEqual(converted,
-      ['add-header', 'check-interval', 'chmod-socket', 'file-serve-mode', 'http-keepalive', 'log-encoder', 'log-format',
+      ['add-header', 'check-interval', 'chmod-socket', 'file-serve-mode', 'http-keepalive', 'log-date', 'log-encoder', 'log-format',
         'mount', 'protocol',
         'static-expires', 'static-expires-mtime', 'static-expires-path-info', 'static-expires-path-info-mtime',
         'static-expires-type', 'static-expires-type-mtime', 'static-expires-uri', 'static-expires-uri-mtime', 'static-map',
@@ -134,6 +134,10 @@ describe('the option table and Config', () => {
 
     assert.equal(serve([]).logFormat, undefined);
     assert.deepEqual(serve(['--log-format', '%(addr) %(var.HTTP_X_ID)']).logFormat?.vars, ['HTTP_X_ID']);
+    assert.equal(serve([]).logDate, undefined);
+    assert.equal(serve(['--log-date']).logDate, '');
+    assert.equal(serve(['--log-date=true']).logDate, '');
+    assert.equal(serve(['--log-date=%Y']).logDate, '%Y');
     assert.equal(serve([]).logEncoder, undefined);
     assert.equal(serve(['--log-encoder', 'json']).logEncoder, 'json');
   });

@@ -82,7 +82,14 @@ export const LOG_OPTIONS = [
     field: 'logXForwardedFor',
     restart: true,
   },
-  { ...logDate, field: 'logDate', restart: true },
+  {
+    ...logDate,
+    field: 'logDate',
+    restart: true,
+    // uWSGI takes a flag's words for "no format": `log-date = true` in an ini file is ctime's date
+    convert: (value: string | undefined): string | undefined =>
+      (value !== undefined && /^(true|1|on|yes)$/i.test(value) ? '' : value),
+  },
   {
     name: 'log-prefix',
     aliases: [],
