@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
 import { nginxVars, uwsgiRequest, uwsgiTarget } from './helpers/uwsgi-client.ts';
-import { httpRequest, stopServer, tempDir } from './helpers/wire.ts';
+import { httpRequest, sleep, stopServer, tempDir } from './helpers/wire.ts';
 
 const app = path.join(fixtureApps, 'log_probe.py');
 const servers: RunningServer[] = [];
@@ -77,4 +77,22 @@ test('no vars travel in the records when the format reads none, and the default 
   servers.push(server);
   assert.equal((await uwsgiRequest(uwsgiTarget(server), nginxVars({ uri: "/bytes/5" }))).statusCode, 200);
   await server.waitForOutput(/\] 127\.0\.0\.1 \(\) \{\d+ vars in \d+ bytes\} \[[^\]]+\] GET \/bytes\/5 => generated 5 bytes in \d+ msecs \(HTTP\/1\.1 200\) 2 headers in \d+ bytes \(1 switches on core 0\)/);
+});
+
+test('the queue-full 503 the master answers is logged with the same format', async () => {
+  const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', app, '-p', '1', '--listen', '1',
+    '--log-format', FORMAT]);
+  servers.push(server);
+  const headers = { 'User-Agent': 'agent/2', 'X-Request-Id': 'rid-503' };
+  const slow = httpRequest(`${server.url}/slow/1500`);
+  await sleep(300);
+  const queued = httpRequest(`${server.url}/queued`);
+  await sleep(200);
+  assert.equal((await httpRequest(`${server.url}/refused`, { headers })).status, 503);
+  const refused = await waitLogged(server, '/refused');
+  assert.equal(refused.status, '503');
+  assert.equal(refused.uagent, 'agent/2');
+  assert.equal(refused.id, 'rid-503');
+  assert.equal(refused.wid, '0', 'answered by the master');
+  await Promise.all([slow, queued]);
 });
