@@ -65,11 +65,13 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (config.logto !== undefined) {
+  // a daemon's stdout and stderr are its log file already; opening it by name lets reopenLog() find it
+  const logFile = config.logto ?? (isDaemon() ? config.daemonize : undefined);
+  if (logFile !== undefined) {
     try {
-      logToFile(config.logto);
+      logToFile(logFile);
     } catch (err) {
-      process.stderr.write(`nuwsgi: --logto ${config.logto}: ${(err as Error).message}\n`);
+      process.stderr.write(`nuwsgi: --${config.logto === undefined ? 'daemonize' : 'logto'} ${logFile}: ${(err as Error).message}\n`);
       exit(1);
     }
   }

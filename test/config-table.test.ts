@@ -26,7 +26,8 @@ const CONFIG_FIELDS = Object.keys({
   staticExpiresPathInfo: true, staticExpiresPathInfoMtime: true, staticExpiresType: true, staticExpiresTypeMtime: true,
   staticGzip: true, staticGzipAll: true, staticGzipDir: true, staticGzipExt: true, addHeader: true, fileServeMode: true,
   staticCachePaths: true, staticCacheSize: true, staticCacheMaxFile: true, stats: true, statsHttp: true,
-  statsMinified: true, statsNoCores: true, metrics: true,
+  statsMinified: true, statsNoCores: true, metrics: true, logFormat: true, logMicros: true, log4xx: true, log5xx: true,
+  logSlow: true, logBig: true, logZero: true, logXForwardedFor: true, logDate: true, logPrefix: true, logEncoder: true,
 } satisfies Record<ConfigField, true>);
 
 /** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them, and those added since. */
@@ -39,6 +40,9 @@ const RESTART_ONLY_BEFORE = [
   'staticExpiresMtime', 'staticExpiresUri', 'staticExpiresUriMtime', 'staticExpiresPathInfo', 'staticExpiresPathInfoMtime',
   'staticExpiresType', 'staticExpiresTypeMtime', 'staticGzip', 'staticGzipAll', 'staticGzipDir', 'staticGzipExt',
   'addHeader', 'fileServeMode', 'staticCachePaths', 'staticCacheSize', 'staticCacheMaxFile', 'stats', 'statsHttp', 'metrics',
+  // the request log is set up once, at start (the workers get the vars it needs in CONFIG)
+  'logFormat', 'logMicros', 'log4xx', 'log5xx', 'logSlow', 'logBig', 'logZero', 'logXForwardedFor', 'logDate', 'logPrefix',
+  'logEncoder',
 ];
 
 const BASE = ['--http', ':8000', '--wsgi-file', 'app.py'];
@@ -94,7 +98,8 @@ describe('the option table and Config', () => {
   it('converts the values of the entries that have a convert', () => {
     const converted = filling.filter((option) => 'convert' in option).map((option) => option.name).sort();
     assert.deepEqual(converted,
-      ['add-header', 'check-interval', 'chmod-socket', 'file-serve-mode', 'http-keepalive', 'mount', 'protocol',
+      ['add-header', 'check-interval', 'chmod-socket', 'file-serve-mode', 'http-keepalive', 'log-date', 'log-encoder', 'log-format',
+        'mount', 'protocol',
         'static-expires', 'static-expires-mtime', 'static-expires-path-info', 'static-expires-path-info-mtime',
         'static-expires-type', 'static-expires-type-mtime', 'static-expires-uri', 'static-expires-uri-mtime', 'static-map',
         'static-map2', 'trusted-proxy', 'uwsgi-allow']);
@@ -126,6 +131,15 @@ describe('the option table and Config', () => {
     assert.deepEqual(serve(['--uwsgi-allow', '10.0.0.0/8']).uwsgiAllow.entries, ['10.0.0.0/8']);
     assert.equal(serve([]).trustedProxies.empty, true);
     assert.equal(serve(['--trusted-proxy', 'unix']).trustedProxies.unix, true);
+
+    assert.equal(serve([]).logFormat, undefined);
+    assert.deepEqual(serve(['--log-format', '%(addr) %(var.HTTP_X_ID)']).logFormat?.vars, ['HTTP_X_ID']);
+    assert.equal(serve([]).logDate, undefined);
+    assert.equal(serve(['--log-date']).logDate, '');
+    assert.equal(serve(['--log-date=true']).logDate, '');
+    assert.equal(serve(['--log-date=%Y']).logDate, '%Y');
+    assert.equal(serve([]).logEncoder, undefined);
+    assert.equal(serve(['--log-encoder', 'json']).logEncoder, 'json');
   });
 });
 

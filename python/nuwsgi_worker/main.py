@@ -39,6 +39,11 @@ EXIT_APP_LOAD_FAILED = 22
 def main():
     sys.argv = ['nuwsgi']
     _forget_own_directory()
+    # stdout and stderr are pipes to the master, which writes them to its log: a line should reach
+    # it when printed, as it would on a terminal
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, 'reconfigure'):
+            stream.reconfigure(line_buffering=True)
     tolerate_gone_log()
     # Ctrl-C, and a service manager's SIGTERM, reach the whole process group (systemd signals the
     # whole cgroup): the master coordinates the shutdown, so in-flight requests can finish. The

@@ -1,6 +1,6 @@
 """stdout and stderr that survive their reader going away.
 
-The worker's stdout and stderr are the master's, inherited. If whoever reads them is gone (a closed
+The worker's stdout and stderr are pipes the master reads into its log. If the master is gone (a closed
 pipe), a write raises BrokenPipeError: in the app's print() or wsgi.errors, or in the worker's own
 error report, where it would kill the worker and every request it holds. Log lines are lost instead.
 """

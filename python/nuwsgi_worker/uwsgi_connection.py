@@ -28,7 +28,7 @@ class UwsgiConnection:
         'sock', 'recv', 'protocol', 'timeout', 'peer', 'label', 'guard', 'add_headers',
         'body_chunks', 'body_ended', 'body_aborted', 'body_left', 'body_length',
         'cancelled', 'timed_out', 'status', 'wrote', 'body_bytes', 'header_count', 'header_bytes', 'broken',
-        '_pending', '_pending_bytes',
+        '_pending', '_pending_bytes', 'log_address',
     )
     # What WsgiInput reads of a RequestState that a connection does not have.
     id = 0
@@ -47,6 +47,8 @@ class UwsgiConnection:
         # add-header: a flat (name, value, ...) tuple
         self.add_headers = add_headers
         self.protocol = 'HTTP/1.0'
+        # log-x-forwarded-for: a trusted proxy's X-Forwarded-For, the address of the request log line
+        self.log_address = None
         self.body_chunks = None
         self.body_ended = True
         self.body_aborted = False
@@ -205,10 +207,11 @@ def _cached_head(key):
 
 def _encode_head(key):
     """(the bytes of the status line and headers, the status, the header count, their size as
-    uWSGI counts it) for key = (protocol, status, name, value, name, value...)."""
+    uWSGI counts it: the whole head, status line and blank line included) for key = (protocol,
+    status, name, value, name, value...)."""
     protocol, status = key[0], key[1]
     lines = [protocol + ' ' + status]
-    size = 0
+    size = len(lines[0]) + 4
     for i in range(2, len(key), 2):
         line = key[i] + ': ' + key[i + 1]
         size += len(line) + 2

@@ -102,6 +102,12 @@ _MANY_VARS_BYTES = (MAX_VARS + 1) * 5
 
 
 def request_environ(data, end, trusted_proxies):
+    """request_environ_counted without the count."""
+    environ, content_length, _ = request_environ_counted(data, end, trusted_proxies)
+    return environ, content_length
+
+
+def request_environ_counted(data, end, trusted_proxies):
     """The CGI environ of the head data[:end] (without the wsgi.* keys but wsgi.url_scheme), and
     its CONTENT_LENGTH as a number. Raises UwsgiError when the block does not parse, BadVars when
     its vars cannot make a request.
@@ -111,6 +117,8 @@ def request_environ(data, end, trusted_proxies):
     many vars) is read again by parse_vars, which says what is wrong with it exactly.
     """
     environ = _vars_of(data, end)
+    # the vars as sent, as uWSGI's request log counts them (before any is dropped or added)
+    sent = 0 if environ is None else len(environ)
     if environ is None or '' in environ or end - HEADER_SIZE >= _MANY_VARS_BYTES:
         parse_vars(data, end)  # raises, unless a large block holds few enough vars
         if environ is None or '' in environ:
@@ -136,7 +144,13 @@ def request_environ(data, end, trusted_proxies):
     if 'SCRIPT_NAME' not in environ:
         environ['SCRIPT_NAME'] = ''
     environ['wsgi.url_scheme'] = scheme
-    return environ, content_length
+    return environ, content_length, sent
+
+
+def sent_remote_addr(data, end):
+    """The REMOTE_ADDR the peer sent in the head data[:end] (before X-Forwarded-For replaced it)."""
+    environ = _vars_of(data, end)
+    return '' if environ is None else environ.get('REMOTE_ADDR', '')
 
 
 def _vars_of(data, end):

@@ -22,7 +22,8 @@ from .peers import AddressList
 from .response import Response
 from .sockio import recv_some, recv_waiting
 from .uwsgi_connection import UwsgiConnection, log
-from .uwsgi_protocol import BadVars, UwsgiError, head_size, request_environ, response_protocol
+from .uwsgi_protocol import (BadVars, UwsgiError, HEADER_SIZE, head_size, request_environ_counted, response_protocol,
+                             sent_remote_addr)
 from .wsgi_input import WsgiInput
 
 HTTP_ON_UWSGI = 'this looks like HTTP on a uwsgi socket: use http-socket or put nginx in front'
@@ -92,6 +93,8 @@ class UwsgiServer:
         self.post_buffering = int(options['post_buffering'])
         # The strings of a request record are only for the master's request log line.
         self.log_requests = bool(options.get('log_requests', True))
+        set_log_vars(options.get('log_vars', ()))
+        self.log_x_forwarded_for = bool(options.get('log_x_forwarded_for', False))
         trusted = AddressList(options['trusted_proxies'])
         self.trusted = None if trusted.empty else trusted
         self.cores = [Core(index) for index in range(cores)]
@@ -126,7 +129,7 @@ class UwsgiServer:
             return
         data, size = head
         try:
-            environ, length = request_environ(data, size, self.trusted)
+            environ, length, sent = request_environ_counted(data, size, self.trusted)
         except UwsgiError as exc:
             self._refuse(conn, exc)
             return
@@ -135,22 +138,26 @@ class UwsgiServer:
             _answer(conn, 'badRequest')
             conn.body_left = DRAIN_LIMIT
             return
-        # uWSGI counts keys and values: "{24 vars in 331 bytes}"
-        var_count = len(environ) * 2
+        if self.log_x_forwarded_for and self.trusted is not None and 'HTTP_X_FORWARDED_FOR' in environ:
+            if self.trusted.has(sent_remote_addr(data, size)):
+                conn.log_address = environ['HTTP_X_FORWARDED_FOR']
+        # uWSGI counts keys and values, as sent, and the packet without its 4-byte header: "{24 vars in 331 bytes}"
+        var_count = sent * 2
+        size_logged = size - HEADER_SIZE
         conn.protocol = response_protocol(environ)
         conn.start_body(data[size:] if length else b'', length)
         # the master's order: static files first, then limit-post and the app. A file goes out
         # within socket-timeout per wait and runs no app code, so harakiri does not watch it.
         static = self.static
         if static is not None and static.serve(conn, environ):
-            self._record(conn, environ, core, started, var_count, size)
+            self._record(conn, environ, core, started, var_count, size_logged)
             return
         limit = self.limit_post
         if 0 < limit < length:
             log(answers.line('bodyTooLarge', '%s %s' % (environ.get('REQUEST_METHOD', ''), request_uri(environ)),
                              'request body of %d bytes exceeds limit-post (%d)' % (length, limit)))
             _answer(conn, 'bodyTooLarge', conn.protocol)
-            self._record(conn, environ, core, started, var_count, size)
+            self._record(conn, environ, core, started, var_count, size_logged)
             return
         worker = self.worker
         if not length:
@@ -166,11 +173,11 @@ class UwsgiServer:
         core.environ = environ
         core.started = started
         core.var_count = var_count
-        core.var_bytes = size
+        core.var_bytes = size_logged
         core.connection = conn
         worker.run_app(environ, Response(conn, environ))
         if not conn.timed_out:
-            self._record(conn, environ, core, started, var_count, size)
+            self._record(conn, environ, core, started, var_count, size_logged)
 
     def _read_head(self, conn):
         """The bytes of the head and what came with it, and the head's size; None when the
@@ -240,7 +247,7 @@ class UwsgiServer:
         """REQUEST_DONE: what the master's request log line and counters need (docs/channel.md)."""
         self.pump.send_record(encode_record(
             conn.status, conn.body_bytes, conn.header_count, conn.header_bytes, var_count, var_bytes,
-            started, time.time(), core.index, environ if self.log_requests else _NOT_LOGGED))
+            started, time.time(), core.index, environ if self.log_requests else _NOT_LOGGED, conn.log_address))
 
     def _close(self, conn):
         """Closes the connection: at once when the request was read whole (nginx sends nothing
@@ -280,15 +287,33 @@ _NOT_LOGGED = {}
 _RECORD = struct.Struct('<HHHHIIddd')
 
 
-def encode_record(status, body_bytes, header_count, header_bytes, var_count, var_bytes, started, ended, core, environ):
-    """The payload of REQUEST_DONE (docs/channel.md): the numbers, then REMOTE_ADDR, method, URI and
-    protocol, NUL-separated latin-1."""
+# The request vars the master's log-format reads (CONFIG's uwsgi.log_vars), in the order it expects them.
+_log_vars = ()
+
+
+def set_log_vars(names):
+    global _log_vars
+    _log_vars = tuple(names)
+
+
+def _var(environ, name):
+    value = environ.get(name, '')
+    return value if isinstance(value, str) else ''
+
+
+def encode_record(status, body_bytes, header_count, header_bytes, var_count, var_bytes, started, ended, core, environ,
+                  address=None):
+    """The payload of REQUEST_DONE (docs/channel.md): the numbers, then REMOTE_ADDR (or `address`),
+    method, URI and protocol, NUL-separated latin-1; then, with log vars, a NUL and their values."""
+    strings = '%s\0%s\0%s\0%s' % (
+        environ.get('REMOTE_ADDR', '') if address is None else address, environ.get('REQUEST_METHOD', ''),
+        request_uri(environ), environ.get('SERVER_PROTOCOL', ''))
+    if _log_vars and environ:
+        strings += '\0' + '\0'.join([_var(environ, name) for name in _log_vars])
     return _RECORD.pack(
         status, core, header_count, var_count, header_bytes, var_bytes, body_bytes, started * 1000,
         (ended - started) * 1_000_000,
-    ) + ('%s\0%s\0%s\0%s' % (
-        environ.get('REMOTE_ADDR', ''), environ.get('REQUEST_METHOD', ''), request_uri(environ),
-        environ.get('SERVER_PROTOCOL', ''))).encode('latin-1', 'replace')
+    ) + strings.encode('latin-1', 'replace')
 
 
 def request_uri(environ):

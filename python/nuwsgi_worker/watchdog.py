@@ -58,7 +58,7 @@ def _answer_for(core, conn, pump, now):
                 head = answers.head('harakiri')
                 fields = ''.join('%s: %s\r\n' % (head[i], head[i + 1]) for i in range(1, len(head), 2))
                 body = answers.body('harakiri')
-                header_bytes = len(fields)
+                header_bytes = len(conn.protocol) + len(head[0]) + len(fields) + 5
                 send_all(conn.sock, ('%s %s\r\n%s\r\n' % (conn.protocol, head[0], fields)).encode('latin-1') + body,
                          _GUARD_WAIT)
                 conn.sock.shutdown(socket.SHUT_RDWR)

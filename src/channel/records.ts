@@ -19,6 +19,19 @@ export interface ServedRequest {
   method: string;
   uri: string;
   protocol: string;
+  /** A worker's record: the values of CONFIG's `log_vars`, in order ('' for a var not set); absent without log_vars. */
+  vars?: readonly string[];
+  /** A request the master parsed: where the request log reads its vars. */
+  source?: RequestVarSource;
+  /** A request the master parsed from a trusted proxy: its X-Forwarded-For, as sent. */
+  forwardedFor?: string;
+}
+
+/** The request vars of a request the master parsed: its headers by CGI name, and its environ block. */
+export interface RequestVarSource {
+  readonly headers: ReadonlyMap<string, string>;
+  /** NUL-separated latin-1 pairs. */
+  readonly environ: string;
 }
 
 /** A request past harakiri, and what the worker did about it. */
@@ -33,12 +46,15 @@ export interface HarakiriReport {
 /** The numbers: four u16, two u32, three f64, little-endian; then the four strings. */
 const NUMBERS_SIZE = 40;
 
-/** REQUEST_DONE: the numbers, then REMOTE_ADDR, method, URI and protocol, NUL-separated latin-1. */
+/**
+ * REQUEST_DONE: the numbers, then REMOTE_ADDR, method, URI and protocol, NUL-separated latin-1; then,
+ * when CONFIG asked for `log_vars`, a NUL and their values, NUL-separated.
+ */
 export function decodeServedRequest(payload: Buffer): ServedRequest | undefined {
   if (payload.length < NUMBERS_SIZE) return undefined;
   const strings = payload.toString('latin1', NUMBERS_SIZE).split('\0');
-  if (strings.length !== 4) return undefined;
-  return {
+  if (strings.length < 4) return undefined;
+  const served: ServedRequest = {
     status: payload.readUInt16LE(0),
     core: payload.readUInt16LE(2),
     headerCount: payload.readUInt16LE(4),
@@ -50,6 +66,8 @@ export function decodeServedRequest(payload: Buffer): ServedRequest | undefined 
     micros: payload.readDoubleLE(32),
     remoteAddr: strings[0], method: strings[1], uri: strings[2], protocol: strings[3],
   };
+  if (strings.length > 4) served.vars = strings.slice(4);
+  return served;
 }
 
 /** HARAKIRI: the seconds the request ran (f64), whether the 504 went out (u8), then a REQUEST_DONE. */

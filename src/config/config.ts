@@ -3,6 +3,7 @@
 // field but `options` is filled by the one table entry whose `field` names it, which options.ts
 // checks at compile time, so a field added here needs its option there (and the other way round).
 import type { AddressList } from './address-list.ts';
+import type { LogFormat } from './log-format.ts';
 
 export interface Config {
   /** `--http ADDR` listeners speaking HTTP/1.1 (`:8000`, `127.0.0.1:8000`, `[::1]:8000`). */
@@ -155,6 +156,24 @@ export interface Config {
   daemonize: string | undefined;
   /** `--logto FILE`: log to FILE instead of stderr. */
   logto: string | undefined;
+  /** `--log-format`: the request line's template, parsed at load (log-format.ts); undefined for uWSGI's default line. */
+  logFormat: LogFormat | undefined;
+  /** `--log-micros`: the default request line gives microseconds instead of milliseconds. */
+  logMicros: boolean;
+  /** `--log-4xx`, `--log-5xx`, `--log-slow MSECS`, `--log-big BYTES`, `--log-zero`: with disable-logging, the requests still logged. */
+  log4xx: boolean;
+  log5xx: boolean;
+  logSlow: number;
+  logBig: number;
+  logZero: boolean;
+  /** `--log-x-forwarded-for`: the address logged is a trusted proxy's X-Forwarded-For. */
+  logXForwardedFor: boolean;
+  /** `--log-date[=STRFTIME]`: prefix the master's lines with the date; '' for ctime's form; undefined: off. */
+  logDate: string | undefined;
+  /** `--log-prefix TEXT`: prefix the master's lines with TEXT (wins over logDate). */
+  logPrefix: string | undefined;
+  /** `--log-encoder json`: every log line as a JSON object. */
+  logEncoder: 'json' | undefined;
   /** `--stats ADDR`: where the stats server listens; undefined for none. */
   stats: string | undefined;
   /** `--stats-http`: the stats server speaks HTTP. */

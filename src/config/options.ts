@@ -18,6 +18,7 @@
 import { APPLICATION_OPTIONS } from './application-options.ts';
 import type { Config, ConfigField } from './config.ts';
 import { LISTENER_OPTIONS } from './listener-options.ts';
+import { LOG_OPTIONS } from './log-options.ts';
 import { LOADING_OPTIONS } from './loading-options.ts';
 import type { OptionSpec } from './option-spec.ts';
 import { pluginListProblem } from './plugins.ts';
@@ -55,6 +56,7 @@ const TABLE = [
     expected: 'no value, or =false/off/no/0 to turn it off',
   },
   ...SUPERVISION_OPTIONS,
+  ...LOG_OPTIONS,
   ...STATS_OPTIONS,
   ...LOADING_OPTIONS,
   {

@@ -15,7 +15,7 @@ const NAMES = [
   'harakiri-queue-threshold', 'reload-mercy', 'safe-pidfile', 'procname-prefix', 'auto-procname', 'pause', 'suspend',
   'resume',
   // Logging and stats
-  'logto2', 'log-format', 'logformat', 'log-4xx', 'log-5xx', 'log-slow', 'log-big', 'log-zero',
+  'logto2',
   // Configuration
   'xml', 'xmlconfig', 'config', 'set', 'declare-option', 'ini-paste', 'ini-paste-logged', 'for-glob', 'else',
   'if-reload', 'if-not-reload', 'if-hostname', 'if-not-hostname', 'if-hostname-match', 'if-not-hostname-match',

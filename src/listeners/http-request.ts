@@ -58,8 +58,10 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
 
   const headers = cgiHeaders(head.rawHeaders);
   let scheme: string = listener.scheme;
+  let forwardedFor: string | undefined;
   const trusted = listener.trustedProxies;
   if (headers.size > 0 && !trusted.empty && (listener.unix ? trusted.unix : trusted.has(remoteAddr))) {
+    forwardedFor = headers.get('HTTP_X_FORWARDED_FOR');
     ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme,
       headers.get('HTTP_X_FORWARDED_FOR'), headers.get('HTTP_X_FORWARDED_PROTO')));
   }
@@ -67,7 +69,7 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
   // vetting refused a second one and any coding but chunked
   const contentLength = headers.get('CONTENT_LENGTH');
   const bodyLength = headers.has('HTTP_TRANSFER_ENCODING') ? -1 : contentLength === undefined ? 0 : Number(contentLength);
-  return new HttpRequest(head, listener, { method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength });
+  return new HttpRequest(head, listener, { method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength, forwardedFor });
 }
 
 /** The fields of a request that its environ block is made of. */
@@ -81,6 +83,7 @@ interface RequestFields {
   scheme: string;
   remoteAddr: string;
   bodyLength: number;
+  forwardedFor: string | undefined;
 }
 
 /**
@@ -97,6 +100,7 @@ class HttpRequest implements ParsedRequest {
   readonly scheme: string;
   readonly remoteAddr: string;
   readonly bodyLength: number;
+  readonly forwardedFor: string | undefined;
   readonly expectContinue: boolean;
   readonly vetTrailers: (() => Refusal | undefined) | null;
   private readonly head: HttpHead;
@@ -108,6 +112,7 @@ class HttpRequest implements ParsedRequest {
     this.uri = fields.uri;
     this.path = fields.path;
     this.query = fields.query;
+    this.forwardedFor = fields.forwardedFor;
     this.protocol = fields.protocol;
     this.headers = fields.headers;
     this.scheme = fields.scheme;

@@ -27,6 +27,8 @@ export interface ParsedRequest {
   scheme: string;
   /** The client: the peer, or a trusted proxy's X-Forwarded-For. */
   remoteAddr: string;
+  /** X-Forwarded-For as sent, when the peer is a trusted proxy (for log-x-forwarded-for). */
+  forwardedFor?: string;
   /** The body's declared length: 0 without a body, -1 when unknown (chunked). */
   bodyLength: number;
   /** The client waits for 100 Continue before it sends its body. */

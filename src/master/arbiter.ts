@@ -6,9 +6,9 @@
 import type { Config } from '../config/config.ts';
 import type { HarakiriReport } from '../channel/records.ts';
 import { log } from '../observe/log.ts';
-import { logFinishedRequest } from '../observe/request-line.ts';
 import { Dispatcher } from '../router/dispatcher.ts';
 import { Router } from '../router/router.ts';
+import { setUpLog } from './request-log.ts';
 import type { StaticRules } from '../router/static/rules.ts';
 import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKind } from './commands.ts';
 import { MasterFifos } from './fifo.ts';
@@ -80,7 +80,7 @@ export class Arbiter implements MasterVerbs {
     this.config = config;
     this.dispatcher = new Dispatcher(config.listen, (queued) => this.events.emit('queueFull', { queued }));
     this.router = new Router(this.dispatcher, config);
-    if (!config.disableLogging) this.router.observe(logFinishedRequest);
+    setUpLog(config, this.router, this.events);
     this.rereadConfig = rereadConfig;
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);

@@ -1,5 +1,7 @@
 // What the master is asked to do from outside, and by which signal or master-fifo letter. The
-// table is in docs/compat.md ("Signals"); the arbiter implements the verbs.
+// table is in docs/compat.md ("Signals"); the arbiter implements the verbs. Reopening the log file
+// (`l`, `L`, and SIGHUP before its reload) needs no verb: the log is the master's alone.
+import { log, reopenLog } from '../observe/log.ts';
 
 /** graceful: new workers (configuration re-read), old ones finish their requests; workers: the same
  * without re-reading; brutal / brutal-workers: the old workers are killed once the new ones are ready. */
@@ -20,7 +22,10 @@ export interface MasterVerbs {
 }
 
 export function installSignalHandlers(verbs: MasterVerbs): void {
-  process.on('SIGHUP', () => verbs.reload('graceful', 'SIGHUP received'));
+  process.on('SIGHUP', () => {
+    reopenLogFile('SIGHUP');
+    verbs.reload('graceful', 'SIGHUP received');
+  });
   process.on('SIGTERM', () => verbs.shutdown('graceful', 'SIGTERM received'));
   process.on('SIGINT', () => verbs.shutdown('fast', 'SIGINT received'));
   process.on('SIGQUIT', () => verbs.shutdown('fast', 'SIGQUIT received'));
@@ -47,6 +52,14 @@ export function runFifoCommand(letter: string, verbs: MasterVerbs): void {
     case '+': return verbs.addWorker();
     case '-': return verbs.removeWorker();
     case 'P': return verbs.writePidfiles();
+    case 'l': return reopenLogFile('master FIFO: l');
+    case 'L': return reopenLogFile('master FIFO: L');
     default: return verbs.refuse(`master FIFO command ${JSON.stringify(letter)}`);
   }
+}
+
+/** Opens the log file again, so that logrotate's renamed file is let go; says so only when it fails. */
+function reopenLogFile(why: string): void {
+  const problem = reopenLog();
+  if (problem !== undefined) log(`${why}: ${problem}`);
 }

@@ -6,7 +6,7 @@ import { answersForWorkers } from '../listeners/answers.ts';
 import type { WorkerSocket } from '../listeners/worker-sockets.ts';
 import { REQUEST_BODY_WINDOW, RESPONSE_WINDOW } from '../router/exchange.ts';
 import type { StaticRules } from '../router/static/rules.ts';
-import { logFd } from '../observe/log.ts';
+import { logsRequests, logVars } from '../observe/request-log.ts';
 import type { ConcurrencyMode } from './mode.ts';
 import { workerArgs } from './python.ts';
 import { applyEnv } from './startup-checks.ts';
@@ -18,13 +18,12 @@ export interface WorkerSockets {
   http: boolean;
 }
 
-/** The process of a worker: `python`, the environment from `baseEnv` and --env, the log, the uwsgi sockets. */
+/** The process of a worker: `python`, the environment from `baseEnv` and --env, the uwsgi sockets (its stdout and stderr are piped to the master's log). */
 export function workerProcess(config: Config, python: string, baseEnv: NodeJS.ProcessEnv, uwsgi: readonly WorkerSocket[]): WorkerProcess {
   return {
     python,
     args: workerArgs(),
     env: applyEnv({ ...baseEnv }, config.env),
-    logFd: logFd(),
     sockets: uwsgi.map((socket) => socket.fd),
     // requests queue in the worker only without harakiri, whose clock starts when the master sends them
     pipelining: config.harakiri === 0,
@@ -57,7 +56,9 @@ export function workerConfig(slot: number, config: Config, mode: ConcurrencyMode
       limit_post: config.limitPost,
       post_buffering: config.postBuffering,
       harakiri: config.harakiri,
-      log_requests: !config.disableLogging,
+      log_requests: logsRequests(config),
+      log_vars: logVars(config),
+      log_x_forwarded_for: config.logXForwardedFor,
     },
     answers: answersForWorkers(),
     static_files: staticFilesForWorkers(statics),

@@ -12,6 +12,7 @@ import type { WorkerAnswers } from '../listeners/answers.ts';
 import type { RequestCarrier } from '../router/carrier.ts';
 import type { Exchange } from '../router/exchange.ts';
 import { Scoreboard } from './scoreboard.ts';
+import { afterOutput, relayWorkerOutput } from './worker-output.ts';
 import type { CoreState } from './stats/stats-json.ts';
 
 /** Requests a worker may hold per core beyond the one it runs (see canPipeline). */
@@ -79,6 +80,10 @@ export interface UwsgiServing {
   harakiri: number;
   /** Whether the master writes request log lines (the records then carry what they need). */
   log_requests: boolean;
+  /** The request vars each REQUEST_DONE carries after its strings (docs/channel.md). */
+  log_vars: readonly string[];
+  /** The address of a record is a trusted proxy's X-Forwarded-For. */
+  log_x_forwarded_for: boolean;
 }
 
 /** The descriptor the first inherited uwsgi socket has in a worker (after stdin, stdout, stderr and the channel). */
@@ -95,8 +100,6 @@ export interface WorkerProcess {
   python: string;
   args: string[];
   env: NodeJS.ProcessEnv;
-  /** The fd the worker's stdout and stderr go to (the master's log). */
-  logFd: number;
   /** The uwsgi sockets' descriptors in the master, in CONFIG's order. */
   sockets: readonly number[];
   /**
@@ -153,7 +156,7 @@ export class Worker implements RequestCarrier {
     this.events = events;
     this.pipelining = how.pipelining;
     this.scoreboard = new Scoreboard(config.threads);
-    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', how.logFd, how.logFd, 'pipe', ...how.sockets, this.scoreboard.fd];
+    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe', ...how.sockets, this.scoreboard.fd];
     config = { ...config, scoreboard_fd: stdio.length - 1 };
     this.child = spawn(how.python, how.args, { stdio, env: how.env });
     this.pid = this.child.pid ?? 0;
@@ -163,7 +166,8 @@ export class Worker implements RequestCarrier {
       // spawn failed (the interpreter vanished after we checked): 'exit' may never come
       if (this.state !== 'dead') this.onExit(127, null);
     });
-    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    relayWorkerOutput(this.child, slot);
+    this.child.on('exit', (code, signal) => afterOutput(this.child, () => this.onExit(code, signal)));
     this.channel.on('data', this.onData);
     this.channel.on('error', () => {
       // EPIPE/ECONNRESET when the worker dies; its 'exit' event does the bookkeeping

@@ -1,11 +1,18 @@
 // The master's log: its own lines and the per-request lines, written to stderr. Lines are
 // collected during one turn of the event loop and written together, synchronously, so a busy
 // server makes one write() per turn instead of one per request, and lines never change order.
-// The workers' stdout and stderr (tracebacks, wsgi.errors) go to the same place (logFd()).
+// The workers' stdout and stderr (tracebacks, wsgi.errors) come through the master to the same place
+// (master/worker-output.ts), so that only the master has the file open and reopenLog() covers them.
 import fs from 'node:fs';
 
 /** stderr, or the file given to --logto / --daemonize. */
 let logDescriptor = 2;
+/** The file logDescriptor is open on, for reopenLog(); undefined for stderr. */
+let logFile: string | undefined;
+/** log-encoder json: the master's lines as objects. */
+let jsonLines = false;
+/** log-date / log-prefix: what starts each of the master's lines, or null. */
+let linePrefix: ((ms: number) => string) | null = null;
 let pending: string[] = [];
 let flushScheduled = false;
 /** stderr is gone (EPIPE, EBADF): nobody is left to read the log, and the server must go on. */
@@ -25,17 +32,49 @@ export function write(text: string): void {
 /** Sends the log to `file` (appended to, created 0640 if missing) from now on. Throws if it cannot be opened. */
 export function logToFile(file: string): void {
   flushLog();
+  const previous = logDescriptor;
   logDescriptor = fs.openSync(file, 'a', 0o640);
+  logFile = file;
+  stderrGone = false;
+  if (previous > 2) fs.closeSync(previous);
 }
 
-/** Where the log goes, for the workers' stdout and stderr. */
-export function logFd(): number {
-  return logDescriptor;
+/**
+ * Opens the log file again (master-fifo `l`/`L`, SIGHUP), so that a file logrotate renamed is let go
+ * and the name written anew. The workers write through the master, so they need not know. Nothing
+ * to do when logging to stderr. Returns the problem, if the file cannot be opened (the old one stays).
+ */
+export function reopenLog(): string | undefined {
+  if (logFile === undefined) return undefined;
+  try {
+    logToFile(logFile);
+  } catch (err) {
+    return `cannot reopen the log file ${logFile}: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+/** How the master's own lines are written: as JSON objects, and after which prefix (log-date, log-prefix). */
+export function configureMasterLines(options: { json: boolean; prefix: ((ms: number) => string) | null }): void {
+  jsonLines = options.json;
+  linePrefix = options.prefix;
+}
+
+/** Whether lines are JSON objects (log-encoder json). */
+export function jsonLog(): boolean {
+  return jsonLines;
 }
 
 /** A line about the server itself (startup, workers, limits). */
 export function log(line: string): void {
-  write(line + '\n');
+  if (jsonLines) write(JSON.stringify({ type: 'log', time: new Date().toISOString(), pid: process.pid, msg: line }) + '\n');
+  else if (linePrefix !== null) write(linePrefix(Date.now()) + line + '\n');
+  else write(line + '\n');
+}
+
+/** A JSON object of its own line (log-encoder json): a request, an event, a worker's output. */
+export function logObject(object: Record<string, unknown>): void {
+  write(JSON.stringify(object) + '\n');
 }
 
 /**

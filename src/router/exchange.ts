@@ -459,6 +459,6 @@ export class Exchange implements FileResponse {
 
   /** What the request log line and the counters need, in the form the workers report their own requests. */
   describe(): ServedRequest {
-    return servedRequest(this.info, this.status, this.headers, this.bodyBytes, this.startedMs);
+    return servedRequest(this.info, this.status, this.headers, this.bodyBytes, this.startedMs, this.reason);
   }
 }

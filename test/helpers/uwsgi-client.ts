@@ -140,7 +140,7 @@ export async function uwsgiRequest(target: UwsgiTarget, vars: Vars, body: Buffer
 
 /** The address of the `n`th `uwsgi listening on ADDR` line of a server's log, as a target. */
 export function uwsgiTarget(server: RunningServer, n = 0): UwsgiTarget {
-  const lines = [...server.output().matchAll(/uwsgi listening on (\S+)/g)];
+  const lines = [...server.output().matchAll(/uwsgi listening on ([^\s"]+)/g)];
   const address = lines[n]?.[1];
   if (address === undefined) throw new Error(`no uwsgi listener #${n} in the log:\n${server.output()}`);
   if (address.startsWith('@')) return { path: '\0' + address.slice(1) };
