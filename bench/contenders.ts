@@ -216,6 +216,16 @@ async function nuwsgiHttp(setup: Setup, extra: string[] = []): Promise<Server> {
   return { url: server.url, pid: server.pid, processes: () => nuwsgiProcesses(server.pid), stop: () => stopServer(server) };
 }
 
+/** Apache's combined log format in uWSGI's variables: the user agent and referer come from the request's vars. */
+const COMBINED_LOG_FORMAT = '%(addr) - %(user) [%(ltime)] "%(method) %(uri) %(proto)" %(status) %(size) "%(referer)" "%(uagent)"';
+
+/** nuwsgi over HTTP with its log (and `extra` log options) in a file. */
+async function nuwsgiHttpLogging(setup: Setup, extra: string[] = []): Promise<Server> {
+  const port = await freePort();
+  const backend = await nuwsgiLoggingTo(setup, ['--http', `127.0.0.1:${port}`], { host: '127.0.0.1', port }, extra);
+  return { url: `http://127.0.0.1:${port}`, ...backend };
+}
+
 /** nginx in front of nuwsgi on a unix socket. */
 function nginxNuwsgi(setup: Setup): Promise<Server> {
   return behindNginx(setup, async (socket) => {
@@ -228,8 +238,8 @@ function nginxNuwsgi(setup: Setup): Promise<Server> {
  * nuwsgi with its log in a file (`--logto`), so its ready line is not on its output: started as the
  * other servers are, ready once its listener accepts (the warm-up waits for the workers).
  */
-async function nuwsgiLoggingTo(setup: Setup, listener: string[], target: ConnectTarget): Promise<Backend> {
-  const args = [cliPath, ...listener, ...nuwsgiArgs(setup, requestLogTo(setup))];
+async function nuwsgiLoggingTo(setup: Setup, listener: string[], target: ConnectTarget, extra: string[] = []): Promise<Backend> {
+  const args = [cliPath, ...listener, ...nuwsgiArgs(setup, requestLogTo(setup, extra))];
   const server = await startProcess('master', process.execPath, args, target, setup.env);
   return { ...server, processes: () => nuwsgiProcesses(server.pid) };
 }
@@ -248,11 +258,12 @@ export const contenders = {
   'nuwsgi-log': {
     name: 'nuwsgi --http, request log (default line) to a file',
     needs: {},
-    start: async (setup) => {
-      const port = await freePort();
-      const target = { host: '127.0.0.1', port };
-      return { url: `http://127.0.0.1:${port}`, ...await nuwsgiLoggingTo(setup, ['--http', `127.0.0.1:${port}`], target) };
-    },
+    start: (setup) => nuwsgiHttpLogging(setup),
+  },
+  'nuwsgi-log-json': {
+    name: 'nuwsgi --http, request log as JSON (--log-encoder json) to a file',
+    needs: {},
+    start: (setup) => nuwsgiHttpLogging(setup, ['--log-encoder', 'json']),
   },
   'nginx-nuwsgi': {
     name: 'nginx → nuwsgi (unix socket)',
@@ -263,6 +274,12 @@ export const contenders = {
     name: 'nginx → nuwsgi (unix socket), request log to a file',
     needs: NGINX,
     start: (setup) => behindNginx(setup, (socket) => nuwsgiLoggingTo(setup, ['--socket', socket], { path: socket })),
+  },
+  'nginx-nuwsgi-log-format': {
+    name: 'nginx → nuwsgi (unix socket), Apache\'s combined format (--log-format) to a file',
+    needs: NGINX,
+    start: (setup) => behindNginx(setup, (socket) => nuwsgiLoggingTo(setup, ['--socket', socket], { path: socket },
+      ['--log-format', COMBINED_LOG_FORMAT])),
   },
   'nginx-node': {
     name: 'nginx → bare node:net (no Python)',
