@@ -1,6 +1,7 @@
 // The master's log: its own lines and the per-request lines, written to stderr. Lines are
-// collected during one turn of the event loop and written together, synchronously, so a busy
-// server makes one write() per turn instead of one per request, and lines never change order.
+// collected for a few milliseconds (or until 64 KiB are waiting) and written together,
+// synchronously, so a busy server makes a few hundred write()s a second instead of one per request
+// or per turn of the event loop, and lines never change order.
 // The workers' stdout and stderr (tracebacks, wsgi.errors) come through the master to the same place
 // (master/worker-output.ts), so that only the master has the file open and reopenLog() covers them.
 import fs from 'node:fs';
@@ -13,8 +14,13 @@ let logFile: string | undefined;
 let jsonLines = false;
 /** log-date / log-prefix: what starts each of the master's lines, or null. */
 let linePrefix: ((ms: number) => string) | null = null;
+/** How long a line may wait for others to be written with it. */
+const FLUSH_DELAY_MS = 5;
+/** What may wait before it is written at once. */
+const FLUSH_BYTES = 64 * 1024;
 let pending: string[] = [];
-let flushScheduled = false;
+let pendingLength = 0;
+let flushTimer: NodeJS.Timeout | null = null;
 /** stderr is gone (EPIPE, EBADF): nobody is left to read the log, and the server must go on. */
 let stderrGone = false;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -23,10 +29,9 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 export function write(text: string): void {
   if (stderrGone) return;
   pending.push(text);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flushLog);
-  }
+  pendingLength += text.length;
+  if (pendingLength >= FLUSH_BYTES) flushLog();
+  else if (flushTimer === null) flushTimer = setTimeout(flushLog, FLUSH_DELAY_MS);
 }
 
 /** Sends the log to `file` (appended to, created 0640 if missing) from now on. Throws if it cannot be opened. */
@@ -82,10 +87,12 @@ export function logObject(object: Record<string, unknown>): void {
  * non-blocking) is waited for, so a slow log reader loses no line; any other error means stderr is gone.
  */
 export function flushLog(): void {
-  flushScheduled = false;
+  if (flushTimer !== null) clearTimeout(flushTimer);
+  flushTimer = null;
   if (pending.length === 0) return;
   const buf = Buffer.from(pending.join(''), 'utf8');
   pending = [];
+  pendingLength = 0;
   let offset = 0;
   while (offset < buf.length && !stderrGone) {
     try {
