@@ -5,6 +5,7 @@
 // The workers' stdout and stderr (tracebacks, wsgi.errors) come through the master to the same place
 // (master/worker-output.ts), so that only the master has the file open and reopenLog() covers them.
 import fs from 'node:fs';
+import { cachedPerTick, strftime } from './strftime.ts';
 
 /** stderr, or the file given to --logto / --daemonize. */
 let logDescriptor = 2;
@@ -104,24 +105,5 @@ export function flushLog(): void {
   }
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-let ctimeSecond = -1;
-let ctimeText = '';
-
-function pad2(n: number): string {
-  return n < 10 ? '0' + n : String(n);
-}
-
 /** C's ctime() without the newline ("Tue May  9 20:14:38 2020"), cached per second: it is in every request line. */
-export function ctime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== ctimeSecond) {
-    const d = new Date(ms);
-    const day = d.getDate();
-    ctimeText = `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day < 10 ? ' ' + day : day} ` +
-      `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} ${d.getFullYear()}`;
-    ctimeSecond = second;
-  }
-  return ctimeText;
-}
+export const ctime = cachedPerTick(1000, (ms) => strftime('%c', ms));

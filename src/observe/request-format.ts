@@ -5,7 +5,7 @@ import type { RequestVarSource, ServedRequest } from '../channel/records.ts';
 import type { LogFormat, LogFormatPart } from '../config/log-format.ts';
 import type { FinishedRequest } from '../router/router.ts';
 import { ctime } from './log.ts';
-import { strftime } from './strftime.ts';
+import { cachedPerTick, strftime } from './strftime.ts';
 
 /** A process's memory in bytes (master/stats/memory.ts reads /proc), undefined when unknown. */
 export type MemoryOf = (pid: number) => { rss: number; vsz: number } | undefined;
@@ -122,15 +122,5 @@ export function sourceVar(source: RequestVarSource, name: string): string | unde
   return undefined;
 }
 
-let apacheSecond = -1;
-let apacheText = '';
-
 /** `%d/%b/%Y:%H:%M:%S %z`, local time, cached per second. */
-export function apacheTime(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== apacheSecond) {
-    apacheText = strftime('%d/%b/%Y:%H:%M:%S %z', ms);
-    apacheSecond = second;
-  }
-  return apacheText;
-}
+export const apacheTime = cachedPerTick(1000, (ms) => strftime('%d/%b/%Y:%H:%M:%S %z', ms));

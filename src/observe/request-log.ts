@@ -8,6 +8,7 @@ import type { FinishedRequest, RequestObserver } from '../router/router.ts';
 import { write } from './log.ts';
 import { compileLogFormat, loggedAddress, type LineBuilder, type MemoryOf } from './request-format.ts';
 import { defaultLine } from './request-line.ts';
+import { cachedPerTick } from './strftime.ts';
 
 type LogSettings = Pick<Config, 'disableLogging' | 'log4xx' | 'log5xx' | 'logSlow' | 'logBig' | 'logZero' | 'logMicros' |
   'logFormat' | 'logXForwardedFor' | 'logEncoder'>;
@@ -52,17 +53,8 @@ export function lineBuilder(config: LogSettings, memory: MemoryOf): LineBuilder 
   return (f, r) => requestJson(f, r, forwardedFor, withMessage ? text(f, r) : undefined);
 }
 
-let isoMs = -1;
-let isoText = '';
-
 /** The request's start in ISO 8601, cached: a busy server starts many requests in the same millisecond. */
-function isoTime(ms: number): string {
-  if (ms !== isoMs) {
-    isoText = new Date(ms).toISOString();
-    isoMs = ms;
-  }
-  return isoText;
-}
+const isoTime = cachedPerTick(1, (ms) => new Date(ms).toISOString());
 
 /**
  * The JSON request object (docs/compat.md, "JSON log"): fixed fields, in this order. Written as a

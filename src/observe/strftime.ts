@@ -57,6 +57,23 @@ function directive(c: string, d: Date): string | undefined {
   }
 }
 
+/**
+ * `format` (ms since the epoch to text) remembered for the last `unitMs`-long tick: the times in a
+ * request line change once a second (or a millisecond) while a busy server writes many lines in it.
+ */
+export function cachedPerTick(unitMs: number, format: (ms: number) => string): (ms: number) => string {
+  let tick = -1;
+  let text = '';
+  return (ms) => {
+    const now = Math.floor(ms / unitMs);
+    if (now !== tick) {
+      text = format(ms);
+      tick = now;
+    }
+    return text;
+  };
+}
+
 /** `format` with its directives replaced by the local time `ms` (ms since the epoch). */
 export function strftime(format: string, ms: number): string {
   const d = new Date(ms);
