@@ -1,7 +1,7 @@
 // `log-format`: uWSGI's request-line template (core/logging.c, docs LogFormat.rst), read once at
 // load into literal text and variables. A variable nuwsgi cannot give, an unknown one or an unclosed
 // `%(` is refused here, so the error names the file and line the option came from (values.ts).
-// src/observe/log-format.ts turns the parsed template into the function that writes each line.
+// src/observe/request-format.ts turns the parsed template into the function that writes each line.
 
 /** The variables computed from what every request record carries. */
 export const COMPUTED_VARIABLES = [

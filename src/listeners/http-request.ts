@@ -63,7 +63,7 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
   if (headers.size > 0 && !trusted.empty && (listener.unix ? trusted.unix : trusted.has(remoteAddr))) {
     forwardedFor = headers.get('HTTP_X_FORWARDED_FOR');
     ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme,
-      headers.get('HTTP_X_FORWARDED_FOR'), headers.get('HTTP_X_FORWARDED_PROTO')));
+      forwardedFor, headers.get('HTTP_X_FORWARDED_PROTO')));
   }
   // node's parser has checked Content-Length and refused it beside Transfer-Encoding, and the
   // vetting refused a second one and any coding but chunked
