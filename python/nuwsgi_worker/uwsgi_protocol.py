@@ -102,14 +102,15 @@ _MANY_VARS_BYTES = (MAX_VARS + 1) * 5
 
 
 def request_environ(data, end, trusted_proxies):
-    """request_environ_counted without the count."""
-    environ, content_length, _ = request_environ_counted(data, end, trusted_proxies)
+    """request_environ_counted without what the request log needs."""
+    environ, content_length, _, _ = request_environ_counted(data, end, trusted_proxies)
     return environ, content_length
 
 
 def request_environ_counted(data, end, trusted_proxies):
-    """The CGI environ of the head data[:end] (without the wsgi.* keys but wsgi.url_scheme), and
-    its CONTENT_LENGTH as a number. Raises UwsgiError when the block does not parse, BadVars when
+    """The CGI environ of the head data[:end] (without the wsgi.* keys but wsgi.url_scheme), its
+    CONTENT_LENGTH as a number, the number of vars sent, and whether the peer that sent them is a
+    trusted proxy (its X-Forwarded-For then made REMOTE_ADDR). Raises UwsgiError when the block does not parse, BadVars when
     its vars cannot make a request.
 
     This runs for every request, so it reads the block without checking each length, and looks at
@@ -136,7 +137,8 @@ def request_environ_counted(data, end, trusted_proxies):
                          or environ.get('REQUEST_SCHEME', '').lower() == 'https') else 'http'
     # REMOTE_ADDR is added last, once X-Forwarded-For is known
     remote_addr = environ.pop('REMOTE_ADDR', '')
-    if trusted_proxies is not None and trusted_proxies.has(remote_addr):
+    from_proxy = trusted_proxies is not None and trusted_proxies.has(remote_addr)
+    if from_proxy:
         remote_addr, scheme = forwarded_origin(trusted_proxies, remote_addr, scheme,
                                                environ.get('HTTP_X_FORWARDED_FOR'), environ.get('HTTP_X_FORWARDED_PROTO'))
     if remote_addr:
@@ -144,13 +146,7 @@ def request_environ_counted(data, end, trusted_proxies):
     if 'SCRIPT_NAME' not in environ:
         environ['SCRIPT_NAME'] = ''
     environ['wsgi.url_scheme'] = scheme
-    return environ, content_length, sent
-
-
-def sent_remote_addr(data, end):
-    """The REMOTE_ADDR the peer sent in the head data[:end] (before X-Forwarded-For replaced it)."""
-    environ = _vars_of(data, end)
-    return '' if environ is None else environ.get('REMOTE_ADDR', '')
+    return environ, content_length, sent, from_proxy
 
 
 def _vars_of(data, end):

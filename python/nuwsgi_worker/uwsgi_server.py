@@ -22,8 +22,7 @@ from .peers import AddressList
 from .response import Response
 from .sockio import recv_some, recv_waiting
 from .uwsgi_connection import UwsgiConnection, log
-from .uwsgi_protocol import (BadVars, UwsgiError, HEADER_SIZE, head_size, request_environ_counted, response_protocol,
-                             sent_remote_addr)
+from .uwsgi_protocol import BadVars, UwsgiError, HEADER_SIZE, head_size, request_environ_counted, response_protocol
 from .wsgi_input import WsgiInput
 
 HTTP_ON_UWSGI = 'this looks like HTTP on a uwsgi socket: use http-socket or put nginx in front'
@@ -129,7 +128,7 @@ class UwsgiServer:
             return
         data, size = head
         try:
-            environ, length, sent = request_environ_counted(data, size, self.trusted)
+            environ, length, sent, from_proxy = request_environ_counted(data, size, self.trusted)
         except UwsgiError as exc:
             self._refuse(conn, exc)
             return
@@ -138,9 +137,8 @@ class UwsgiServer:
             _answer(conn, 'badRequest')
             conn.body_left = DRAIN_LIMIT
             return
-        if self.log_x_forwarded_for and self.trusted is not None and 'HTTP_X_FORWARDED_FOR' in environ:
-            if self.trusted.has(sent_remote_addr(data, size)):
-                conn.log_address = environ['HTTP_X_FORWARDED_FOR']
+        if self.log_x_forwarded_for and from_proxy and 'HTTP_X_FORWARDED_FOR' in environ:
+            conn.log_address = environ['HTTP_X_FORWARDED_FOR']
         # uWSGI counts keys and values, as sent, and the packet without its 4-byte header: "{24 vars in 331 bytes}"
         var_count = sent * 2
         size_logged = size - HEADER_SIZE

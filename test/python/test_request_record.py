@@ -7,7 +7,8 @@ import unittest
 
 from .fake_master import PYTHON_DIR  # noqa: F401  (puts python/ on sys.path)
 from nuwsgi_worker import uwsgi_server
-from nuwsgi_worker.uwsgi_protocol import request_environ_counted, sent_remote_addr
+from nuwsgi_worker.peers import AddressList
+from nuwsgi_worker.uwsgi_protocol import request_environ_counted
 from nuwsgi_worker.uwsgi_connection import _encode_head
 from .uwsgi_packets import encode_packet
 
@@ -47,10 +48,13 @@ class CountsTest(unittest.TestCase):
     def test_vars_as_sent_and_the_peer_sent(self):
         pairs = [('REQUEST_METHOD', 'GET'), ('PATH_INFO', '/'), ('REMOTE_ADDR', '127.0.0.1'), ('HTTP_HOST', 'x')]
         data = encode_packet(pairs)
-        environ, length, sent = request_environ_counted(data, len(data), None)
+        environ, length, sent, from_proxy = request_environ_counted(data, len(data), None)
         self.assertEqual(sent, 4, 'SCRIPT_NAME and wsgi.url_scheme added by the worker are not counted')
         self.assertIn('wsgi.url_scheme', environ)
-        self.assertEqual(sent_remote_addr(data, len(data)), '127.0.0.1')
+        self.assertFalse(from_proxy)
+        # the peer's REMOTE_ADDR as sent decides whether it is a trusted proxy
+        self.assertTrue(request_environ_counted(data, len(data), AddressList(['127.0.0.1']))[3])
+        self.assertFalse(request_environ_counted(data, len(data), AddressList(['10.0.0.1']))[3])
 
     def test_head_bytes_as_uwsgi_counts_them(self):
         head, status, count, size = _encode_head(('HTTP/1.1', '200 OK', 'Content-Type', 'text/plain', 'Content-Length', '3'))
