@@ -39,6 +39,20 @@ async function read(target: StatsTarget): Promise<Reading> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Good = Reading & { ok: true };
+
+/** The view of the last reading, with the rates since the one before it (if any), for a screen this size. */
+function viewOf(address: string, previous: Good | undefined, current: Good, columns: number, rows: number): string[] {
+  return renderView({
+    address,
+    previous: previous?.sample,
+    current: current.sample,
+    intervalS: previous === undefined ? 0 : (current.atMs - previous.atMs) / 1000,
+    columns,
+    rows,
+  });
+}
+
 async function printOnce(options: TopOptions): Promise<number> {
   const address = options.target.label;
   const first = await read(options.target);
@@ -50,14 +64,8 @@ async function printOnce(options: TopOptions): Promise<number> {
   const second = await read(options.target);
   const [previous, current] = second.ok ? [first, second] : [undefined, first];
   const terminal = process.stdout.isTTY === true;
-  const lines = renderView({
-    address,
-    previous: previous?.sample,
-    current: current.sample,
-    intervalS: previous === undefined ? 0 : (current.atMs - previous.atMs) / 1000,
-    columns: terminal ? process.stdout.columns || 80 : Infinity,
-    rows: terminal ? process.stdout.rows || 24 : Infinity,
-  });
+  const lines = viewOf(address, previous, current,
+    terminal ? process.stdout.columns || 80 : Infinity, terminal ? process.stdout.rows || 24 : Infinity);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
@@ -68,24 +76,15 @@ const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 function runLive(options: TopOptions): Promise<number> {
   const address = options.target.label;
   const screen = new Screen(process.stdout, process.stdin);
-  let previous: (Reading & { ok: true }) | undefined;
-  let current: (Reading & { ok: true }) | undefined;
+  let previous: Good | undefined;
+  let current: Good | undefined;
   let problem: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const frame = (): string[] => {
     const { columns, rows } = screen;
-    const last = current === undefined
-      ? []
-      : renderView({
-        address,
-        previous: previous?.sample,
-        current: current.sample,
-        intervalS: previous === undefined ? 0 : (current.atMs - previous.atMs) / 1000,
-        columns,
-        rows: problem === undefined ? rows : rows - 2,
-      });
+    const last = current === undefined ? [] : viewOf(address, previous, current, columns, problem === undefined ? rows : rows - 2);
     if (problem !== undefined) return renderError(address, problem, last, columns, rows);
     return last.length > 0 ? last : [`reading ${address}...`];
   };
