@@ -48,6 +48,13 @@ describe('log-format variables', () => {
     it(`%(${name})`, () => assert.equal(render(`<%(${name})>`), `<${expected}>`));
   }
 
+  it('reads the memory once per line, whatever the number of memory variables', () => {
+    let reads = 0;
+    const memory = () => { reads++; return { rss: 1024 * 1024, vsz: 2 * 1024 * 1024 }; };
+    assert.equal(render('%(rss) %(vsz) %(rssM) %(vszM)', record(), memory), '1048576 2097152 1 2');
+    assert.equal(reads, 1);
+  });
+
   it('covers every computed variable', () => {
     const tested = new Set([...cases.map(([name]) => name), 'ltime', 'ctime', 'epoch']);
     assert.deepEqual(COMPUTED_VARIABLES.filter((name) => !tested.has(name)), []);

@@ -25,7 +25,8 @@ const MIB = 1024 * 1024;
 
 /** The function that writes a request line (without its newline) by `format`. */
 export function compileLogFormat(format: LogFormat, context: FormatContext): LineBuilder {
-  const pieces = format.parts.map((part) => piece(part, context));
+  const mem = memoryOfLine(context.memory);
+  const pieces = format.parts.map((part) => piece(part, context, mem));
   if (pieces.length === 1) return pieces[0];
   return (finished, r) => {
     let line = '';
@@ -43,7 +44,7 @@ export function loggedAddress(r: ServedRequest, forwardedFor: boolean): string {
   return forwardedFor && r.forwardedFor !== undefined ? r.forwardedFor : r.remoteAddr;
 }
 
-function piece(part: LogFormatPart, context: FormatContext): Piece {
+function piece(part: LogFormatPart, context: FormatContext, mem: (f: FinishedRequest) => { rss: number; vsz: number }): Piece {
   if (part.kind === 'text') {
     const text = part.text;
     return () => text;
@@ -60,8 +61,6 @@ function piece(part: LogFormatPart, context: FormatContext): Piece {
       return missing;
     };
   }
-  const memory = context.memory;
-  const mem = (f: FinishedRequest): { rss: number; vsz: number } => memory(f.server?.pid ?? process.pid) ?? { rss: 0, vsz: 0 };
   switch (part.name) {
     case 'uri': return (_f, r) => dash(r.uri);
     case 'method': return (_f, r) => dash(r.method);
@@ -97,6 +96,22 @@ function piece(part: LogFormatPart, context: FormatContext): Piece {
     case 'rssM': return (f) => String(Math.floor(mem(f).rss / MIB));
     case 'vszM': return (f) => String(Math.floor(mem(f).vsz / MIB));
   }
+}
+
+/**
+ * The serving process's memory for a line: read from /proc once per request, however many of rss,
+ * vsz, rssM and vszM the format has.
+ */
+function memoryOfLine(memory: MemoryOf): (f: FinishedRequest) => { rss: number; vsz: number } {
+  let line: FinishedRequest | undefined;
+  let value = { rss: 0, vsz: 0 };
+  return (f) => {
+    if (f !== line) {
+      value = memory(f.server?.pid ?? process.pid) ?? { rss: 0, vsz: 0 };
+      line = f;
+    }
+    return value;
+  };
 }
 
 /** A request var: from the worker's record (`index` in its log vars), or the master's parsed request. */
