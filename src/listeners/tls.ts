@@ -105,12 +105,16 @@ export function loadCertificates(settings: TlsSettings, now = Date.now()): Certi
   return { context, summary: `${certificate.subject.replace(/\n/g, ', ')}, valid until ${certificate.validTo}`, warnings };
 }
 
+/** What a failed read of a certificate file says, after its code. */
+const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'a directory' };
+
 function readPem(file: string, what: string, problem: (what: string) => Error): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw problem(`cannot read the ${what} file ${file}: ${e.code ?? e.message}`);
+    const why = e.code === undefined ? e.message : READ_ERRORS[e.code] === undefined ? e.code : `${e.code} (${READ_ERRORS[e.code]})`;
+    throw problem(`cannot read the ${what} file ${file}: ${why}`);
   }
 }
 
