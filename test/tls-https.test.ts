@@ -1,8 +1,9 @@
 // `--https ADDR,CERT,KEY`: HTTP/1.1 over TLS on the master's listener. curl sees the app's environ
 // say https (HTTPS=on, wsgi.url_scheme, SERVER_PORT the TLS port) from the listener itself; a
 // keep-alive connection serves several requests; the handshake offers TLS 1.2 and 1.3 only, and
-// ALPN http/1.1; plain HTTP sent to the port gets a 400 and a log line; a client that sends
-// nothing, or stalls in its handshake, is closed after --https-handshake-timeout.
+// ALPN http/1.1; sessions resume; plain HTTP sent to the port gets a 400 and a log line; a client that sends
+// nothing, or stalls in its handshake, is closed after --https-handshake-timeout. --https-socket
+// serves a unix socket the same way; --ssl-verbose logs each failed handshake with OpenSSL's reason.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { testCertificates, type CertFiles, type TestCertificates } from './helpe
 import { findExecutable } from './helpers/peers.ts';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
 import { alpnProtocol, curlGet, negotiatedProtocol, needCurl, needOpenssl, sClient } from './helpers/tls-client.ts';
-import { json, rawExchange, stopServer, type Echo } from './helpers/wire.ts';
+import { json, rawExchange, stopServer, waitFor, type Echo } from './helpers/wire.ts';
 
 const echoApp = path.join(fixtureApps, 'echo.py');
 const HTTPS_LISTENING = /HTTPS listening on 127\.0\.0\.1:(\d+)/;
@@ -78,6 +79,18 @@ describe('--https serving HTTP/1.1 over TLS', () => {
     await server.waitForOutput(/TLS handshake from 127\.0\.0\.1 on --https \S+ failed \(ERR_SSL_UNSUPPORTED_PROTOCOL\)/);
   });
 
+  it('resumes TLS sessions (tickets)', async (t) => {
+    const openssl = needOpenssl(t);
+    if (openssl === undefined || server === undefined || certs === undefined) return;
+    const session = path.join(certs.dir, 'session.pem');
+    for (const version of ['-tls1_2', '-tls1_3']) {
+      const first = await sClient(openssl, port, [version, '-sess_out', session], 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(first, /^New, /m, first);
+      const again = await sClient(openssl, port, [version, '-sess_in', session]);
+      assert.match(again, /^Reused, /m, `${version}: ${again}`);
+    }
+  });
+
   it('answers plain HTTP sent to the TLS port with a 400, and logs it', async (t) => {
     if (needOpenssl(t) === undefined || server === undefined) return;
     const { data } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -101,6 +114,46 @@ describe('--https serving HTTP/1.1 over TLS', () => {
     if (curl === undefined || needOpenssl(t) === undefined || server === undefined) return;
     const r = await curlGet(curl, `https://127.0.0.1:${port}/`, ['--insecure']);
     assert.equal(r.out, '200', r.stderr);
+  });
+});
+
+describe('--https-socket on a unix socket, with --ssl-verbose', () => {
+  let certs: TestCertificates | undefined;
+  let server: RunningServer | undefined;
+  let socketPath = '';
+  before(async () => {
+    const openssl = findExecutable('openssl');
+    if (openssl === undefined) return;
+    certs = testCertificates(openssl);
+    const site = await certs.issue('site', { cn: 'localhost' });
+    socketPath = path.join(certs.dir, 'https.sock');
+    server = await startServer(['--https-socket', `${socketPath},${site.cert},${site.key}`, '--ssl-verbose', '--wsgi-file', echoApp]);
+  });
+  after(async () => {
+    await stopServer(server);
+    certs?.remove();
+  });
+
+  it('serves HTTPS on the unix socket; SERVER_PORT is 443 there', async (t) => {
+    const curl = needCurl(t);
+    if (curl === undefined || needOpenssl(t) === undefined || server === undefined) return;
+    assert.ok(server.output().includes(`HTTPS listening on ${socketPath}\n`));
+    const r = await curlGet(curl, 'https://localhost/unix', ['--insecure', '--unix-socket', socketPath]);
+    assert.equal(r.out, '200', r.stderr);
+    const echo = json<Echo>(Buffer.from(r.body));
+    assert.equal(echo.cgi.HTTPS, 'on');
+    assert.equal(echo.cgi.SERVER_PORT, '443');
+  });
+
+  it("logs every failed handshake with OpenSSL's reason", async (t) => {
+    const curl = needCurl(t);
+    if (curl === undefined || needOpenssl(t) === undefined || server === undefined) return;
+    for (let i = 0; i < 2; i++) {
+      const r = await curlGet(curl, 'https://localhost/', ['--insecure', '--unix-socket', socketPath, '--tlsv1.0', '--tls-max', '1.1']);
+      assert.notEqual(r.code, 0);
+    }
+    const failed = /TLS handshake from a unix socket peer on --https-socket \S+ failed \(ERR_SSL_UNSUPPORTED_PROTOCOL: unsupported protocol \(SSL routines\)\)$/gm;
+    await waitFor(() => (server!.output().match(failed) ?? []).length === 2, 10_000, 'both failures logged');
   });
 });
 

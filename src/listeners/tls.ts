@@ -295,7 +295,7 @@ export class TlsFront {
       return;
     }
     if (err.code === 'ECONNRESET' && !this.settings.verbose) return;
-    const reason = this.settings.verbose ? `${err.code ?? 'error'}: ${err.message}` : err.code ?? err.message;
+    const reason = this.settings.verbose ? `${err.code ?? 'error'}: ${openSslReason(err)}` : err.code ?? err.message;
     this.logFailure('handshake failed', `TLS handshake from ${peer} on ${this.settings.option} failed (${reason})`);
   }
 
@@ -307,6 +307,12 @@ export class TlsFront {
     }
     handshakeFailures.line(kind, line, (n) => `${n} more TLS connections failed in the last second (${kind}; --ssl-verbose logs each)`);
   }
+}
+
+/** OpenSSL's reason for an error, on one line: `unsupported protocol (SSL routines)`. */
+function openSslReason(err: NodeJS.ErrnoException & { reason?: string; library?: string }): string {
+  if (err.reason === undefined) return err.message.replace(/\s*\n\s*/g, ' ').trim();
+  return err.library === undefined ? err.reason : `${err.reason} (${err.library})`;
 }
 
 function peerOf(socket: Socket): string {

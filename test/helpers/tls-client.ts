@@ -44,12 +44,18 @@ export function curlGet(curl: string, urls: string | string[], args: string[] = 
   });
 }
 
-/** What `openssl s_client` printed for a handshake with `args` (e.g. -tls1_2, -alpn h2,http/1.1). */
-export function sClient(openssl: string, port: number, args: string[]): Promise<string> {
+/**
+ * What `openssl s_client` printed for a handshake with `args` (e.g. -tls1_2, -alpn h2,http/1.1).
+ * With `request`, it is sent once the handshake is done, and the output goes on until the server
+ * closes the connection (a TLS 1.3 session ticket comes after the handshake: to store it with
+ * -sess_out, make a request that ends with `Connection: close`).
+ */
+export function sClient(openssl: string, port: number, args: string[], request?: string): Promise<string> {
   return new Promise((resolve) => {
-    const child = execFile(openssl, ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args],
+    const more = request === undefined ? [] : ['-ign_eof'];
+    const child = execFile(openssl, ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...more, ...args],
       { encoding: 'utf8', timeout: 20_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
-    child.stdin?.end();
+    child.stdin?.end(request ?? '');
   });
 }
 
