@@ -252,7 +252,8 @@ export class TlsFront {
 
   /**
    * The handshake is done: the one place a secure connection is dispatched, by the protocol ALPN
-   * chose (http/1.1, or none for clients that do not offer ALPN).
+   * chose (`socket.alpnProtocol`: http/1.1, or false for clients that offer no ALPN; the
+   * protocols offered are ALPN_PROTOCOLS). A refused client certificate is answered in HTTP/1.1.
    */
   private onSecureConnection(socket: TLSSocket): void {
     if (this.settings.spec.clientCertificate !== 'none' && !this.acceptClientCertificate(socket)) return;
