@@ -86,6 +86,7 @@ describe('CA: a client certificate asked for, checked when sent (with --https-ex
     assert.equal(echo.cgi.HTTPS, 'on');
     assert.equal(echo.cgi.HTTPS_DN, undefined);
     assert.equal(echo.cgi.HTTPS_CC, undefined);
+    assert.equal(echo.cgi.HTTPS_CLIENT_CERTIFICATE, undefined);
   });
 
   it("gives the app a signed certificate's subject in HTTPS_DN and its PEM in HTTPS_CC", async (t) => {
@@ -95,6 +96,7 @@ describe('CA: a client certificate asked for, checked when sent (with --https-ex
     const echo = got.echo();
     assert.equal(echo.cgi.HTTPS_DN, '/O=nuwsgi tests/CN=alice');
     assert.equal(echo.cgi.HTTPS_CC?.trim(), fs.readFileSync(got.setup.alice.cert, 'latin1').trim());
+    assert.equal(echo.cgi.HTTPS_CLIENT_CERTIFICATE, echo.cgi.HTTPS_CC);
   });
 
   it('refuses a certificate the CA did not sign, with a 400 and a log line', async (t) => {

@@ -36,7 +36,7 @@ export interface TlsSettings {
   sessionTimeout: number;
   /** https-handshake-timeout, in milliseconds. */
   handshakeTimeoutMs: number;
-  /** https-export-cert: the client's certificate in HTTPS_CC. */
+  /** https-export-cert: the client's certificate in HTTPS_CC and HTTPS_CLIENT_CERTIFICATE. */
   exportCert: boolean;
   /** ssl-verbose: every failed handshake logged, with OpenSSL's reason. */
   verbose: boolean;
@@ -280,7 +280,11 @@ export class TlsFront {
     }
     if (certificate !== undefined) {
       let vars = '\0HTTPS_DN\0/' + certificate.subject.split('\n').join('/');
-      if (this.settings.exportCert) vars += '\0HTTPS_CC\0' + certificate.toString();
+      if (this.settings.exportCert) {
+        // uWSGI's name for it, and the longer one other servers and frameworks read
+        const pem = certificate.toString();
+        vars += '\0HTTPS_CC\0' + pem + '\0HTTPS_CLIENT_CERTIFICATE\0' + pem;
+      }
       this.clientVars.set(socket, vars);
     }
     return true;
