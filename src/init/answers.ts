@@ -93,7 +93,8 @@ export function parseInitArgs(args: string[]): { dir: string; given: Map<string,
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq === -1 ? undefined : eq);
       if (!INIT_FLAGS.some((flag) => flag.name === name)) throw new InitUsageError(`nuwsgi init: unknown option ${arg} (see nuwsgi init --help)`);
-      const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
+      // `--name --force` is a forgotten value, not a name
+      const value = eq !== -1 ? arg.slice(eq + 1) : args[i + 1]?.startsWith('--') ? undefined : args[++i];
       if (value === undefined) throw new InitUsageError(`nuwsgi init: --${name} needs a value (${INIT_FLAGS.find((f) => f.name === name)!.placeholder})`);
       given.set(name, [...(given.get(name) ?? []), value]);
     } else if (dir === undefined) dir = arg;
