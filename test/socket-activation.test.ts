@@ -1,7 +1,7 @@
 // Socket activation: started the way systemd starts a service with a .socket unit (the sockets
 // bound and listening from descriptor 3 on, LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES set, then
 // exec), each listener whose address is an inherited socket's serves on it instead of binding, for
-// every kind of listener; the others bind as usual; vacuum leaves systemd's socket file alone, and
+// every kind of listener (HTTP, HTTPS, uwsgi); the others bind as usual; vacuum leaves systemd's socket file alone, and
 // the app sees none of the LISTEN_* variables.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,6 +11,8 @@ import { execFile } from 'node:child_process';
 import { freePort } from './helpers/nginx.ts';
 import { needSystemPython, systemPython } from './helpers/peers.ts';
 import { fixtureApps } from './helpers/server.ts';
+import { testCertificates } from './helpers/certs.ts';
+import { needOpenssl } from './helpers/tls-client.ts';
 import { launchWithSockets } from './helpers/systemd.ts';
 import { encodePacket, nginxVars, uwsgiRequest } from './helpers/uwsgi-client.ts';
 import { httpRequest, json, tempDir, waitFor } from './helpers/wire.ts';
@@ -85,4 +87,21 @@ test('an inherited socket no listener asks for is left unused, and said so', asy
   t.after(() => { if (server.proc.exitCode === null) server.proc.kill('SIGKILL'); });
   await waitFor(() => /nuwsgi is ready/.test(server.output()), 20_000, 'nuwsgi to be ready');
   assert.match(server.output(), new RegExp(`127\\.0\\.0\\.1:${port} \\(fd 3 "other" from systemd\\) matches no listener of the configuration: not used`));
+});
+
+test('an HTTPS listener takes its inherited socket too', async (t) => {
+  if (!(await needSystemPython(t))) return;
+  const openssl = needOpenssl(t);
+  if (openssl === undefined) return;
+  const certs = testCertificates(openssl);
+  t.after(() => certs.remove());
+  const site = await certs.issue('site', { cn: 'localhost' });
+  const port = await freePort();
+  const server = launchWithSockets([{ spec: `tcp:127.0.0.1:${port}`, name: 'tls' }],
+    ['--https', `127.0.0.1:${port},${site.cert},${site.key}`, '--wsgi-file', path.join(fixtureApps, 'systemd_probe.py')], { cwd: certs.dir });
+  t.after(() => { if (server.proc.exitCode === null) server.proc.kill('SIGKILL'); });
+  await waitFor(() => /nuwsgi is ready/.test(server.output()), 20_000, 'nuwsgi to be ready');
+  assert.match(server.output(), new RegExp(`HTTPS listening on 127\\.0\\.0\\.1:${port} \\(fd 3 "tls" from systemd\\)`));
+  const page = await httpRequest(`https://localhost:${port}/`, { ca: fs.readFileSync(site.cert) });
+  assert.equal(page.status, 200);
 });
