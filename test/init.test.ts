@@ -1,14 +1,17 @@
 // `nuwsgi init`: the app is found (a wsgi.py, a Flask app object or factory, a Django project with
 // its settings), every answer has a flag and a default taken when stdin is not a terminal, the
 // files agree with each other (the socket, limit-post, the static folders), an existing file is
-// only overwritten with --force, --dry-run writes nothing, and a bad answer is a clear error.
+// only overwritten with --force, --dry-run writes nothing, and a bad answer is a clear error. On a
+// terminal, it asks for what the flags did not give.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { detectApp } from '../src/init/detect.ts';
-import { repoRoot, runCommand } from './helpers/server.ts';
+import { needSystemPython } from './helpers/peers.ts';
+import { startInPty } from './helpers/pty.ts';
+import { cliPath, repoRoot, runCommand } from './helpers/server.ts';
 import { tempDir } from './helpers/wire.ts';
 
 /** A project directory holding `files` (paths relative to it). */
@@ -201,5 +204,25 @@ describe('the files init writes', () => {
       '--limit-post', '--static', '--watchdog', '--socket-activation', '--out', '--force', '--dry-run']) {
       assert.match(help.stdout, new RegExp(`^  ${flag}\\b`, 'm'));
     }
+  });
+});
+
+describe('on a terminal', () => {
+  it('asks for each answer no flag gave, the default in brackets; an empty answer takes the default', async (t) => {
+    if (!(await needSystemPython(t))) return;
+    const dir = project({ 'wsgi.py': 'application = None\n' });
+    const term = startInPty(24, 120, [process.execPath, cliPath, 'init', dir, '--module', 'wsgi:application', '--socket', '/run/shop.sock',
+      '--user', 'web', '--group', 'www-data', '--home', 'none', '--listen', '80', '--limit-post', '1m', '--watchdog', '0', '--socket-activation', 'no']);
+    const answer = async (question: string, typed: string) => {
+      await term.waitFor(question, () => term.output().includes(question));
+      term.keys(`${typed}\r`);
+    };
+    await answer(`Name of the service [${path.basename(dir)}]: `, 'shop');
+    await answer(`Worker processes [${os.availableParallelism()}]: `, '');
+    await answer('Server names (separated by spaces) [_]: ', 'shop.example');
+    const end = await term.ended;
+    assert.equal(end.exit, 0, term.output());
+    assert.match(fs.readFileSync(path.join(dir, 'shop.ini'), 'utf8'), new RegExp(`^processes = ${os.availableParallelism()}$`, 'm'));
+    assert.match(fs.readFileSync(path.join(dir, 'shop.nginx'), 'utf8'), /^\s+server_name shop\.example;$/m);
   });
 });
