@@ -5,9 +5,12 @@ Node has no unix datagram sockets, so the master runs this with the standard lib
 JSON list of assignments such as ["READY=1", "STATUS=2 workers"]. Each message goes out as one
 datagram, its assignments separated by newlines, as sd_notify sends them. The unit's
 NotifyAccess=all lets systemd accept them from this process. It exits when its stdin closes,
-which is when the master exits.
+which is when the master exits, however it exits. The signals sent to the whole process group or
+cgroup (Ctrl-C, systemd's stop) are ignored, as the workers ignore them: the master still has
+messages to send then (STOPPING=1).
 """
 import json
+import signal
 import socket
 import sys
 
@@ -18,6 +21,8 @@ def socket_address(name):
 
 
 def main():
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_IGN)
     name = sys.argv[1]
     target = socket_address(name)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

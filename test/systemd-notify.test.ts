@@ -54,3 +54,16 @@ test('NOTIFY_SOCKET in the abstract namespace (@name), as systemd may give it', 
   assert.ok((await receiver.waitFor(/^READY=1$/, 'READY=1')).includes('READY=1'));
   assert.ok(!receiver.messages.flat().includes('WATCHDOG=1'), 'no watchdog without WATCHDOG_USEC');
 });
+
+test('SIGTERM to the whole process group, as systemd\'s stop sends it: STOPPING=1 still goes out', async (t) => {
+  if (!(await needSystemPython(t))) return;
+  const receiver = await startNotifyReceiver(tempDir('nuwsgi-notify-'));
+  t.after(() => receiver.stop());
+  const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'systemd_probe.py')],
+    { env: { NOTIFY_SOCKET: receiver.socket }, detached: true });
+  t.after(async () => { if (server.proc.exitCode === null) await server.stop('SIGKILL'); });
+  await receiver.waitFor(/^READY=1$/, 'READY=1');
+  process.kill(-server.pid, 'SIGTERM');
+  assert.equal((await server.exited).code, 0);
+  await receiver.waitFor(/^STOPPING=1$/, 'STOPPING=1 from the sender, which the group\'s SIGTERM did not stop');
+});
