@@ -39,6 +39,11 @@ export async function runInit(args: string[]): Promise<number> {
   } finally {
     terminal.close();
   }
+  const script = answers.execStart[1]!;
+  if (script.includes(`${path.sep}_npx${path.sep}`)) {
+    process.stderr.write(`nuwsgi init: warning: ExecStart would run ${script}, in npx's cache, which npm may clean: ` +
+      'install nuwsgi (npm install -g nuwsgi) and run its init, or give --nuwsgi PATH\n');
+  }
   const files = renderFiles(answers, app instanceof Error ? undefined : app);
   if (answers.dryRun) {
     for (const file of files) process.stdout.write(`\n==> ${path.join(answers.out, file.name)} <==\n${file.text}`);
