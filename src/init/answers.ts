@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline/promises';
-import type { DetectedApp, StaticFolder } from './detect.ts';
+import { read, type DetectedApp, type StaticFolder } from './detect.ts';
 
 export interface Answers {
   /** The project directory (absolute). */
@@ -208,14 +208,6 @@ function ownerOf(dir: string): string {
   const uid = fs.statSync(dir).uid;
   const entry = read('/etc/passwd').split('\n').map((line) => line.split(':')).find((fields) => Number(fields[2]) === uid);
   return entry?.[0] ?? String(uid);
-}
-
-function read(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** A virtualenv in the project: venv, .venv or env with a bin/python3. */

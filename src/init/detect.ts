@@ -36,7 +36,8 @@ export function detectApp(dir: string): DetectedApp | Error {
     `(Flask(...) or def create_app): name it with --module MODULE:CALLABLE`);
 }
 
-function read(file: string): string {
+/** The text of `file`, or '' when it cannot be read. */
+export function read(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
