@@ -1,7 +1,9 @@
 // systemd's notify protocol against a fake NOTIFY_SOCKET: READY=1 once the workers are ready,
 // RELOADING=1 (with MONOTONIC_USEC) then READY=1 around a reload, STOPPING=1 on SIGTERM, STATUS=
-// lines, WATCHDOG=1 when WATCHDOG_USEC asks for it; none of systemd's variables reach the app.
+// lines, WATCHDOG=1 when WATCHDOG_USEC asks for it, READY=1 after a failed reload too; none of
+// systemd's variables reach the app.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { needSystemPython } from './helpers/peers.ts';
@@ -66,4 +68,22 @@ test('SIGTERM to the whole process group, as systemd\'s stop sends it: STOPPING=
   process.kill(-server.pid, 'SIGTERM');
   assert.equal((await server.exited).code, 0);
   await receiver.waitFor(/^STOPPING=1$/, 'STOPPING=1 from the sender, which the group\'s SIGTERM did not stop');
+});
+
+test('a reload whose new workers cannot load the app ends with READY=1 too: the old workers serve on', async (t) => {
+  if (!(await needSystemPython(t))) return;
+  const dir = tempDir('nuwsgi-notify-');
+  const receiver = await startNotifyReceiver(dir);
+  t.after(() => receiver.stop());
+  const flag = path.join(dir, 'fail');
+  const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'fails_to_load_when_flagged.py')],
+    { env: { NOTIFY_SOCKET: receiver.socket, NUWSGI_TEST_FAIL_FLAG: flag } });
+  t.after(async () => { await server.stop('SIGKILL'); });
+  await receiver.waitFor(/^READY=1$/, 'READY=1');
+  fs.writeFileSync(flag, '');
+  server.proc.kill('SIGHUP');
+  await server.waitForOutput(/reload failed, the current workers keep serving/, 20_000);
+  await waitFor(() => stateChanges(receiver.messages).length >= 3, 10_000, 'READY=1 after the failed reload');
+  assert.deepEqual(stateChanges(receiver.messages), ['READY=1', 'RELOADING=1', 'READY=1']);
+  assert.equal((await httpRequest(`${server.url}/`)).status, 200);
 });
