@@ -31,7 +31,8 @@ export async function checkDeployFiles(iniFiles: string[], config: Config): Prom
   for (const ini of iniFiles.filter((file) => file.endsWith('.ini'))) {
     const name = path.basename(ini, '.ini');
     const site = firstExisting([path.join(path.dirname(ini), `${name}.nginx`), `/etc/nginx/sites-available/${name}`]);
-    if (site !== undefined) await checkSite(site, config, result);
+    // an installed site of the same name that passes nothing to a uwsgi server is not this ini's
+    if (site !== undefined && directives(fs.readFileSync(site, 'utf8'), 'uwsgi_pass').length > 0) await checkSite(site, config, result);
     const service = firstExisting([path.join(path.dirname(ini), `${name}.service`), `/etc/systemd/system/${name}.service`]);
     if (service !== undefined) {
       const socket = firstExisting([path.join(path.dirname(service), `${name}.socket`)]);
