@@ -70,9 +70,9 @@ Writes NAME.ini, NAME.service, the nginx site NAME.nginx, a .envs template and, 
 then prints the commands that install and enable them. On a terminal it asks for every answer
 not given by a flag; otherwise it takes the defaults.
 
-${INIT_FLAGS.map((flag) => `  --${`${flag.name} ${flag.placeholder}`.padEnd(32)}${flag.help}`).join('\n')}
-  --force                         overwrite files that exist
-  --dry-run                       print the files instead of writing them
+${[...INIT_FLAGS.map((flag) => [`--${flag.name} ${flag.placeholder}`, flag.help]),
+    ['--force', 'overwrite files that exist'], ['--dry-run', 'print the files instead of writing them']]
+    .map(([usage, help]) => `  ${usage!.padEnd(32)}${help}`).join('\n')}
 `;
 
 export class InitUsageError extends Error {}
