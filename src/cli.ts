@@ -1,13 +1,15 @@
 // The `nuwsgi` command: read the options, then run the master (or print help, the version, or the
-// configuration shown or checked, or run `nuwsgi top`).
+// configuration shown or checked, or run `nuwsgi top` or `nuwsgi init`).
 import { parseCommandLine, ConfigError } from './config/index.ts';
 import type { Config } from './config/config.ts';
 import { Arbiter } from './master/arbiter.ts';
 import { checkConfig, checkWarnings } from './master/check.ts';
+import { checkDeployFiles } from './master/check-deploy.ts';
 import { StartupError } from './master/startup-error.ts';
 import { daemonize, isDaemon } from './master/daemon.ts';
 import { signalPidfile } from './master/pidfile.ts';
 import { flushLog, log, logToFile } from './observe/log.ts';
+import { runInit } from './init/init.ts';
 import { runTop } from './top/top.ts';
 
 function exit(code: number): never {
@@ -31,6 +33,9 @@ async function main(): Promise<void> {
   if (command.kind === 'top') {
     exit(await runTop(command.args));
   }
+  if (command.kind === 'init') {
+    exit(await runInit(command.args));
+  }
   if (command.kind === 'signal') {
     const problem = signalPidfile(command.pidfile, command.signal);
     if (problem !== undefined) {
@@ -42,9 +47,11 @@ async function main(): Promise<void> {
   if (command.kind === 'check') {
     for (const warning of command.warnings) process.stderr.write(`${warning}\n`);
     const problems = await checkConfig(command.config, process.env);
+    const deployed = await checkDeployFiles(command.files, command.config);
     for (const warning of checkWarnings(command.config)) process.stderr.write(`nuwsgi: warning: ${warning}\n`);
-    for (const problem of problems) process.stderr.write(`nuwsgi: ${problem.message}\n`);
-    if (problems.length > 0) exit(1);
+    for (const note of deployed.notes) process.stdout.write(`nuwsgi: ${note}\n`);
+    for (const problem of [...problems.map((p) => p.message), ...deployed.problems]) process.stderr.write(`nuwsgi: ${problem}\n`);
+    if (problems.length + deployed.problems.length > 0) exit(1);
     process.stdout.write('nuwsgi: configuration OK\n');
     return;
   }

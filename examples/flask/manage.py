@@ -2,7 +2,7 @@
 `manage.py` defines `app`, and `wsgi.py` imports it for the server.
 
 Routes:
-    GET  /          an HTML page
+    GET  /          an HTML page (its stylesheet is static/style.css)
     GET  /api/info  JSON about the request and the versions in use
     GET  /echo      a form that posts to /echo
     POST /echo      echoes a form or a JSON body back as JSON
@@ -24,7 +24,8 @@ def flask_version():
 
 INDEX = """<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Flask on nuwsgi</title></head>
+<head><meta charset="utf-8"><title>Flask on nuwsgi</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='style.css') }}"></head>
 <body>
 <h1>Hello from Flask</h1>
 <p>You sent <code>{{ method }}</code> <code>{{ path }}</code>.</p>

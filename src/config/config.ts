@@ -262,13 +262,18 @@ export type FileServeMode = 'raw' | 'x-sendfile' | 'x-accel-redirect';
 export type Command =
   /** Run the server. `warnings` are to be logged first (unknown keys, missing sections...). */
   | { kind: 'serve'; config: Config; warnings: string[] }
-  /** `check`/`--check`: print `warnings` to stderr, then check `config` as start-up would, without starting. */
-  | { kind: 'check'; config: Config; warnings: string[] }
+  /**
+   * `check`/`--check`: print `warnings` to stderr, then check `config` as start-up would, without
+   * starting; `files` are the configuration files read (absolute), whose deployed files are checked too.
+   */
+  | { kind: 'check'; config: Config; warnings: string[]; files: string[] }
   /** `--show-config`: print `warnings` to stderr, `text` to stdout, exit 0. */
   | { kind: 'show-config'; text: string; warnings: string[] }
   | { kind: 'help'; text: string }
   | { kind: 'version'; text: string }
   /** `nuwsgi top ...`: the live view of a stats server, given the arguments after `top` (src/top/ reads them). */
   | { kind: 'top'; args: string[] }
+  /** `nuwsgi init ...`: write the deployment files of an app, given the arguments after `init` (src/init/ reads them). */
+  | { kind: 'init'; args: string[] }
   /** `--reload PIDFILE` and `--stop PIDFILE`: signal the master whose pid is in `pidfile`, then exit. */
   | { kind: 'signal'; pidfile: string; signal: 'SIGHUP' | 'SIGTERM' };

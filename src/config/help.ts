@@ -6,6 +6,7 @@ const INTRODUCTION = [
   'Usage: nuwsgi [OPTIONS] [app.ini | app.py | package.module:callable]',
   '       nuwsgi check [OPTIONS]   (check the configuration, and exit)',
   '       nuwsgi top [--interval SECONDS] [--once] ADDR   (a live view of the stats server at ADDR)',
+  '       nuwsgi init [DIR] [--force] [--dry-run] ...   (write the ini, systemd unit and nginx site of the app in DIR)',
   '',
   "Serves a Python WSGI application. Option names and meanings are uWSGI's.",
   'Every option can also be set in a configuration file (--ini app.ini, --json, --yaml), where',

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { log } from '../observe/log.ts';
 import { describeAddress, type SocketAddress } from './address.ts';
+import type { InheritedSocket } from './inherited.ts';
 
 /** sun_path holds 108 bytes with its NUL; node would silently truncate a longer path. */
 const MAX_UNIX_PATH_BYTES = 107;
@@ -25,6 +26,8 @@ export interface BindOptions {
   mode: number | undefined;
   /** chown-socket: the owner of unix socket files (gid -1 leaves the group). */
   owner: { uid: number; gid: number } | undefined;
+  /** A socket systemd passed for this address (inherited.ts): taken as it is, never bound, never vacuumed. */
+  inherited?: InheritedSocket;
 }
 
 export interface BoundSocket {
@@ -49,6 +52,11 @@ let temporaryNames = 0;
 
 /** Binds `server`; rejects with an Error whose message says what is wrong with the address. */
 export async function bindServer(server: net.Server, address: SocketAddress, options: BindOptions): Promise<BoundSocket> {
+  if (options.inherited !== undefined) {
+    await listenOnDescriptor(server, options.inherited.fd, options.backlog);
+    const port = address.kind === 'tcp' ? (server.address() as net.AddressInfo).port : 0;
+    return { label: options.inherited.label, port, removeFile: () => {} };
+  }
   switch (address.kind) {
     case 'tcp': {
       await listen(server, { host: address.host, port: address.port, backlog: options.backlog });
@@ -203,6 +211,17 @@ function listen(server: net.Server, options: net.ListenOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Listens on a socket that is open already, as systemd passes them. */
+function listenOnDescriptor(server: net.Server, fd: number, backlog: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, backlog, () => {
       server.off('error', reject);
       resolve();
     });

@@ -10,6 +10,7 @@
 // its backlog, from start-up on, for a worker to accept them.
 import { spawnSync } from 'node:child_process';
 import dns from 'node:dns/promises';
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import util from 'node:util';
@@ -38,6 +39,12 @@ export interface WorkerSocket extends BoundSocket {
  * interpreter) for the listen() call. Rejects with an Error that says what is wrong.
  */
 export async function bindWorkerSocket(address: SocketAddress, options: BindOptions, python: string): Promise<WorkerSocket> {
+  const inherited = options.inherited;
+  if (inherited !== undefined) {
+    // systemd's socket listens already; the master's copy of the descriptor is closed with the rest
+    const port = address.kind === 'tcp' ? address.port : 0;
+    return { fd: inherited.fd, label: inherited.label, port, removeFile: () => {}, close: () => closeDescriptor(inherited.fd) };
+  }
   switch (address.kind) {
     case 'tcp': {
       const ip = net.isIP(address.host) !== 0 ? address.host : (await dns.lookup(address.host)).address;
@@ -65,6 +72,14 @@ export async function bindWorkerSocket(address: SocketAddress, options: BindOpti
       const h = handle!;
       return { ...socket, fd: h.fd, close: () => h.close() };
     }
+  }
+}
+
+function closeDescriptor(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
   }
 }
 

@@ -14,6 +14,9 @@ import { installSignalHandlers, runFifoCommand, type MasterVerbs, type ReloadKin
 import { MasterFifos } from './fifo.ts';
 import type { Generation } from './generation.ts';
 import { Reloads, type ReloadingMaster } from './reloads.ts';
+import { takeListenEnvironment } from '../listeners/inherited.ts';
+import { notifySystemd, takeNotifyEnvironment, type NotifyEnvironment } from './notify.ts';
+import { isDaemon } from './daemon.ts';
 import { Lifecycle, workerSnapshot, type MasterSnapshot, type WorkerSnapshot } from './lifecycle.ts';
 import { logPauseChange, logStats, logWhatWorkersDo } from './reports.ts';
 import { answeredByWorker, answerOverdue, killHarakiried, overdueOnChannel, type OverdueRequest } from './harakiri.ts';
@@ -46,6 +49,8 @@ export class Arbiter implements MasterVerbs {
   /** Spawns, exits, reloads, harakiri, recycling, the queue full: for whatever watches the master. */
   readonly events = new Lifecycle();
   private readonly sockets: ListenerSet;
+  /** systemd's notify socket, when it started the master with one (Type=notify). */
+  private readonly notify: NotifyEnvironment | undefined;
   /** One per worker process: `processes` of them. */
   private slots: Slot[];
   /** Workers out of the dispatcher, finishing their requests before they exit. */
@@ -82,10 +87,13 @@ export class Arbiter implements MasterVerbs {
     this.router = new Router(this.dispatcher, config);
     setUpLog(config, this.router, this.events);
     this.rereadConfig = rereadConfig;
+    // systemd's variables are the master's: the workers start without them
+    this.notify = takeNotifyEnvironment(process.env);
+    const passed = takeListenEnvironment(process.env);
     this.baseEnv = { ...process.env };
     this.mode = concurrencyMode(config);
     this.observed = new Observability(() => this.config, this.router, this.events, () => this.mode.cores);
-    this.sockets = new ListenerSet(config, this.router);
+    this.sockets = new ListenerSet(config, this.router, passed);
     this.stopper = new Shutdown(this.stoppingMaster());
     this.reloads = new Reloads(this.reloadingMaster());
     this.slots = Array.from({ length: config.processes }, () => emptySlot());
@@ -111,6 +119,7 @@ export class Arbiter implements MasterVerbs {
       if (err instanceof StartupError) throw err;
       throw new StartupError((err as Error).message);
     }
+    if (this.notify !== undefined) notifySystemd(this.notify, this.python, this.events, () => this.snapshot(), isDaemon());
     installSignalHandlers(this);
     this.startChecks();
     this.slots.forEach((slot, index) => { slot.worker = this.startWorker(index + 1); });
@@ -178,6 +187,7 @@ export class Arbiter implements MasterVerbs {
     if (this.startingUp && this.slots.every((s) => s.worker?.state === 'ready')) {
       this.startingUp = false;
       log(`*** nuwsgi is ready: ${this.processes} worker${this.processes === 1 ? '' : 's'} ***`);
+      this.events.emit('serving', { after: 'start' });
     }
   }
 
@@ -475,6 +485,7 @@ export class Arbiter implements MasterVerbs {
     if (!this.stopping) {
       if (this.paused) this.togglePause();
       clearInterval(this.tick);
+      this.events.emit('stopping', { how, why });
     }
     this.stopper.begin(how, why, this.config.workerReloadMercy, exitCode);
   }

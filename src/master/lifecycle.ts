@@ -1,7 +1,7 @@
 // What the master tells the rest of the server about itself: its lifecycle events (a worker
 // spawned, ready, exited and why, a reload, a harakiri, a recycle, the queue full) and a snapshot
 // of its state on demand. The reports of SIGUSR1 and SIGUSR2 read the snapshot; the stats server,
-// the metrics and systemd's notify are to read the same.
+// the metrics and systemd's notify (notify.ts) read the same.
 import { EventEmitter } from 'node:events';
 import type { RequestInfo } from '../router/exchange.ts';
 import type { CoreState } from './stats/stats-json.ts';
@@ -27,6 +27,13 @@ export interface LifecycleEventMap {
   ready: [worker: WorkerEvent];
   exit: [worker: WorkerEvent & { cause: ExitCause; code: number | null; signal: NodeJS.Signals | null }];
   reload: [reload: { kind: string; why: string }];
+  /**
+   * Every worker is ready and serving: once start-up is over, and again when a whole-server
+   * reload completed, or failed and the workers before it go on.
+   */
+  serving: [serving: { after: 'start' | 'reload' | 'failed-reload' }];
+  /** The shutdown began. */
+  stopping: [stopping: { how: 'graceful' | 'fast'; why: string }];
   harakiri: [worker: WorkerEvent & { requests: RequestInfo[] }];
   recycle: [worker: WorkerEvent & { reason: string }];
   queueFull: [queue: { queued: number }];

@@ -5,7 +5,8 @@
 // (certificatesOf: `nuwsgi check` runs it too). Bound in that option order, with listen
 // (checked against the kernel's limit, as uWSGI does), chmod-socket and chown-socket, once every
 // address and those values are known to be good (wantedListeners, bindOptions: `nuwsgi check`
-// runs them too).
+// runs them too). A listener whose address is a socket systemd passed takes it instead of binding
+// (socket activation: ../listeners/inherited.ts).
 import fs from 'node:fs';
 import type { Config, HttpsListenerSpec } from '../config/config.ts';
 import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts';
@@ -13,6 +14,7 @@ import type { BindOptions, BoundSocket } from '../listeners/bind.ts';
 import { HttpListener, type HttpsPiece } from '../listeners/http.ts';
 import { HttpsRedirect } from '../listeners/https-redirect.ts';
 import { defaultSessionIdContext, loadCertificates, type Certificates, type TlsSettings } from '../listeners/tls.ts';
+import { InheritedSockets, type ListenEnvironment } from '../listeners/inherited.ts';
 import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
 import { log } from '../observe/log.ts';
 import type { RequestHandler } from '../listeners/request.ts';
@@ -35,9 +37,13 @@ export class ListenerSet {
   /** Where the HTTP listeners send their requests (the router). */
   private readonly handler: RequestHandler;
 
-  constructor(config: Config, handler: RequestHandler) {
+  /** The sockets systemd passed (socket activation), if any. */
+  private readonly passed: ListenEnvironment | undefined;
+
+  constructor(config: Config, handler: RequestHandler, passed?: ListenEnvironment) {
     this.config = config;
     this.handler = handler;
+    this.passed = passed;
   }
 
   /** Binds every listener of the configuration; `python` is the workers' interpreter. Throws StartupError. */
@@ -47,13 +53,15 @@ export class ListenerSet {
     const certificates = certificatesOf(wanted.listeners);
     const [problem] = [...bindWith.problems, ...wanted.problems, ...certificates.problems];
     if (problem !== undefined) throw problem;
+    const inherited = this.passed === undefined ? undefined : new InheritedSockets(this.passed, python);
     for (const listener of wanted.listeners) {
       const { protocol } = listener;
+      const options = { ...bindWith.options, inherited: await inherited?.take(listener.address) };
       let bound;
       try {
         bound = protocol === 'http'
-          ? await this.bindHttp(listener, bindWith.options, certificates.loaded.get(listener))
-          : await this.bindUwsgi(listener.address, bindWith.options, python);
+          ? await this.bindHttp(listener, options, certificates.loaded.get(listener))
+          : await this.bindUwsgi(listener.address, options, python);
       } catch (err) {
         throw cannotListen(listener, err);
       }
@@ -61,6 +69,7 @@ export class ListenerSet {
       this.kinds.push({ proto: protocol, fd: protocol === 'uwsgi' ? this.uwsgi[this.uwsgi.length - 1].fd : undefined });
       log(listeningLine(listener, bound.label));
     }
+    inherited?.logUnused();
   }
 
   /** Every HTTPS listener reads its certificate files again (a reload): see TlsFront.reload. */

@@ -83,6 +83,7 @@ export class Reloads {
     const old = this.master.takeOver(next);
     for (const worker of old) this.master.retire(worker, next.brutal);
     log(`reload complete: ${next.workers.length} new workers serving; ${old.length} old ones ${next.brutal ? 'killed' : 'finishing their requests'}`);
+    this.master.events.emit('serving', { after: 'reload' });
     const again = this.again;
     this.again = null;
     if (again !== null) this.start(again.kind, again.why);
@@ -102,6 +103,7 @@ export class Reloads {
     log(`reload failed, the current workers keep serving: new worker ${worker.slot} (pid: ${worker.pid}) could not load the app (${how}): see the messages above`);
     for (const w of next.workers) this.master.retire(w, true);
     this.master.respawnAll();
+    this.master.events.emit('serving', { after: 'failed-reload' });
     return true;
   }
 }

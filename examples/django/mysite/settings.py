@@ -1,4 +1,4 @@
-"""Settings for the example project: no database, no templates, no static files.
+"""Settings for the example project: no database, no templates, one static file.
 
 Everything a production settings module would read from the environment is read from it here
 too, with defaults that suit running the example on localhost.
@@ -38,3 +38,8 @@ USE_I18N = False
 USE_TZ = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Served by nginx, not by Django: the site `nuwsgi init` writes has a location for STATIC_URL.
+# With django.contrib.staticfiles installed, `manage.py collectstatic` fills STATIC_ROOT.
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "static"
