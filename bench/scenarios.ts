@@ -288,7 +288,7 @@ export const scenarios: Scenario[] = [
   loadScenario({
     name: 'logging', title: 'Hello world with the request log on (to a file), against the same server without it', app: 'hello', path: '/',
     contenders: ['nuwsgi', 'nuwsgi-log', 'nuwsgi-log-json', 'nginx-nuwsgi', 'nginx-nuwsgi-log', 'nginx-nuwsgi-log-format',
-      'uwsgi-http11', 'uwsgi-http11-log'],
+      'uwsgi-http11', 'uwsgi-http11-log', 'node', 'node-log'],
     load: fifty, metrics: throughput,
   }),
   loadScenario({

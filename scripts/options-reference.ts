@@ -11,6 +11,7 @@ import { valuePlaceholder } from '../src/config/help.ts';
 import { LOADING_OPTIONS } from '../src/config/loading-options.ts';
 import type { OptionSpec } from '../src/config/option-spec.ts';
 import { OPTIONS } from '../src/config/options.ts';
+import { TLS_OPTIONS } from '../src/config/tls-options.ts';
 
 export const REFERENCE_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'options.md');
 
@@ -48,6 +49,7 @@ const GROUPS = [
     names: ['http', 'socket', 'uwsgi-socket', 'http-socket', 'protocol', 'listen', 'chmod-socket', 'chown-socket',
       'vacuum', 'socket-timeout', 'uwsgi-allow', 'trusted-proxy', 'buffer-size', 'http-keepalive'],
   },
+  { title: 'TLS (HTTPS listeners)', names: TLS_OPTIONS.map((option) => option.name) },
   {
     title: 'The application',
     names: ['wsgi-file', 'module', 'callable', 'mount', 'manage-script-name', 'chdir', 'chdir2', 'home',

@@ -28,6 +28,8 @@ const CONFIG_FIELDS = Object.keys({
   staticCachePaths: true, staticCacheSize: true, staticCacheMaxFile: true, stats: true, statsHttp: true,
   statsMinified: true, statsNoCores: true, metrics: true, logFormat: true, logMicros: true, log4xx: true, log5xx: true,
   logSlow: true, logBig: true, logZero: true, logXForwardedFor: true, logDate: true, logPrefix: true, logEncoder: true,
+  https: true, httpsSocket: true, httpToHttps: true, httpsExportCert: true, httpsSessionContext: true,
+  sslSessionsTimeout: true, httpsHandshakeTimeout: true, sslVerbose: true,
 } satisfies Record<ConfigField, true>);
 
 /** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them, and those added since. */
@@ -43,6 +45,9 @@ const RESTART_ONLY_BEFORE = [
   // the request log is set up once, at start (the workers get the vars it needs in CONFIG)
   'logFormat', 'logMicros', 'log4xx', 'log5xx', 'logSlow', 'logBig', 'logZero', 'logXForwardedFor', 'logDate', 'logPrefix',
   'logEncoder',
+  // the TLS listeners are bound once; a reload reads their certificate files again, not their options
+  'https', 'httpsSocket', 'httpToHttps', 'httpsExportCert', 'httpsSessionContext', 'sslSessionsTimeout',
+  'httpsHandshakeTimeout', 'sslVerbose',
 ];
 
 const BASE = ['--http', ':8000', '--wsgi-file', 'app.py'];
@@ -98,7 +103,8 @@ describe('the option table and Config', () => {
   it('converts the values of the entries that have a convert', () => {
     const converted = filling.filter((option) => 'convert' in option).map((option) => option.name).sort();
     assert.deepEqual(converted,
-      ['add-header', 'check-interval', 'chmod-socket', 'file-serve-mode', 'http-keepalive', 'log-date', 'log-encoder', 'log-format',
+      ['add-header', 'check-interval', 'chmod-socket', 'file-serve-mode', 'http-keepalive', 'http-to-https', 'https',
+        'https-socket', 'log-date', 'log-encoder', 'log-format',
         'mount', 'protocol',
         'static-expires', 'static-expires-mtime', 'static-expires-path-info', 'static-expires-path-info-mtime',
         'static-expires-type', 'static-expires-type-mtime', 'static-expires-uri', 'static-expires-uri-mtime', 'static-map',

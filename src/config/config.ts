@@ -14,6 +14,22 @@ export interface Config {
   uwsgiSocket: string[];
   /** `--http-socket ADDR` listeners speaking HTTP/1.1. */
   httpSocket: string[];
+  /** `--https ADDR,CERT,KEY[,CIPHERS[,CA]]` listeners speaking HTTP/1.1 over TLS. */
+  https: HttpsListenerSpec[];
+  /** `--https-socket`: the same, documented for unix sockets too. */
+  httpsSocket: HttpsListenerSpec[];
+  /** `--http-to-https ADDR[,PORT]`: HTTP listeners answering every request with a 301 to its https:// URL. */
+  httpToHttps: HttpsRedirectSpec[];
+  /** `--https-export-cert`: the client's certificate, as PEM, in HTTPS_CC. */
+  httpsExportCert: boolean;
+  /** `--https-session-context`: the TLS session id context; undefined for one per listener. */
+  httpsSessionContext: string | undefined;
+  /** `--ssl-sessions-timeout`: seconds a TLS session may be resumed (default 300). */
+  sslSessionsTimeout: number;
+  /** `--https-handshake-timeout`: seconds a TLS handshake may take (default 10). */
+  httpsHandshakeTimeout: number;
+  /** `--ssl-verbose`: log every failed TLS handshake, with OpenSSL's reason. */
+  sslVerbose: boolean;
   /** `--protocol`/`--socket-protocol`: what `--socket` listeners speak (default uwsgi). */
   protocol: 'uwsgi' | 'http';
   /** `--listen`/`-l`: the backlog of every listener (default 100). */
@@ -195,6 +211,30 @@ export type ConfigField = Exclude<keyof Config, 'options'>;
 export interface Mount {
   mountpoint: string;
   app: string;
+}
+
+/** One `--https` or `--https-socket`, split at its commas. */
+export interface HttpsListenerSpec {
+  /** The value as given, for messages. */
+  spec: string;
+  address: string;
+  /** The PEM certificate file (the chain after the certificate) and the PEM key file. */
+  cert: string;
+  key: string;
+  /** An OpenSSL cipher list; undefined for node's default. */
+  ciphers: string | undefined;
+  /** The PEM file of the CAs client certificates are checked against (without uWSGI's `!`). */
+  ca: string | undefined;
+  /** No CA: none asked for; CA: asked for, checked when given; `!CA`: required. */
+  clientCertificate: 'none' | 'optional' | 'required';
+}
+
+/** One `--http-to-https ADDR[,PORT]`. */
+export interface HttpsRedirectSpec {
+  spec: string;
+  address: string;
+  /** The port put in the https:// URL; undefined keeps the client's host without a port. */
+  port: string | undefined;
 }
 
 /** One `--static-map` or `--static-map2`. */

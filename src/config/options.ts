@@ -1,7 +1,7 @@
 // The option table: the one description of every option nuwsgi understands. The command line,
 // UWSGI_* environment variables, configuration files (ini/json/yaml), `--help` and the options
 // reference in docs/ are all driven by it. It is assembled here from the themed tables:
-// listener-options.ts, application-options.ts, serving-options.ts, static-options.ts,
+// listener-options.ts, tls-options.ts, application-options.ts, serving-options.ts, static-options.ts,
 // supervision-options.ts and
 // loading-options.ts (the options that steer the reading of the configuration itself); the few
 // that belong to no theme are below.
@@ -18,6 +18,7 @@
 import { APPLICATION_OPTIONS } from './application-options.ts';
 import type { Config, ConfigField } from './config.ts';
 import { LISTENER_OPTIONS } from './listener-options.ts';
+import { TLS_OPTIONS } from './tls-options.ts';
 import { LOG_OPTIONS } from './log-options.ts';
 import { LOADING_OPTIONS } from './loading-options.ts';
 import type { OptionSpec } from './option-spec.ts';
@@ -30,6 +31,7 @@ import { SUPERVISION_OPTIONS } from './supervision-options.ts';
 /** The table as written: every entry with its literal type, for the check below. */
 const TABLE = [
   ...LISTENER_OPTIONS,
+  ...TLS_OPTIONS,
   ...APPLICATION_OPTIONS,
   ...SERVING_OPTIONS,
   ...STATIC_OPTIONS,

@@ -32,7 +32,8 @@ export function resolveConfig(events: readonly OptionEvent[], purpose: Purpose =
   }
   if (purpose === 'serve') {
     if (config.wsgiFile === undefined && config.module === undefined && config.mounts.length === 0) problems.push(noApplication());
-    const listeners = config.http.length + config.socket.length + config.uwsgiSocket.length + config.httpSocket.length;
+    const listeners = config.http.length + config.socket.length + config.uwsgiSocket.length + config.httpSocket.length +
+      config.https.length + config.httpsSocket.length + config.httpToHttps.length;
     if (listeners === 0) problems.push(noListener());
   }
   if (problems.length > 0) throw new ConfigError(problems.map((problem) => problem.message).join('\n'));

@@ -8,6 +8,8 @@ const NAMES = [
   // Listeners and routing
   'http11-socket', 'httprouter', 'http-timeout', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
   'final-route', 'error-route', 'response-route', 'del-header', 'collect-header',
+  // TLS: sessions are resumed with tickets, not from a uWSGI cache; no SNI table, no keyval form
+  'ssl-sessions-use-cache', 'sni', 'sni-dir', 'sni-regexp', 'https2',
   // Applications
   'need-app', 'no-default-app', 'dynamic-apps',
   'wsgi-disable-file-wrapper', 'wsgi-manage-chunked-input',

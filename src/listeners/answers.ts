@@ -95,6 +95,17 @@ function outcomeLine(a: Answer, subject: string, why: string, outcome: string): 
   return `${subject}: ${why}: ${outcome}${raise}`;
 }
 
+/**
+ * An answer as bytes, for a connection no HTTP server writes to (one node's parser gave up on, a
+ * CONNECT, plain HTTP on a TLS port); the connection closes after it.
+ */
+export function rawAnswer(answer: Answer): string {
+  const head = answerHeaders(answer, ['Connection', 'close']);
+  let text = `HTTP/1.1 ${answer.status} ${answer.reason}\r\n`;
+  for (let i = 0; i < head.length; i += 2) text += `${head[i]}: ${head[i + 1]}\r\n`;
+  return text + '\r\n' + answer.body;
+}
+
 const refusals = new RateLimitedLog();
 
 /**

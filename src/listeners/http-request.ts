@@ -21,6 +21,8 @@ export interface HttpHead {
   expectContinue: boolean;
   /** The trailer of a chunked body, [name, value, ...], once the body has ended. */
   trailers(): readonly string[];
+  /** CGI variables of the connection, each pair led by a NUL (TLS: `\0HTTPS\0on`...); none on a plain one. */
+  connectionVars?: string;
 }
 
 /** What the listener the request came in on says about it. */
@@ -135,6 +137,7 @@ class HttpRequest implements ParsedRequest {
       '\0SCRIPT_NAME\0\0SERVER_NAME\0' + listener.serverName + '\0SERVER_PORT\0' + listener.serverPort;
     if (head.peerPort !== undefined) environ += '\0REMOTE_PORT\0' + head.peerPort;
     for (const [key, value] of this.headers) environ += '\0' + key + '\0' + value;
+    if (head.connectionVars !== undefined) environ += head.connectionVars;
     return environ + '\0REMOTE_ADDR\0' + this.remoteAddr + '\0wsgi.url_scheme\0' + this.scheme;
   }
 }

@@ -1,17 +1,21 @@
-// The HTTP/1.1 front (`--http`, `--http-socket`, `--socket` with `--protocol=http`), on node:http:
-// keep-alive, pipelining, chunked bodies both ways, Expect: 100-continue, HEAD and HTTP/1.0 are
-// node's. This file hands each request to the router (http-request.ts builds it) with the writer
-// its response goes out through, and answers what node's parser refuses.
+// The HTTP/1.1 front (`--http`, `--http-socket`, `--socket` with `--protocol=http`, and over TLS
+// `--https`, `--https-socket`), on node:http: keep-alive, pipelining, chunked bodies both ways,
+// Expect: 100-continue, HEAD and HTTP/1.0 are node's. This file hands each request to the router
+// (http-request.ts builds it) with the writer its response goes out through, and answers what
+// node's parser refuses. An HTTPS listener is the same with a TLS piece (tls.ts) in front: the
+// TLS server accepts, and hands each secure connection to this node:http server.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import type { AddressList } from '../config/address-list.ts';
 import { log } from '../observe/log.ts';
 import type { SocketAddress } from './address.ts';
-import { ANSWERS, answerHeaders, logRefusal, type Answer } from './answers.ts';
+import { ANSWERS, answerHeaders, logRefusal, rawAnswer, type Answer } from './answers.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
 import { buildHttpRequest, isRefusal, type HttpListenerContext } from './http-request.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
+import { TlsFront, type Certificates, type TlsSettings } from './tls.ts';
 
 /** While draining, how often connections that went idle are closed. */
 const IDLE_SWEEP_MS = 100;
@@ -32,6 +36,12 @@ export interface HttpListenerOptions {
   trustedProxies: AddressList;
   /** add-header: a flat [name, value, ...] list added to every response of the app or a static file. */
   addHeaders: readonly string[];
+}
+
+/** What makes an HTTP listener an HTTPS one: its TLS settings and the certificates loaded for them. */
+export interface HttpsPiece {
+  settings: TlsSettings;
+  certificates: Certificates;
 }
 
 /** A response on one node:http exchange. */
@@ -141,20 +151,22 @@ export class HttpListener implements Listener {
   private readonly handler: RequestHandler;
   private readonly options: HttpListenerOptions;
   private readonly context: HttpListenerContext;
+  /** The TLS server in front, on an HTTPS listener. */
+  private readonly tls: TlsFront | undefined;
   /**
    * Connections whose response being written closes them: requests the client pipelined behind it
    * were parsed by node, but must never reach the app (their answer could not be sent anyway).
    */
   private readonly closing = new WeakSet<Socket>();
 
-  constructor(address: SocketAddress, handler: RequestHandler, options: HttpListenerOptions) {
+  constructor(address: SocketAddress, handler: RequestHandler, options: HttpListenerOptions, https?: HttpsPiece) {
     this.address = address;
     this.handler = handler;
     this.options = options;
     this.context = {
       serverName: os.hostname(),
-      serverPort: '80',
-      scheme: 'http',
+      serverPort: https === undefined ? '80' : '443',
+      scheme: https === undefined ? 'http' : 'https',
       trustedProxies: options.trustedProxies,
       unix: address.kind !== 'tcp',
       maxHeaders: options.maxHeaders,
@@ -178,12 +190,26 @@ export class HttpListener implements Listener {
       socket.on('error', () => {});
       socket.end(rawAnswer(refused));
     });
+    this.tls = https === undefined ? undefined
+      : new TlsFront(https.settings, https.certificates, (socket) => this.server.emit('connection', socket));
   }
 
   async listen(options: BindOptions): Promise<BoundSocket> {
-    const bound = await bindServer(this.server, this.address, options);
+    let bound;
+    if (this.tls === undefined) bound = await bindServer(this.server, this.address, options);
+    else {
+      bound = await this.tls.listen(this.address, options);
+      // node's HTTP server checks its connections' head and request timeouts once it is
+      // listening; over TLS another server listens, so it is told it is
+      this.server.emit('listening');
+    }
     if (this.address.kind === 'tcp') this.context.serverPort = String(bound.port);
     return bound;
+  }
+
+  /** On an HTTPS listener, reads the certificate files again (tls.ts); a plain one has none. */
+  reloadCertificates(): void {
+    this.tls?.reload();
   }
 
   get addHeaders(): readonly string[] {
@@ -198,7 +224,9 @@ export class HttpListener implements Listener {
   /** Stops accepting; idle keep-alive connections close, busy ones close after their response. */
   close(): Promise<void> {
     this.draining = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const httpClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // over TLS the HTTP server listens on nothing: the TLS server knows when the last connection closed
+    const closed = this.tls === undefined ? httpClosed : this.tls.close();
     // Connections busy now go idle after their response (those whose head went out before the
     // drain began were promised keep-alive): close each as soon as it does.
     this.server.closeIdleConnections();
@@ -210,6 +238,7 @@ export class HttpListener implements Listener {
   /** Drops every connection (after the mercy timeout). */
   closeAll(): void {
     this.server.closeAllConnections();
+    this.tls?.closeAll();
   }
 
   /** A response that closes `socket` is going out: nothing pipelined after it is served. */
@@ -230,6 +259,7 @@ export class HttpListener implements Listener {
       peerPort: socket.remotePort,
       expectContinue,
       trailers: () => req.rawTrailers,
+      connectionVars: this.tls?.connectionVars(socket as TLSSocket),
     }, this.context);
     if (isRefusal(built)) {
       this.lastResponseOn(socket);
@@ -282,14 +312,6 @@ export class HttpListener implements Listener {
     }
     socket.end(rawAnswer(answer));
   }
-}
-
-/** An answer as bytes for a socket node's HTTP server has given up on (a parse error, CONNECT); the connection closes. */
-function rawAnswer(answer: Answer): string {
-  const head = answerHeaders(answer, ['Connection', 'close']);
-  let text = `HTTP/1.1 ${answer.status} ${answer.reason}\r\n`;
-  for (let i = 0; i < head.length; i += 2) text += `${head[i]}: ${head[i + 1]}\r\n`;
-  return text + '\r\n' + answer.body;
 }
 
 /** Whether a flat [name, value, ...] head says `Connection: close`. */

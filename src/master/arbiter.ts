@@ -311,7 +311,9 @@ export class Arbiter implements MasterVerbs {
   }
 
   reload(kind: ReloadKind, why: string): void {
-    if (!this.stopping) this.reloads.start(kind, why);
+    if (this.stopping) return;
+    this.sockets.reloadCertificates();
+    this.reloads.start(kind, why);
   }
 
   /** What a whole-server reload needs of the master (reloads.ts). */
@@ -350,6 +352,7 @@ export class Arbiter implements MasterVerbs {
       return;
     }
     log(`${why}: chain reload (one worker at a time)`);
+    this.sockets.reloadCertificates();
     this.events.emit('reload', { kind: 'chain', why });
     this.chain.start(this.processes);
   }

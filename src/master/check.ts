@@ -1,12 +1,12 @@
 // `nuwsgi check`: every start-up check that needs no side effect, run on the resolved configuration
 // as `nginx -t` does, reporting every problem rather than the first, in the words start-up would
-// use. Nothing is bound, written or started: each listener's address is probed with a connection
+// use (the HTTPS listeners' certificates among them). Nothing is bound, written or started: each listener's address is probed with a connection
 // attempt instead of bound, the user and group are looked up instead of taken. Beyond what the
 // master refuses, it looks for what the workers would fail on when they start: the module of
 // --module (and of a mount) on their path, and the --chdir2 directory.
 import type { Config } from '../config/config.ts';
 import { checkAddress } from '../listeners/bind.ts';
-import { bindOptions, cannotListen, wantedListeners } from './listener-set.ts';
+import { bindOptions, cannotListen, certificatesOf, wantedListeners } from './listener-set.ts';
 import { resolveStaticRules } from '../router/static/rules.ts';
 import { unfoundModules } from './python.ts';
 import {
@@ -33,7 +33,7 @@ export async function checkConfig(config: Config, baseEnv: NodeJS.ProcessEnv): P
   }
 
   const wanted = wantedListeners(config);
-  problems.push(...bindOptions(config).problems, ...wanted.problems);
+  problems.push(...bindOptions(config).problems, ...wanted.problems, ...certificatesOf(wanted.listeners).problems);
   const taken = await Promise.all(wanted.listeners.map((listener) =>
     checkAddress(listener.address).then(() => undefined, (err: unknown) => cannotListen(listener, err))));
   problems.push(...taken.filter((problem) => problem !== undefined));
@@ -43,11 +43,11 @@ export async function checkConfig(config: Config, baseEnv: NodeJS.ProcessEnv): P
 }
 
 /**
- * What start-up would warn of without refusing to start: static mounts whose path is missing.
- * Call it after checkConfig, which enters --chdir.
+ * What start-up would warn of without refusing to start: static mounts whose path is missing, an
+ * HTTPS listener's expired certificate. Call it after checkConfig, which enters --chdir.
  */
 export function checkWarnings(config: Config): string[] {
-  return resolveStaticRules(config).warnings;
+  return [...resolveStaticRules(config).warnings, ...certificatesOf(wantedListeners(config).listeners).warnings];
 }
 
 /** The StartupError that `step` throws, if it throws one. */

@@ -1,14 +1,18 @@
 // Every socket the master binds, from the configuration: the HTTP listeners it serves itself
-// (--http, --http-socket, --socket with --protocol=http), and the uwsgi sockets (--socket,
-// --uwsgi-socket) that the workers inherit and accept on. Bound in that option order, with listen
+// (--http, --http-socket, --socket with --protocol=http; over TLS --https, --https-socket; and the
+// --http-to-https redirects), and the uwsgi sockets (--socket, --uwsgi-socket) that the workers
+// inherit and accept on. The HTTPS listeners' certificates are loaded before anything is bound
+// (certificatesOf: `nuwsgi check` runs it too). Bound in that option order, with listen
 // (checked against the kernel's limit, as uWSGI does), chmod-socket and chown-socket, once every
 // address and those values are known to be good (wantedListeners, bindOptions: `nuwsgi check`
 // runs them too).
 import fs from 'node:fs';
-import type { Config } from '../config/config.ts';
+import type { Config, HttpsListenerSpec } from '../config/config.ts';
 import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts';
-import type { BindOptions, BoundSocket, Listener } from '../listeners/bind.ts';
-import { HttpListener } from '../listeners/http.ts';
+import type { BindOptions, BoundSocket } from '../listeners/bind.ts';
+import { HttpListener, type HttpsPiece } from '../listeners/http.ts';
+import { HttpsRedirect } from '../listeners/https-redirect.ts';
+import { defaultSessionIdContext, loadCertificates, type Certificates, type TlsSettings } from '../listeners/tls.ts';
 import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
 import { log } from '../observe/log.ts';
 import type { RequestHandler } from '../listeners/request.ts';
@@ -19,7 +23,7 @@ import { StartupError } from './startup-error.ts';
 
 export class ListenerSet {
   /** The HTTP listeners: the master accepts their connections. */
-  readonly http: Listener[] = [];
+  readonly http: HttpListener[] = [];
   /** The uwsgi sockets: the workers accept on them. */
   readonly uwsgi: WorkerSocket[] = [];
   /** Everything bound, for vacuum. */
@@ -40,22 +44,28 @@ export class ListenerSet {
   async bind(python: string): Promise<void> {
     const wanted = wantedListeners(this.config);
     const bindWith = bindOptions(this.config);
-    const [problem] = [...bindWith.problems, ...wanted.problems];
+    const certificates = certificatesOf(wanted.listeners);
+    const [problem] = [...bindWith.problems, ...wanted.problems, ...certificates.problems];
     if (problem !== undefined) throw problem;
     for (const listener of wanted.listeners) {
-      const { address, protocol } = listener;
+      const { protocol } = listener;
       let bound;
       try {
         bound = protocol === 'http'
-          ? await this.bindHttp(address, bindWith.options)
-          : await this.bindUwsgi(address, bindWith.options, python);
+          ? await this.bindHttp(listener, bindWith.options, certificates.loaded.get(listener))
+          : await this.bindUwsgi(listener.address, bindWith.options, python);
       } catch (err) {
         throw cannotListen(listener, err);
       }
       this.bound.push(bound);
       this.kinds.push({ proto: protocol, fd: protocol === 'uwsgi' ? this.uwsgi[this.uwsgi.length - 1].fd : undefined });
-      log(`${protocol === 'http' ? 'HTTP' : 'uwsgi'} listening on ${bound.label}`);
+      log(listeningLine(listener, bound.label));
     }
+  }
+
+  /** Every HTTPS listener reads its certificate files again (a reload): see TlsFront.reload. */
+  reloadCertificates(): void {
+    for (const listener of this.http) listener.reloadCertificates();
   }
 
   /** Every listener bound, as logged. */
@@ -96,15 +106,18 @@ export class ListenerSet {
     if (vacuum) for (const bound of this.bound) bound.removeFile();
   }
 
-  private async bindHttp(address: SocketAddress, bindOptions: BindOptions): Promise<BoundSocket> {
+  private async bindHttp(wanted: WantedListener, bindOptions: BindOptions, certificates: Certificates | undefined): Promise<BoundSocket> {
     const config = this.config;
-    const listener = new HttpListener(address, this.handler, {
+    const https: HttpsPiece | undefined = wanted.tls === undefined || certificates === undefined
+      ? undefined : { settings: wanted.tls, certificates };
+    const handler = wanted.redirect === undefined ? this.handler : new HttpsRedirect(wanted.redirect.port);
+    const listener = new HttpListener(wanted.address, handler, {
       maxHeadSize: config.bufferSize,
       maxHeaders: config.httpMaxHeaders,
       keepAliveTimeoutMs: config.httpKeepalive * 1000,
       trustedProxies: config.trustedProxies,
       addHeaders: config.addHeader,
-    });
+    }, https);
     const bound = await listener.listen(bindOptions);
     this.http.push(listener);
     return bound;
@@ -120,9 +133,14 @@ export class ListenerSet {
 /** A listener the configuration asks for: its option, its address as given and as parsed, what it speaks. */
 export interface WantedListener {
   option: string;
+  /** The option's value as given (for an HTTPS listener, the whole ADDR,CERT,KEY...). */
   spec: string;
   address: SocketAddress;
   protocol: 'http' | 'uwsgi';
+  /** An HTTPS listener's TLS. */
+  tls?: TlsSettings;
+  /** An --http-to-https listener: the port of the https:// URLs it answers with, if one was given. */
+  redirect?: { port: string | undefined };
 }
 
 /**
@@ -130,22 +148,71 @@ export interface WantedListener {
  * problem for each of the others.
  */
 export function wantedListeners(config: Config): { listeners: WantedListener[]; problems: StartupError[] } {
-  const given = [
+  const https = (option: string, specs: HttpsListenerSpec[]) => specs.map((spec) =>
+    ({ option, spec: spec.spec, address: spec.address, protocol: 'http' as const, tls: tlsSettings(config, option, spec) }));
+  const given: Array<Omit<WantedListener, 'address'> & { address?: string }> = [
     ...config.http.map((spec) => ({ option: 'http', spec, protocol: 'http' as const })),
     ...config.httpSocket.map((spec) => ({ option: 'http-socket', spec, protocol: 'http' as const })),
+    ...https('https', config.https),
+    ...https('https-socket', config.httpsSocket),
+    ...config.httpToHttps.map(({ spec, address, port }) =>
+      ({ option: 'http-to-https', spec, address, protocol: 'http' as const, redirect: { port } })),
     ...config.socket.map((spec) => ({ option: 'socket', spec, protocol: config.protocol })),
     ...config.uwsgiSocket.map((spec) => ({ option: 'uwsgi-socket', spec, protocol: 'uwsgi' as const })),
   ];
   const listeners: WantedListener[] = [];
   const problems: StartupError[] = [];
-  for (const { option, spec, protocol } of given) {
+  for (const { address, ...listener } of given) {
     try {
-      listeners.push({ option, spec, protocol, address: parseSocketAddress(spec) });
+      listeners.push({ ...listener, address: parseSocketAddress(address ?? listener.spec) });
     } catch (err) {
-      problems.push(new StartupError(`--${option} ${(err as Error).message}`));
+      problems.push(new StartupError(`--${listener.option} ${(err as Error).message}`));
     }
   }
   return { listeners, problems };
+}
+
+/** An HTTPS listener's TLS settings: its option's fields and the TLS options shared by all. */
+function tlsSettings(config: Config, option: string, spec: HttpsListenerSpec): TlsSettings {
+  const named = `--${option} ${spec.spec}`;
+  return {
+    option: named,
+    spec,
+    sessionIdContext: config.httpsSessionContext ?? defaultSessionIdContext(named),
+    sessionTimeout: config.sslSessionsTimeout,
+    handshakeTimeoutMs: config.httpsHandshakeTimeout * 1000,
+    exportCert: config.httpsExportCert,
+    verbose: config.sslVerbose,
+  };
+}
+
+/**
+ * The certificates of the HTTPS listeners among `listeners`, read and checked (tls.ts); a problem
+ * for each that does not load, and the warnings of those that do (an expired certificate).
+ */
+export function certificatesOf(listeners: readonly WantedListener[]):
+  { loaded: Map<WantedListener, Certificates>; problems: StartupError[]; warnings: string[] } {
+  const loaded = new Map<WantedListener, Certificates>();
+  const problems: StartupError[] = [];
+  const warnings: string[] = [];
+  for (const listener of listeners) {
+    if (listener.tls === undefined) continue;
+    try {
+      const certificates = loadCertificates(listener.tls);
+      loaded.set(listener, certificates);
+      warnings.push(...certificates.warnings);
+    } catch (err) {
+      problems.push(new StartupError((err as Error).message));
+    }
+  }
+  return { loaded, problems, warnings };
+}
+
+/** The line that says a listener is bound, and what it speaks. */
+function listeningLine(listener: WantedListener, label: string): string {
+  if (listener.protocol === 'uwsgi') return `uwsgi listening on ${label}`;
+  if (listener.redirect !== undefined) return `HTTP listening on ${label} (every request redirected to https)`;
+  return `${listener.tls === undefined ? 'HTTP' : 'HTTPS'} listening on ${label}`;
 }
 
 /**

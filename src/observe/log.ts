@@ -90,11 +90,20 @@ export function logObject(object: Record<string, unknown>): void {
 export function flushLog(): void {
   if (flushTimer !== null) clearTimeout(flushTimer);
   flushTimer = null;
-  if (pending.length === 0) return;
-  const buf = Buffer.from(pending.join(''), 'utf8');
+  if (pending.length === 0 || stderrGone) return;
+  const text = pending.join('');
   pending = [];
   pendingLength = 0;
+  // The string goes to write() as it is, which spares a Buffer per flush; only a write cut short
+  // (a full pipe) needs the bytes, to go on from where it stopped.
   let offset = 0;
+  try {
+    offset = fs.writeSync(logDescriptor, text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') stderrGone = true;
+  }
+  if (offset === Buffer.byteLength(text, 'utf8')) return;
+  const buf = Buffer.from(text, 'utf8');
   while (offset < buf.length && !stderrGone) {
     try {
       offset += fs.writeSync(logDescriptor, buf, offset);

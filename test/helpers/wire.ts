@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -334,13 +335,19 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** Called with every chunk of the response body as it arrives (it is then not kept in `body`). */
   onData?: (chunk: Buffer, res: http.IncomingMessage) => void;
+  /** For an https:// URL: the CA certificate (PEM) the server's must be signed by. */
+  ca?: string | Buffer;
 }
 
-/** One request with node:http; rejects on a network error or after timeoutMs (default 20 s). */
+/**
+ * One request with node:http (node:https for an https:// URL); rejects on a network error or
+ * after timeoutMs (default 20 s).
+ */
 export function httpRequest(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     let localPort: number | undefined;
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent ?? false }, (res) => {
+    const request = url.startsWith('https:') ? https.request : http.request;
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent ?? false, ca: opts.ca }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (chunk: Buffer) => {
         if (opts.onData) opts.onData(chunk, res);

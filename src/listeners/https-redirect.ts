@@ -1,0 +1,45 @@
+// `--http-to-https ADDR[,PORT]`: an HTTP listener whose every request is answered with a 301 to the
+// same URL over https, as uWSGI's (plugins/http/https.c, hr_force_https): the host of the request's
+// Host header, the PORT given (none: the https default), the request target as sent. It stands in
+// for the router behind an HttpListener, so the requests it answers go through every rule of the
+// HTTP front first; the app never sees them.
+import { ANSWERS, logRefusal } from './answers.ts';
+import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
+
+const BODY = Buffer.from('301 Moved Permanently\n');
+
+export class HttpsRedirect implements RequestHandler {
+  /** `:8443`, or '' for the https default port. */
+  private readonly port: string;
+
+  constructor(port: string | undefined) {
+    this.port = port === undefined ? '' : `:${port}`;
+  }
+
+  handle(request: ParsedRequest, writer: ResponseWriter): void {
+    const host = request.headers.get('HTTP_HOST');
+    if (host === undefined || host === '') {
+      // an HTTP/1.0 request without Host (HTTP/1.1 ones are refused before): no URL to send it to
+      logRefusal(ANSWERS.badRequest, 'redirect without Host', `${request.method} ${request.uri} from ${request.remoteAddr}`,
+        'no Host header to build the https:// URL from');
+      writer.answer(ANSWERS.badRequest);
+      return;
+    }
+    const target = request.uri.startsWith('/') ? request.uri : '/';
+    const location = `https://${hostWithoutPort(host)}${this.port}${target}`;
+    const refused = writer.head(301, 'Moved Permanently',
+      ['Location', location, 'Content-Type', 'text/plain', 'Content-Length', String(BODY.length)]);
+    if (refused !== undefined) {
+      writer.answer(ANSWERS.badRequest);
+      return;
+    }
+    // node leaves the body out of the answer to a HEAD
+    writer.end(BODY);
+  }
+}
+
+/** `example.com:80` -> `example.com`; `[::1]:80` -> `[::1]`. */
+function hostWithoutPort(host: string): string {
+  const colon = host.lastIndexOf(':');
+  return colon === -1 || host.endsWith(']') ? host : host.slice(0, colon);
+}
