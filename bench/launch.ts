@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CertificateFiles } from '../test/helpers/certificate.ts';
+import type { CertFiles } from '../test/helpers/certs.ts';
 import { childPids, freePort, startNginx, uwsgiSite, waitForListener, type ConnectTarget } from '../test/helpers/nginx.ts';
 import { findExecutable } from '../test/helpers/peers.ts';
 import { repoRoot } from '../test/helpers/server.ts';
@@ -122,7 +122,7 @@ export async function uwsgiHttp(setup: Setup, listener: string[], logging = NO_R
  * nginx on a free port in front of `backend` (started on a unix socket in setup.dir); with `tls`,
  * nginx terminates TLS there (HTTP/1.1, and h2 by ALPN) with that certificate.
  */
-export async function behindNginx(setup: Setup, backend: (socket: string) => Promise<Backend>, tls?: CertificateFiles): Promise<Server> {
+export async function behindNginx(setup: Setup, backend: (socket: string) => Promise<Backend>, tls?: CertFiles): Promise<Server> {
   const socket = path.join(setup.dir, `backend-${Date.now()}.sock`);
   const app = await backend(socket);
   const port = await freePort();

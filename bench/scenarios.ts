@@ -220,7 +220,7 @@ const tlsFronts: ContenderId[] = ['nuwsgi-https', 'node-https', 'node-http2', 'n
 const h2Clients: Load = {
   describe: (o) => `h2load -t1 -c50 -m10 over h2 (TLS 1.3); uWSGI's router, which has no h2, over HTTP/1.1 with -m1 ` +
     `(it answers no pipelined requests); ${o.rounds} interleaved round(s) of ${o.duration} s, each after 1 s of h2load's ` +
-    'own warm-up (not counted, CPU times included)',
+    'own warm-up (neither its requests nor its CPU time counted)',
   measure: (url, seconds, { negotiated, window }) => (negotiated?.alpn === 'h2'
     ? h2load(url, { clients: 50, streams: 10, seconds, window })
     : h2load(url, { clients: 50, streams: 1, seconds, http1: true, window })),

@@ -1,9 +1,9 @@
 // The contenders that speak TLS (the tls, h2 and tls-handshake scenarios), each with a
-// certificate of its own made in setup.dir (test/helpers/certificate.ts: ECDSA P-256, self-signed):
+// certificate of its own made in setup.dir (test/helpers/certs.ts: an EC P-256 key, self-signed):
 // the bare Node responders that are the ceiling of a Node front over TLS, nginx terminating TLS in
 // front of uWSGI (the classic deployment), uWSGI's own HTTPS router, and nuwsgi's --https.
 import { findOption } from '../src/config/options.ts';
-import { selfSignedCertificate, type CertificateFiles } from '../test/helpers/certificate.ts';
+import { testCertificates, type CertFiles } from '../test/helpers/certs.ts';
 import { freePort } from '../test/helpers/nginx.ts';
 import { startServer } from '../test/helpers/server.ts';
 import { stopServer } from '../test/helpers/wire.ts';
@@ -22,8 +22,8 @@ export interface TlsContender extends Contender {
 }
 
 /** The contender's own certificate and key, in setup.dir. */
-const certificate = (setup: Setup, name: string): Promise<CertificateFiles> =>
-  selfSignedCertificate(setup.dir, `${name}-${Date.now()}`, program('openssl'));
+const certificate = (setup: Setup, name: string): Promise<CertFiles> =>
+  testCertificates(program('openssl'), setup.dir).issue(`${name}-${Date.now()}`, { cn: '127.0.0.1' });
 
 // The ceiling of any Node front over TLS, HTTP/1.1: node:https answering hello world itself, no
 // Python behind it. argv: port, certificate, key.
