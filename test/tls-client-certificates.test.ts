@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { testCertificates, type CertFiles, type TestCertificates } from './helpers/certs.ts';
 import { findExecutable } from './helpers/peers.ts';
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
@@ -37,87 +37,93 @@ async function makeSetup(): Promise<Setup | undefined> {
   };
 }
 
-async function startHttps(setup: Setup, caField: string, more: string[] = []): Promise<{ server: RunningServer; url: string }> {
-  const server = await startServer(['--https', `127.0.0.1:0,${setup.site.cert},${setup.site.key},,${caField}`,
-    ...more, '--wsgi-file', echoApp]);
-  const port = /HTTPS listening on 127\.0\.0\.1:(\d+)/.exec(server.output())![1];
-  return { server, url: `https://127.0.0.1:${port}/` };
+/**
+ * A server with the echo app on an HTTPS listener whose CA field is `caField(setup)`, started
+ * before the tests of the describe block it is called in and stopped after them.
+ */
+function useHttps(caField: (setup: Setup) => string, more: string[] = []) {
+  let setup: Setup | undefined;
+  let server: RunningServer | undefined;
+  let url = '';
+  before(async () => {
+    setup = await makeSetup();
+    if (setup === undefined) return;
+    server = await startServer(['--https', `127.0.0.1:0,${setup.site.cert},${setup.site.key},,${caField(setup)}`,
+      ...more, '--wsgi-file', echoApp]);
+    url = `https://127.0.0.1:${/HTTPS listening on 127\.0\.0\.1:(\d+)/.exec(server.output())![1]}/`;
+  });
+  after(async () => {
+    await stopServer(server);
+    setup?.certs.remove();
+  });
+  /** The server, its URL and the certificates, once started (undefined without openssl). */
+  return () => (setup === undefined || server === undefined ? undefined : { setup, server, url });
 }
 
-function withCert(cert: CertFiles): string[] {
-  return ['--insecure', '--cert', cert.cert, '--key', cert.key];
+type Started = ReturnType<typeof useHttps>;
+
+/**
+ * GET / on the started server with the client certificate `certificate` picks (none: without
+ * one); undefined when a peer is missing (the test is then skipped, or failed in CI).
+ */
+async function get(t: TestContext, started: Started, certificate?: (setup: Setup) => CertFiles) {
+  const curl = needCurl(t);
+  const running = started();
+  if (curl === undefined || needOpenssl(t) === undefined || running === undefined) return undefined;
+  const chosen = certificate?.(running.setup);
+  const r = await curlGet(curl, running.url, ['--insecure', ...(chosen === undefined ? [] : ['--cert', chosen.cert, '--key', chosen.key])]);
+  return { ...running, status: r.out, stderr: r.stderr, echo: () => json<Echo>(Buffer.from(r.body)) };
 }
 
 describe('CA: a client certificate asked for, checked when sent (with --https-export-cert)', () => {
-  let setup: Setup | undefined;
-  let running: { server: RunningServer; url: string } | undefined;
-  before(async () => {
-    setup = await makeSetup();
-    if (setup !== undefined) running = await startHttps(setup, setup.clientsCa.cert, ['--https-export-cert']);
-  });
-  after(async () => {
-    await stopServer(running?.server);
-    setup?.certs.remove();
-  });
+  const started = useHttps((setup) => setup.clientsCa.cert, ['--https-export-cert']);
 
   it('serves a client without a certificate, with no HTTPS_DN', async (t) => {
-    const curl = needCurl(t);
-    if (curl === undefined || needOpenssl(t) === undefined || running === undefined) return;
-    const r = await curlGet(curl, running.url, ['--insecure']);
-    assert.equal(r.out, '200', r.stderr);
-    const echo = json<Echo>(Buffer.from(r.body));
+    const got = await get(t, started);
+    if (got === undefined) return;
+    assert.equal(got.status, '200', got.stderr);
+    const echo = got.echo();
     assert.equal(echo.cgi.HTTPS, 'on');
     assert.equal(echo.cgi.HTTPS_DN, undefined);
     assert.equal(echo.cgi.HTTPS_CC, undefined);
+    assert.equal(echo.cgi.HTTPS_CLIENT_CERTIFICATE, undefined);
   });
 
   it("gives the app a signed certificate's subject in HTTPS_DN and its PEM in HTTPS_CC", async (t) => {
-    const curl = needCurl(t);
-    if (curl === undefined || needOpenssl(t) === undefined || running === undefined || setup === undefined) return;
-    const r = await curlGet(curl, running.url, withCert(setup.alice));
-    assert.equal(r.out, '200', r.stderr);
-    const echo = json<Echo>(Buffer.from(r.body));
+    const got = await get(t, started, (setup) => setup.alice);
+    if (got === undefined) return;
+    assert.equal(got.status, '200', got.stderr);
+    const echo = got.echo();
     assert.equal(echo.cgi.HTTPS_DN, '/O=nuwsgi tests/CN=alice');
-    assert.equal(echo.cgi.HTTPS_CC?.trim(), fs.readFileSync(setup.alice.cert, 'latin1').trim());
+    assert.equal(echo.cgi.HTTPS_CC?.trim(), fs.readFileSync(got.setup.alice.cert, 'latin1').trim());
+    assert.equal(echo.cgi.HTTPS_CLIENT_CERTIFICATE, echo.cgi.HTTPS_CC);
   });
 
   it('refuses a certificate the CA did not sign, with a 400 and a log line', async (t) => {
-    const curl = needCurl(t);
-    if (curl === undefined || needOpenssl(t) === undefined || running === undefined || setup === undefined) return;
-    const r = await curlGet(curl, running.url, withCert(setup.mallory));
-    assert.equal(r.out, '400', r.stderr);
-    await running.server.waitForOutput(
+    const got = await get(t, started, (setup) => setup.mallory);
+    if (got === undefined) return;
+    assert.equal(got.status, '400', got.stderr);
+    await got.server.waitForOutput(
       /TLS client 127\.0\.0\.1 on --https \S+: its client certificate is refused: UNABLE_TO_VERIFY_LEAF_SIGNATURE: answered 400/);
   });
 });
 
 describe('!CA: a client certificate required', () => {
-  let setup: Setup | undefined;
-  let running: { server: RunningServer; url: string } | undefined;
-  before(async () => {
-    setup = await makeSetup();
-    if (setup !== undefined) running = await startHttps(setup, `!${setup.clientsCa.cert}`);
-  });
-  after(async () => {
-    await stopServer(running?.server);
-    setup?.certs.remove();
-  });
+  const started = useHttps((setup) => `!${setup.clientsCa.cert}`);
 
   it('refuses a client without a certificate, with a 400 and a log line', async (t) => {
-    const curl = needCurl(t);
-    if (curl === undefined || needOpenssl(t) === undefined || running === undefined) return;
-    const r = await curlGet(curl, running.url, ['--insecure']);
-    assert.equal(r.out, '400', r.stderr);
-    await running.server.waitForOutput(
+    const got = await get(t, started);
+    if (got === undefined) return;
+    assert.equal(got.status, '400', got.stderr);
+    await got.server.waitForOutput(
       /TLS client 127\.0\.0\.1 on --https \S+: no client certificate, which the ! before the CA requires: answered 400/);
   });
 
   it('serves a client with a signed certificate, without HTTPS_CC (no --https-export-cert)', async (t) => {
-    const curl = needCurl(t);
-    if (curl === undefined || needOpenssl(t) === undefined || running === undefined || setup === undefined) return;
-    const r = await curlGet(curl, running.url, withCert(setup.alice));
-    assert.equal(r.out, '200', r.stderr);
-    const echo = json<Echo>(Buffer.from(r.body));
+    const got = await get(t, started, (setup) => setup.alice);
+    if (got === undefined) return;
+    assert.equal(got.status, '200', got.stderr);
+    const echo = got.echo();
     assert.equal(echo.cgi.HTTPS_DN, '/O=nuwsgi tests/CN=alice');
     assert.equal(echo.cgi.HTTPS_CC, undefined);
   });

@@ -1,11 +1,13 @@
 // `--https ADDR,CERT,KEY`: HTTP/1.1 over TLS on the master's listener. curl sees the app's environ
 // say https (HTTPS=on, wsgi.url_scheme, SERVER_PORT the TLS port) from the listener itself; a
-// keep-alive connection serves several requests; the handshake offers TLS 1.2 and 1.3 only, and
-// ALPN http/1.1; sessions resume; plain HTTP sent to the port gets a 400 and a log line; a client that sends
-// nothing, or stalls in its handshake, is closed after --https-handshake-timeout. --https-socket
-// serves a unix socket the same way; --ssl-verbose logs each failed handshake with OpenSSL's reason.
+// keep-alive connection serves several requests, and is closed when idle as over HTTP; the
+// handshake offers TLS 1.2 and 1.3 only, and ALPN http/1.1; sessions resume; plain HTTP sent to
+// the port gets a 400 and a log line; a client that sends nothing, or stalls in its handshake, is
+// closed after --https-handshake-timeout. --https-socket serves a unix socket the same way;
+// --ssl-verbose logs each failed handshake with OpenSSL's reason.
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testCertificates, type CertFiles, type TestCertificates } from './helpers/certs.ts';
@@ -31,7 +33,7 @@ describe('--https serving HTTP/1.1 over TLS', () => {
     ca = await certs.ca('test-ca');
     const site = await certs.issue('site', { cn: 'localhost', issuer: ca });
     server = await startServer(['--https', `127.0.0.1:0,${site.cert},${site.key}`, '--https-handshake-timeout', '1',
-      '--wsgi-file', echoApp]);
+      '--http-keepalive=2', '--wsgi-file', echoApp]);
     port = Number(HTTPS_LISTENING.exec(server.output())![1]);
   });
   after(async () => {
@@ -64,6 +66,22 @@ describe('--https serving HTTP/1.1 over TLS', () => {
     const r = await curlGet(curl, [url, url], ['--insecure'], '%{num_connects}');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.out, '0');
+  });
+
+  it("closes an idle keep-alive connection after --http-keepalive, as the HTTP front's own timers do", async (t) => {
+    if (needOpenssl(t) === undefined || server === undefined) return;
+    const received = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+      socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1'); });
+      socket.on('error', reject);
+      // resolves only once the server ends the connection, which the client never does
+      socket.on('close', () => resolve(text));
+    });
+    assert.match(received, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(received, /\r\nKeep-Alive: timeout=2\r\n/);
   });
 
   it('negotiates TLS 1.2 or 1.3 and ALPN http/1.1; refuses TLS 1.1', async (t) => {

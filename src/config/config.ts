@@ -20,7 +20,7 @@ export interface Config {
   httpsSocket: HttpsListenerSpec[];
   /** `--http-to-https ADDR[,PORT]`: HTTP listeners answering every request with a 301 to its https:// URL. */
   httpToHttps: HttpsRedirectSpec[];
-  /** `--https-export-cert`: the client's certificate, as PEM, in HTTPS_CC. */
+  /** `--https-export-cert`: the client's certificate, as PEM, in HTTPS_CC and HTTPS_CLIENT_CERTIFICATE. */
   httpsExportCert: boolean;
   /** `--https-session-context`: the TLS session id context; undefined for one per listener. */
   httpsSessionContext: string | undefined;

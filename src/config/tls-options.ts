@@ -93,7 +93,7 @@ export const TLS_OPTIONS = [
     kind: 'flag',
     arg: 'optional',
     default: false,
-    help: "give the app the client's certificate, as PEM, in HTTPS_CC",
+    help: "give the app the client's certificate, as PEM, in HTTPS_CC and HTTPS_CLIENT_CERTIFICATE",
     expected: 'no value, or =false/off/no/0 to turn it off',
   },
   {

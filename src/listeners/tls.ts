@@ -36,7 +36,7 @@ export interface TlsSettings {
   sessionTimeout: number;
   /** https-handshake-timeout, in milliseconds. */
   handshakeTimeoutMs: number;
-  /** https-export-cert: the client's certificate in HTTPS_CC. */
+  /** https-export-cert: the client's certificate in HTTPS_CC and HTTPS_CLIENT_CERTIFICATE. */
   exportCert: boolean;
   /** ssl-verbose: every failed handshake logged, with OpenSSL's reason. */
   verbose: boolean;
@@ -166,8 +166,9 @@ export class TlsFront {
     // The TLS server's own 'connection' listener starts the handshake at once: it runs only once
     // the first bytes were seen to be TLS (onConnection).
     const [startTls] = this.server.listeners('connection') as Array<(this: tls.Server, socket: Socket) => void>;
+    if (startTls === undefined) throw new Error('node:tls gave its server no connection listener to start TLS with');
     this.server.removeAllListeners('connection');
-    this.server.on('connection', (socket: Socket) => this.onConnection(socket, (raw) => startTls!.call(this.server, raw)));
+    this.server.on('connection', (socket: Socket) => this.onConnection(socket, (raw) => startTls.call(this.server, raw)));
     this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
     this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => this.onHandshakeError(err, socket));
   }
@@ -242,7 +243,7 @@ export class TlsFront {
     if (/^[A-Z]{3,10} \S/.test(first.toString('latin1', 0, 64))) {
       logRefusal(ANSWERS.badRequest, 'plain HTTP on TLS', `plain HTTP request from ${peer} on ${this.settings.option}`,
         'the client did not start TLS (use https://)');
-      socket.end(rawAnswer(ANSWERS.badRequest));
+      this.answerAndClose(socket);
       return;
     }
     this.logFailure('not TLS', `connection from ${peer} on ${this.settings.option}: its first bytes are not a TLS handshake: closed`);
@@ -251,7 +252,8 @@ export class TlsFront {
 
   /**
    * The handshake is done: the one place a secure connection is dispatched, by the protocol ALPN
-   * chose (http/1.1, or none for clients that do not offer ALPN).
+   * chose (`socket.alpnProtocol`: http/1.1, or false for clients that offer no ALPN; the
+   * protocols offered are ALPN_PROTOCOLS). A refused client certificate is answered in HTTP/1.1.
    */
   private onSecureConnection(socket: TLSSocket): void {
     if (this.settings.spec.clientCertificate !== 'none' && !this.acceptClientCertificate(socket)) return;
@@ -273,16 +275,30 @@ export class TlsFront {
     }
     if (why !== undefined) {
       logRefusal(ANSWERS.badRequest, 'client certificate', `TLS client ${peerOf(socket)} on ${this.settings.option}`, why);
-      socket.on('error', () => {});
-      socket.end(rawAnswer(ANSWERS.badRequest));
+      this.answerAndClose(socket);
       return false;
     }
     if (certificate !== undefined) {
       let vars = '\0HTTPS_DN\0/' + certificate.subject.split('\n').join('/');
-      if (this.settings.exportCert) vars += '\0HTTPS_CC\0' + certificate.toString();
+      if (this.settings.exportCert) {
+        // uWSGI's name for it, and the longer one other servers and frameworks read
+        const pem = certificate.toString();
+        vars += '\0HTTPS_CC\0' + pem + '\0HTTPS_CLIENT_CERTIFICATE\0' + pem;
+      }
       this.clientVars.set(socket, vars);
     }
     return true;
+  }
+
+  /**
+   * A 400 on a connection no HTTP server reads, then its end. What the client still sends is read
+   * and dropped, so that its own end is seen; one that never ends is closed after the handshake timeout.
+   */
+  private answerAndClose(socket: Socket): void {
+    socket.on('error', () => {});
+    socket.setTimeout(this.settings.handshakeTimeoutMs, () => socket.destroy());
+    socket.resume();
+    socket.end(rawAnswer(ANSWERS.badRequest));
   }
 
   /** A handshake that failed or timed out: node leaves closing the connection to the listener of this event. */
