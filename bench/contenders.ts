@@ -1,125 +1,23 @@
-// The servers a scenario compares, each started on loopback with the same number of worker
-// processes (and threads, where the server has them), and stopped by its pid.
-import { spawn } from 'node:child_process';
+// The servers a scenario compares (their ids are what `--contender` takes), and how each is run;
+// bench/launch.ts starts and stops them, bench/tls-contenders.ts has those that speak TLS.
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  childPids, freePort, startNginx, startNuwsgiSocket, uwsgiSite, waitForListener, type ConnectTarget,
-} from '../test/helpers/nginx.ts';
-import { findExecutable } from '../test/helpers/peers.ts';
+import { freePort, startNginx, startNuwsgiSocket, type ConnectTarget } from '../test/helpers/nginx.ts';
 import { cliPath, repoRoot, startServer } from '../test/helpers/server.ts';
-import { startUwsgiOracle } from '../test/helpers/uwsgi-oracle.ts';
-import { stopServer, within } from '../test/helpers/wire.ts';
-import { processTree, type ProcessGroups } from './cpu.ts';
+import { stopServer } from '../test/helpers/wire.ts';
+import { processTree } from './cpu.ts';
+import {
+  appFile, appsDir, behindNginx, GUNICORN, NGINX, nuwsgiArgs, nuwsgiProcesses, program, startListening, startProcess,
+  UWSGI, uwsgiBackend, uwsgiHttp, type Backend, type Contender, type Server, type Setup,
+} from './launch.ts';
+import { HELLO_HANDLER } from './hello-responder.ts';
+import { tlsContenders } from './tls-contenders.ts';
 
-const appsDir = path.join(repoRoot, 'bench', 'apps');
-
-/** What a contender needs to start for one scenario. */
-export interface Setup {
-  /** The app in bench/apps/, without `.py`. */
-  app: string;
-  /** A private directory for unix sockets and config files. */
-  dir: string;
-  /** The directory served at /static/ (the static-file scenario). */
-  staticDir: string;
-  processes: number;
-  threads: number;
-  /** Environment variables for the server (and so its app), on top of the harness's own. */
-  env?: Record<string, string>;
-}
-
-export interface Server {
-  /** http://127.0.0.1:PORT, the request path not included. */
-  url: string;
-  /** The process the harness started: nuwsgi's master, uWSGI's master, gunicorn's arbiter, nginx's master. */
-  pid: number;
-  /** Its processes by group (nginx, master, workers...), for the CPU time per request. */
-  processes(): ProcessGroups;
-  stop(): Promise<unknown>;
-}
-
-/** What runs behind nginx. */
-type Backend = Omit<Server, 'url'>;
-
-interface Contender {
-  name: string;
-  /** The programs it runs, with the Debian package of each (checked before a run starts). */
-  needs: Record<string, string>;
-  start(setup: Setup): Promise<Server>;
-}
-
+export type { Server, Setup } from './launch.ts';
 export type ContenderId = keyof typeof contenders;
-
-const appFile = (setup: Setup) => path.join(appsDir, `${setup.app}.py`);
-
-function program(name: string): string {
-  const file = findExecutable(name);
-  if (file === undefined) throw new Error(`${name} is not installed`);
-  return file;
-}
-
-/**
- * Runs a server in a process group of its own; resolves once it accepts connections on `target`.
- * Stopping sends SIGTERM, and SIGKILL to the group after 10 s.
- */
-async function startProcess(group: string, command: string, args: string[], target: ConnectTarget,
-  env?: Record<string, string>): Promise<Backend> {
-  const proc = spawn(command, args, {
-    stdio: ['ignore', 'ignore', 'pipe'], detached: true, cwd: repoRoot, env: { ...process.env, ...env },
-  });
-  let log = '';
-  proc.stderr!.on('data', (c: Buffer) => { log = (log + c.toString('utf8')).slice(-4000); });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const gone = () => proc.exitCode !== null || proc.signalCode !== null;
-  const stop = async () => {
-    if (!gone()) proc.kill('SIGTERM');
-    if ((await within(exited, 10_000)) === null) {
-      process.kill(-proc.pid!, 'SIGKILL');
-      await exited;
-    }
-  };
-  try {
-    await waitForListener(target, 30_000, gone);
-  } catch (err) {
-    await stop();
-    throw new Error(`${path.basename(command)} did not start: ${(err as Error).message}\n${log}`);
-  }
-  return { pid: proc.pid!, processes: () => ({ [group]: processTree(proc.pid!) }), stop };
-}
-
-/** startProcess for a server that listens on 127.0.0.1:port. */
-async function startListening(group: string, command: string, args: string[], port: number,
-  env?: Record<string, string>): Promise<Server> {
-  return { url: `http://127.0.0.1:${port}`, ...await startProcess(group, command, args, { port, host: '127.0.0.1' }, env) };
-}
-
-/** nuwsgi's master, and its workers (its children). */
-const nuwsgiProcesses = (master: number): ProcessGroups => ({ master: [master], workers: childPids(master) });
-
-/** No request log: what every contender runs with, but the logging scenario's. */
-const NO_REQUEST_LOG = ['--disable-logging'];
 
 /** The request log (uWSGI's default line, or `extra`'s) written to a file in setup.dir, as a deployment writes it. */
 const requestLogTo = (setup: Setup, extra: string[] = []) => ['--logto', path.join(setup.dir, `requests-${Date.now()}.log`), ...extra];
-
-/** nuwsgi's options for the app, whatever its listener. All contenders run /usr/bin/python3. */
-function nuwsgiArgs(setup: Setup, logging = NO_REQUEST_LOG): string[] {
-  return ['--wsgi-file', appFile(setup), '--processes', String(setup.processes), '--threads', String(setup.threads),
-    '--home', '/usr', ...logging, '--listen', '1024'];
-}
-
-/** uWSGI's options for the app, whatever its listener (`--threads` only when more than one, as uWSGI then changes mode). */
-function uwsgiArgs(setup: Setup, logging = NO_REQUEST_LOG): string[] {
-  return ['--wsgi-file', appFile(setup), '--master', '--processes', String(setup.processes),
-    ...(setup.threads > 1 ? ['--threads', String(setup.threads)] : []),
-    ...logging, '--die-on-term', '--need-app', '--listen', '1024'];
-}
-
-async function uwsgiHttp(setup: Setup, listener: string[], logging = NO_REQUEST_LOG): Promise<Server> {
-  const port = await freePort();
-  return startListening('uWSGI', program('uwsgi'), ['--plugin', 'python3,http', ...listener.map((a) => a.replace('PORT', String(port))),
-    ...uwsgiArgs(setup, logging)], port, setup.env);
-}
 
 async function gunicorn(setup: Setup, workerClass: string[]): Promise<Server> {
   const port = await freePort();
@@ -128,34 +26,8 @@ async function gunicorn(setup: Setup, workerClass: string[]): Promise<Server> {
     `${setup.app}:application`], port, setup.env);
 }
 
-/** nginx on a free port in front of `backend` (started on a unix socket in setup.dir). */
-async function behindNginx(setup: Setup, backend: (socket: string) => Promise<Backend>): Promise<Server> {
-  const socket = path.join(setup.dir, `backend-${Date.now()}.sock`);
-  const app = await backend(socket);
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(setup.dir, 'nginx-'));
-  try {
-    const nginx = await startNginx(program('nginx'), {
-      dir, port, http: uwsgiSite({ port, pass: `unix:${socket}`, server: 'access_log off;\nclient_max_body_size 2m;' }),
-    });
-    return {
-      url: nginx.url,
-      pid: nginx.pid,
-      processes: () => ({ nginx: processTree(nginx.pid), ...app.processes() }),
-      stop: async () => { await nginx.stop(); await app.stop(); },
-    };
-  } catch (err) {
-    await app.stop();
-    throw err;
-  }
-}
-
 // The ceiling of any Node front: node:http answering hello world itself, no Python behind it.
-const BARE_NODE = `require('node:http').createServer((req, res) => {
-  req.resume();
-  res.writeHead(200, ['Content-Type', 'text/plain', 'Content-Length', '13']);
-  res.end('Hello, World!');
-}).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
+const BARE_NODE = `require('node:http').createServer(${HELLO_HANDLER}).listen({ port: Number(process.argv[1]), host: '127.0.0.1', backlog: 1024 });`;
 
 // The ceiling of any Node front that logs: the bare node:http responder, writing uWSGI's default
 // request line per request to a file as nuwsgi's master does (collected for 5 ms, one write()).
@@ -224,10 +96,6 @@ require('node:net').createServer({ allowHalfOpen: true }, (s) => {
   s.on('end', () => s.destroy());
   s.on('error', () => {});
 }).listen({ path: socket, backlog: 1024 }, () => fs.chmodSync(socket, 0o666));`;
-
-const NGINX = { nginx: 'nginx' };
-const UWSGI = { uwsgi: 'uwsgi uwsgi-plugin-python3' };
-const GUNICORN = { gunicorn: 'gunicorn' };
 
 /** nuwsgi over HTTP with the app's options and `extra` (e.g. a static map). */
 async function nuwsgiHttp(setup: Setup, extra: string[] = []): Promise<Server> {
@@ -339,10 +207,7 @@ export const contenders = {
   'nginx-uwsgi': {
     name: 'nginx → uWSGI (unix socket)',
     needs: { ...NGINX, ...UWSGI },
-    start: (setup) => behindNginx(setup, async (socket) => {
-      const uwsgi = await startUwsgiOracle(program('uwsgi'), { socket, wsgiFile: appFile(setup), args: uwsgiArgs(setup) });
-      return { pid: uwsgi.pid, processes: () => ({ uWSGI: processTree(uwsgi.pid) }), stop: () => uwsgi.stop() };
-    }),
+    start: (setup) => behindNginx(setup, (socket) => uwsgiBackend(setup, socket)),
   },
   'gunicorn-sync': {
     name: 'gunicorn (sync)',
@@ -400,4 +265,5 @@ export const contenders = {
       return startListening('node', process.execPath, ['-e', BARE_NODE_ECHO, String(port)], port);
     },
   },
+  ...tlsContenders,
 } satisfies Record<string, Contender>;

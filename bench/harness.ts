@@ -87,6 +87,8 @@ export interface WrkLoad {
   script?: string;
   /** Seconds before a request counts as a timeout (wrk's default is 2). */
   timeout?: number;
+  /** Headers sent with every request (`Name: value`). */
+  headers?: string[];
 }
 
 /**
@@ -101,7 +103,7 @@ export interface WrkLoad {
 export function wrk(url: string, load: WrkLoad): Promise<Sample> {
   const args = ['-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency',
     ...(load.timeout === undefined ? [] : ['--timeout', `${load.timeout}s`]),
-    ...(load.script === undefined ? [] : ['-s', load.script]), url];
+    ...(load.script === undefined ? [] : ['-s', load.script]), ...(load.headers ?? []).flatMap((h) => ['-H', h]), url];
   return new Promise((resolve, reject) => {
     // bash's `times` prints the CPU time of the shell's children (wrk) once wrk has exited
     execFile('bash', ['-c', 'wrk "$@"; status=$?; times >&2; exit $status', 'wrk', ...args],
@@ -127,7 +129,8 @@ export function wrk(url: string, load: WrkLoad): Promise<Sample> {
   });
 }
 
-const MS_PER_UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+/** Milliseconds per unit of a duration as wrk and h2load print it (`1.23ms`). */
+export const MS_PER_UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
 /** The children's user + system seconds from the last line of bash's `times` (`0m1.234s 0m0.567s`). */
 function childCpuSeconds(stderr: string): number | undefined {

@@ -1,4 +1,5 @@
-// Certificates for the TLS tests, made with the `openssl` binary in a temporary directory: a CA, and
+// Certificates for the TLS tests (and the bench's TLS contenders), made with the `openssl` binary in
+// a temporary directory, or one the caller gives: a CA, and
 // server or client certificates (EC P-256 keys) signed by it or by themselves, valid for localhost
 // and 127.0.0.1, or with validity dates in the past.
 //
@@ -30,7 +31,7 @@ export interface IssueOptions {
 }
 
 export interface TestCertificates {
-  /** The temporary directory (removed by remove()). */
+  /** Where the files are (removed by remove()). */
   dir: string;
   openssl: string;
   /** A CA certificate and key called `name`. */
@@ -40,9 +41,8 @@ export interface TestCertificates {
   remove(): void;
 }
 
-/** The maker of test certificates, with the `openssl` binary at `openssl`. */
-export function testCertificates(openssl: string): TestCertificates {
-  const dir = tempDir('nuwsgi-tls-');
+/** The maker of test certificates, with the `openssl` binary at `openssl`, writing them in `dir`. */
+export function testCertificates(openssl: string, dir = tempDir('nuwsgi-tls-')): TestCertificates {
   let serial = 0;
   const file = (name: string) => path.join(dir, name);
 

@@ -80,6 +80,8 @@ export interface NginxConfigOptions {
   dir: string;
   /** What goes inside `http { ... }`: upstreams and server blocks. */
   http: string;
+  /** The worker's `worker_connections`, clients and upstreams together; default 256. */
+  workerConnections?: number;
 }
 
 /** Where the files of an nginx run in `dir` are. */
@@ -99,7 +101,7 @@ export function nginxPaths(dir: string) {
  * would run its worker as `nobody`, which can neither open the temp directory (mode 700) nor a
  * unix socket of mode 660 owned by root, so the config says `user root;` then.
  */
-export function writeNginxConfig({ dir, http }: NginxConfigOptions): string {
+export function writeNginxConfig({ dir, http, workerConnections = 256 }: NginxConfigOptions): string {
   const files = nginxPaths(dir);
   fs.copyFileSync(systemUwsgiParams, files.uwsgiParams);
   const temp = (name: string) => {
@@ -116,7 +118,7 @@ pid ${files.pid};
 error_log ${files.errorLog} info;
 
 events {
-    worker_connections 256;
+    worker_connections ${workerConnections};
 }
 
 http {
@@ -143,6 +145,8 @@ export function uwsgiPassTarget(socket: string): string {
 export interface UwsgiSiteOptions {
   /** The loopback port of the server block. */
   port: number;
+  /** Parameters of its `listen` after the address (e.g. `ssl http2`). */
+  listenOptions?: string;
   /** uwsgi_pass's argument: `unix:/path`, `127.0.0.1:PORT` or an upstream's name. */
   pass: string;
   /** Default `nuwsgi.test`; the app sees it as SERVER_NAME. */
@@ -160,7 +164,7 @@ export function uwsgiSite(o: UwsgiSiteOptions): string {
   const indent = (text: string | undefined, spaces: string) =>
     (text ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '').map((l) => `${spaces}${l}\n`).join('');
   return `    server {
-        listen 127.0.0.1:${o.port};
+        listen 127.0.0.1:${o.port}${o.listenOptions === undefined ? '' : ` ${o.listenOptions}`};
         server_name ${o.serverName ?? 'nuwsgi.test'};
 ${o.root === undefined ? '' : `        root ${o.root};\n`}${indent(o.server, '        ')}
         location / {
