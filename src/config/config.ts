@@ -46,6 +46,18 @@ export interface Config {
   uwsgiAllow: AddressList;
   /** `--trusted-proxy`: peers whose X-Forwarded-For / X-Forwarded-Proto are believed (default none). */
   trustedProxies: AddressList;
+  /** `--http2`: offer h2 by ALPN on the TLS listeners (default on). */
+  http2: boolean;
+  /** `--http2-max-concurrent-streams`: the streams one HTTP/2 connection may have open at once (default 100). */
+  http2MaxConcurrentStreams: number;
+  /** `--http2-idle-timeout`: seconds an HTTP/2 connection may stay without an open stream (default 75). */
+  http2IdleTimeout: number;
+  /** `--http2-settings-timeout`: seconds for the client's preface and SETTINGS acknowledgement (default 10). */
+  http2SettingsTimeout: number;
+  /** `--http2-stream-timeout`: seconds a stream may wait on its client, for body or window (default 60). */
+  http2StreamTimeout: number;
+  /** `--http2-max-resets`: streams a client may reset per second on one connection (default 100). */
+  http2MaxResets: number;
   /** `--uid`: the user (name or number) to run as once the listeners are bound. */
   uid: string | undefined;
   /** `--gid`: the group (name or number) to run as once the listeners are bound. */

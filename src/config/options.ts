@@ -1,10 +1,9 @@
 // The option table: the one description of every option nuwsgi understands. The command line,
 // UWSGI_* environment variables, configuration files (ini/json/yaml), `--help` and the options
 // reference in docs/ are all driven by it. It is assembled here from the themed tables:
-// listener-options.ts, tls-options.ts, application-options.ts, serving-options.ts, static-options.ts,
-// supervision-options.ts and
-// loading-options.ts (the options that steer the reading of the configuration itself); the few
-// that belong to no theme are below.
+// listener-options.ts, tls-options.ts, h2-options.ts, application-options.ts, serving-options.ts,
+// static-options.ts, supervision-options.ts and loading-options.ts (the options that steer the
+// reading of the configuration itself); the few that belong to no theme are below.
 //
 // Adding an option means adding one entry to one of them, in the place where `--help` should list
 // it (the table's order is --help's). An option the server acts on also gets a field of Config
@@ -17,6 +16,7 @@
 // python_plugin.c, plugins/http/http.c).
 import { APPLICATION_OPTIONS } from './application-options.ts';
 import type { Config, ConfigField } from './config.ts';
+import { H2_OPTIONS } from './h2-options.ts';
 import { LISTENER_OPTIONS } from './listener-options.ts';
 import { TLS_OPTIONS } from './tls-options.ts';
 import { LOG_OPTIONS } from './log-options.ts';
@@ -32,6 +32,7 @@ import { SUPERVISION_OPTIONS } from './supervision-options.ts';
 const TABLE = [
   ...LISTENER_OPTIONS,
   ...TLS_OPTIONS,
+  ...H2_OPTIONS,
   ...APPLICATION_OPTIONS,
   ...SERVING_OPTIONS,
   ...STATIC_OPTIONS,

@@ -1,5 +1,6 @@
 // From a parsed HTTP/1.x head to the request the router gets: its fields and its environ block. A
 // pure function of the head and the listener, so it is tested in-process (test/http-request.test.ts).
+// HTTP/2 requests are built by the same code once their own rules passed (h2-request.ts).
 import type { AddressList } from '../config/address-list.ts';
 import { ANSWERS } from './answers.ts';
 import { cgiHeaderName, percentDecodeLatin1 } from './environ.ts';
@@ -7,22 +8,26 @@ import { vetHttpHead, vetTrailers } from './http-vet.ts';
 import { forwardedOrigin } from './peers.ts';
 import type { ParsedRequest, Refusal } from './request.ts';
 
-/** The head as node's parser delivers it. */
-export interface HttpHead {
+/** A request head of any HTTP version, its header fields as received. */
+export interface RequestHead {
   method: string;
   url: string;
-  versionMajor: number;
-  versionMinor: number;
   /** [name, value, name, value, ...] as received. */
   rawHeaders: readonly string[];
   /** The peer's address (`::ffff:` mapped IPv4 included) and port; undefined on unix sockets. */
   peerAddress: string | undefined;
   peerPort: number | undefined;
   expectContinue: boolean;
-  /** The trailer of a chunked body, [name, value, ...], once the body has ended. */
+  /** The trailer of a body of unknown length, [name, value, ...], once the body has ended. */
   trailers(): readonly string[];
   /** CGI variables of the connection, each pair led by a NUL (TLS: `\0HTTPS\0on`...); none on a plain one. */
   connectionVars?: string;
+}
+
+/** The head as node's HTTP/1.x parser delivers it. */
+export interface HttpHead extends RequestHead {
+  versionMajor: number;
+  versionMinor: number;
 }
 
 /** What the listener the request came in on says about it. */
@@ -44,6 +49,16 @@ export interface HttpListenerContext {
 export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext): ParsedRequest | Refusal {
   const refused = vetHttpHead(head, listener.maxHeaders);
   if (refused !== undefined) return refused;
+  const protocol = head.versionMajor === 1 && head.versionMinor === 1 ? 'HTTP/1.1' : `HTTP/${head.versionMajor}.${head.versionMinor}`;
+  return requestFromHead(head, protocol, listener, http1BodyLength);
+}
+
+/**
+ * The request of a head that passed its version's rules (http-vet.ts), or the refusal of its path.
+ * `bodyLength` reads the body's length from the headers by CGI name (ParsedRequest.bodyLength).
+ */
+export function requestFromHead(head: RequestHead, protocol: string, listener: HttpListenerContext,
+  bodyLength: (headers: ReadonlyMap<string, string>) => number): ParsedRequest | Refusal {
   const url = head.url;
   const q = url.indexOf('?');
   let path = q === -1 ? url : url.slice(0, q);
@@ -56,7 +71,6 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
   const query = q === -1 ? '' : url.slice(q + 1);
   let remoteAddr = head.peerAddress ?? '';
   if (remoteAddr.startsWith('::ffff:')) remoteAddr = remoteAddr.slice(7);
-  const protocol = head.versionMajor === 1 && head.versionMinor === 1 ? 'HTTP/1.1' : `HTTP/${head.versionMajor}.${head.versionMinor}`;
 
   const headers = cgiHeaders(head.rawHeaders);
   let scheme: string = listener.scheme;
@@ -67,11 +81,18 @@ export function buildHttpRequest(head: HttpHead, listener: HttpListenerContext):
     ({ remoteAddr, scheme } = forwardedOrigin(trusted, remoteAddr, scheme,
       forwardedFor, headers.get('HTTP_X_FORWARDED_PROTO')));
   }
-  // node's parser has checked Content-Length and refused it beside Transfer-Encoding, and the
-  // vetting refused a second one and any coding but chunked
+  return new HttpRequest(head, listener, {
+    method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength: bodyLength(headers), forwardedFor,
+  });
+}
+
+/**
+ * An HTTP/1.x body's length: node's parser has checked Content-Length and refused it beside
+ * Transfer-Encoding, and the vetting refused a second one and any coding but chunked.
+ */
+function http1BodyLength(headers: ReadonlyMap<string, string>): number {
   const contentLength = headers.get('CONTENT_LENGTH');
-  const bodyLength = headers.has('HTTP_TRANSFER_ENCODING') ? -1 : contentLength === undefined ? 0 : Number(contentLength);
-  return new HttpRequest(head, listener, { method: head.method, uri: url, path: pathInfo, query, protocol, headers, scheme, remoteAddr, bodyLength, forwardedFor });
+  return headers.has('HTTP_TRANSFER_ENCODING') ? -1 : contentLength === undefined ? 0 : Number(contentLength);
 }
 
 /** The fields of a request that its environ block is made of. */
@@ -89,7 +110,7 @@ interface RequestFields {
 }
 
 /**
- * A request from an HTTP/1.x head. Its environ block is made when first asked for: a static file
+ * A request from an HTTP head. Its environ block is made when first asked for: a static file
  * answered by the master never needs it.
  */
 class HttpRequest implements ParsedRequest {
@@ -105,11 +126,11 @@ class HttpRequest implements ParsedRequest {
   readonly forwardedFor: string | undefined;
   readonly expectContinue: boolean;
   readonly vetTrailers: (() => Refusal | undefined) | null;
-  private readonly head: HttpHead;
+  private readonly head: RequestHead;
   private readonly listener: HttpListenerContext;
   private block: string | undefined;
 
-  constructor(head: HttpHead, listener: HttpListenerContext, fields: RequestFields) {
+  constructor(head: RequestHead, listener: HttpListenerContext, fields: RequestFields) {
     this.method = fields.method;
     this.uri = fields.uri;
     this.path = fields.path;

@@ -1,6 +1,6 @@
-// The rules a parsed HTTP/1.x head must pass before anything else sees it, on top of what node's
-// parser (llhttp) refuses itself: RFC 9112's framing and target rules that it lets through, and the
-// limits of our own. Each refusal is an answer from the table and names its rule for the log line;
+// The rules a parsed HTTP/1.x head (or an HTTP/2 request's) must pass before anything else sees
+// it, on top of what node's parsers (llhttp, nghttp2) refuse themselves: RFC 9112's framing and
+// target rules that they let through, and the limits of our own. Each refusal is an answer from the table and names its rule for the log line;
 // docs/compat.md ("Request limits and refusals") lists them all.
 import { ANSWERS } from './answers.ts';
 import type { HttpHead } from './http-request.ts';
@@ -31,14 +31,8 @@ export function vetHttpHead(head: HttpHead, maxHeaders: number): Refusal | undef
   if (major !== 1 || minor > 1) {
     return refusal(ANSWERS.versionNotSupported, 'version', `HTTP/${major}.${minor} is not supported (only HTTP/1.0 and HTTP/1.1)`);
   }
-  const fields = head.rawHeaders.length >> 1;
-  if (fields > maxHeaders) {
-    return refusal(ANSWERS.tooManyHeaders, 'header count', `more than http-max-headers (${maxHeaders}) header fields`);
-  }
-  const framing = readFraming(head.rawHeaders);
-  for (const [count, name] of [[framing.hosts.length, 'Host'], [framing.contentLengths, 'Content-Length'], [framing.contentTypes, 'Content-Type']] as const) {
-    if (count > 1) return refusal(ANSWERS.badRequest, `duplicate ${name}`, `${count} ${name} header fields`);
-  }
+  const framing = vetFields(head.rawHeaders, maxHeaders);
+  if (!('hosts' in framing)) return framing;
   if (framing.hosts.length === 0 && minor === 1) {
     return refusal(ANSWERS.badRequest, 'missing Host', 'an HTTP/1.1 request without a Host header field (RFC 9112 §3.2)');
   }
@@ -49,15 +43,46 @@ export function vetHttpHead(head: HttpHead, maxHeaders: number): Refusal | undef
       return refusal(ANSWERS.badRequest, 'transfer coding', `Transfer-Encoding "${te}": only chunked is accepted`);
     }
   }
-  if (url === '*' && method !== 'OPTIONS') {
-    return refusal(ANSWERS.badRequest, 'asterisk target', `${method} * (the asterisk-form is for OPTIONS only)`);
-  }
+  const asterisk = vetAsteriskTarget(method, url);
+  if (asterisk !== undefined) return asterisk;
   if (url.charCodeAt(0) !== 47 /* '/' */ && url !== '*') {
     const authority = absoluteFormAuthority(url);
     if (authority === undefined) return refusal(ANSWERS.badRequest, 'target', 'a request target that is neither a path nor an absolute URL');
     if (framing.hosts.length === 1 && sameAuthority(url, authority, framing.hosts[0]) === false) {
       return refusal(ANSWERS.badRequest, 'absolute target', `an absolute-form target for ${authority}, not for the Host ${framing.hosts[0]}`);
     }
+  }
+  return undefined;
+}
+
+/**
+ * The first rule an HTTP/2 request breaks, or undefined: those of HTTP/1.1 that HTTP/2 keeps.
+ * nghttp2 has already refused what HTTP/2 itself forbids (connection-specific fields,
+ * Transfer-Encoding, a :path that is neither a path nor `*`, a Content-Length its DATA belies);
+ * `rawHeaders` has the :authority as Host when the request had no Host field.
+ */
+export function vetH2Head(method: string, path: string, rawHeaders: readonly string[], maxHeaders: number): Refusal | undefined {
+  const framing = vetFields(rawHeaders, maxHeaders);
+  if (!('hosts' in framing)) return framing;
+  return vetAsteriskTarget(method, path);
+}
+
+/** The rules on the fields of every HTTP version: their count, and at most one Host, Content-Length and Content-Type. */
+function vetFields(raw: readonly string[], maxHeaders: number): Framing | Refusal {
+  const fields = raw.length >> 1;
+  if (fields > maxHeaders) {
+    return refusal(ANSWERS.tooManyHeaders, 'header count', `more than http-max-headers (${maxHeaders}) header fields`);
+  }
+  const framing = readFraming(raw);
+  for (const [count, name] of [[framing.hosts.length, 'Host'], [framing.contentLengths, 'Content-Length'], [framing.contentTypes, 'Content-Type']] as const) {
+    if (count > 1) return refusal(ANSWERS.badRequest, `duplicate ${name}`, `${count} ${name} header fields`);
+  }
+  return framing;
+}
+
+function vetAsteriskTarget(method: string, url: string): Refusal | undefined {
+  if (url === '*' && method !== 'OPTIONS') {
+    return refusal(ANSWERS.badRequest, 'asterisk target', `${method} * (the asterisk-form is for OPTIONS only)`);
   }
   return undefined;
 }
