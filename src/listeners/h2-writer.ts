@@ -7,6 +7,7 @@ import { answerHeaders, type Answer } from './answers.ts';
 import type { ResponseWriter } from './request.ts';
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
+const EMPTY = Buffer.alloc(0);
 
 /** Fields HTTP/2 forbids in a response (RFC 9113 §8.2.2): dropped from the app's head, as nginx does. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -21,6 +22,8 @@ export class H2ResponseWriter implements ResponseWriter {
   private waitingDrain = false;
   /** The stream was reset by this side (abort, a timeout), not by the client. */
   resetByServer = false;
+  /** The response was ended (end(), answer()); the stream may still be reset before it is all out. */
+  private ended = false;
 
   constructor(stream: ServerHttp2Stream, addHeaders: readonly string[]) {
     this.stream = stream;
@@ -61,25 +64,26 @@ export class H2ResponseWriter implements ResponseWriter {
   end(last: Buffer | null): void {
     const stream = this.stream;
     if (stream.destroyed) return;
+    this.ended = true;
     if (last === null || this.bodyless) stream.end();
     else stream.end(last);
     this.stopBodyAfterResponse();
   }
 
   abort(): void {
-    const stream = this.stream;
-    if (stream.destroyed) return;
-    // what was written goes out first (an empty write completes after those before it), then the
-    // stream is reset: the client sees the response cut short, never a complete one
-    if (this.bodyless || stream.writableEnded) this.reset(NGHTTP2_INTERNAL_ERROR);
-    else stream.write(Buffer.alloc(0), () => this.reset(NGHTTP2_INTERNAL_ERROR));
+    this.reset(NGHTTP2_INTERNAL_ERROR);
   }
 
-  /** Resets the stream (RST_STREAM with `code`): the client sees the response cut short. */
+  /** Resets the stream (RST_STREAM with `code`): the client sees the response cut short, never a complete one. */
   reset(code: number): void {
-    if (this.stream.destroyed) return;
+    const stream = this.stream;
+    if (stream.destroyed) return;
     this.resetByServer = true;
-    this.stream.close(code);
+    // node ends the writable side before it resets a stream, and when nothing is being written the
+    // END_STREAM would go out first, as the end of a complete response: an empty write in flight
+    // holds the end back until after the RST_STREAM
+    if (stream.headersSent && !stream.writableEnded) stream.write(EMPTY);
+    stream.close(code);
   }
 
   /**
@@ -100,6 +104,7 @@ export class H2ResponseWriter implements ResponseWriter {
       return;
     }
     stream.respond(h2Fields(answer.status, answerHeaders(answer, more), []));
+    this.ended = true;
     stream.end(answer.body);
     this.stopBodyAfterResponse();
   }
@@ -112,8 +117,9 @@ export class H2ResponseWriter implements ResponseWriter {
 
   onClientGone(callback: () => void): void {
     const stream = this.stream;
+    // a reset ends the stream's writable side too, so writableFinished cannot tell it
     stream.once('close', () => {
-      if (!stream.writableFinished) callback();
+      if (!this.ended || stream.rstCode !== NGHTTP2_NO_ERROR) callback();
     });
   }
 
