@@ -6,6 +6,7 @@
 // timeout, the idle timeout, a timeout per stream that waits on its client, and a cap on the
 // streams a client resets per second (CVE-2023-44487, rapid reset). docs/compat.md ("HTTP/2").
 import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import { RateLimitedLog } from '../observe/rate-limited-log.ts';
 import type { H2ResponseWriter } from './h2-writer.ts';
 
@@ -28,6 +29,8 @@ export interface H2Limits {
 }
 
 const RESET_WINDOW_MS = 1000;
+/** How long a connection ended for breaking a limit may take to close before it is destroyed. */
+const SHUTDOWN_LINGER_MS = 1000;
 
 const lines = new RateLimitedLog();
 
@@ -41,6 +44,8 @@ export class H2Connection {
   /** `ADDRESS:PORT`, for the log lines. */
   readonly peer: string;
   private readonly session: ServerHttp2Session;
+  /** The TLS connection itself (session.socket only lets a few of its methods through). */
+  private readonly socket: TLSSocket;
   private readonly limits: H2Limits;
   private open = 0;
   private settingsTimer: NodeJS.Timeout | null;
@@ -51,9 +56,12 @@ export class H2Connection {
   private reachedConcurrencyLimit = false;
   private resets = 0;
   private resetWindowStart = 0;
+  /** The connection broke a limit and is being closed. */
+  private shuttingDown = false;
 
-  constructor(session: ServerHttp2Session, socket: { remoteAddress?: string; remotePort?: number; once(event: 'end', listener: () => void): unknown }, limits: H2Limits) {
+  constructor(session: ServerHttp2Session, socket: TLSSocket, limits: H2Limits) {
     this.session = session;
+    this.socket = socket;
     this.limits = limits;
     this.peerAddress = socket.remoteAddress;
     this.peerPort = socket.remotePort;
@@ -125,7 +133,7 @@ export class H2Connection {
     this.settingsTimer = null;
     logLine('settings timeout', `HTTP/2 connection from ${this.peer}: no preface or SETTINGS acknowledgement within ` +
       `${this.limits.settingsTimeoutMs / 1000} s: closed; raise it with --http2-settings-timeout`);
-    this.session.destroy(undefined, NGHTTP2_SETTINGS_TIMEOUT);
+    this.shutDown(NGHTTP2_SETTINGS_TIMEOUT);
   }
 
   private armIdle(): void {
@@ -150,10 +158,24 @@ export class H2Connection {
       this.resetWindowStart = now;
       this.resets = 0;
     }
-    if (++this.resets <= this.limits.maxResetsPerSecond || this.session.destroyed) return;
+    if (++this.resets <= this.limits.maxResetsPerSecond || this.shuttingDown) return;
     logLine('rapid reset', `HTTP/2 connection from ${this.peer}: more than ${this.limits.maxResetsPerSecond} streams reset ` +
       'by the client in a second (rapid reset, CVE-2023-44487): closed (GOAWAY); raise it with --http2-max-resets');
-    this.session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+    this.shutDown(NGHTTP2_ENHANCE_YOUR_CALM);
+  }
+
+  /**
+   * Ends a connection that broke a limit: GOAWAY with `code`, then the TLS connection is ended
+   * after it (destroying it at once would reset the TCP connection over the client's unread
+   * flood, and the client would never read the GOAWAY), and destroyed if it lingers.
+   */
+  private shutDown(code: number): void {
+    if (this.shuttingDown || this.session.destroyed) return;
+    this.shuttingDown = true;
+    this.session.goaway(code);
+    // node writes the GOAWAY out in its own immediate, queued before this one
+    setImmediate(() => this.socket.end());
+    setTimeout(() => this.session.destroy(), SHUTDOWN_LINGER_MS).unref();
   }
 
   /** The streams nghttp2 refused before `upTo` (a stream id the client used), which node never shows. */

@@ -28,6 +28,8 @@ export class H2Front {
   private readonly options: H2Options;
   private readonly connections = new Map<ServerHttp2Session, H2Connection>();
   private closed: (() => void) | null = null;
+  /** The socket being handed to node:http2, whose 'session' event comes while it is. */
+  private accepting: TLSSocket | null = null;
 
   constructor(handler: RequestHandler, context: HttpListenerContext, options: H2Options) {
     this.handler = handler;
@@ -58,7 +60,12 @@ export class H2Front {
       socket.destroy();
       return;
     }
-    this.server.emit('connection', socket);
+    this.accepting = socket;
+    try {
+      this.server.emit('connection', socket);
+    } finally {
+      this.accepting = null;
+    }
   }
 
   /** Every connection gets GOAWAY: no new streams, those open finish. Resolves once all have closed. */
@@ -76,7 +83,9 @@ export class H2Front {
   }
 
   private onSession(session: ServerHttp2Session): void {
-    const connection = new H2Connection(session, session.socket, this.options);
+    const socket = this.accepting;
+    if (socket === null) throw new Error('an HTTP/2 session without a connection being accepted');
+    const connection = new H2Connection(session, socket, this.options);
     this.connections.set(session, connection);
     session.once('close', () => {
       this.connections.delete(session);

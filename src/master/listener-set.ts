@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import type { Config, HttpsListenerSpec } from '../config/config.ts';
 import { parseSocketAddress, type SocketAddress } from '../listeners/address.ts';
 import type { BindOptions, BoundSocket } from '../listeners/bind.ts';
+import type { H2Options } from '../listeners/h2.ts';
 import { HttpListener, type HttpsPiece } from '../listeners/http.ts';
 import { HttpsRedirect } from '../listeners/https-redirect.ts';
 import { defaultSessionIdContext, loadCertificates, type Certificates, type TlsSettings } from '../listeners/tls.ts';
@@ -137,6 +138,20 @@ export class ListenerSet {
     this.uwsgi.push(socket);
     return socket;
   }
+}
+
+/** The HTTP/2 settings of the TLS listeners, from the http2-* options, buffer-size and http-max-headers. */
+export function h2OptionsFrom(config: Config): H2Options {
+  return {
+    maxConcurrentStreams: config.http2MaxConcurrentStreams,
+    maxHeaders: config.httpMaxHeaders,
+    maxHeadSize: config.bufferSize,
+    idleTimeoutMs: config.http2IdleTimeout * 1000,
+    settingsTimeoutMs: config.http2SettingsTimeout * 1000,
+    streamTimeoutMs: config.http2StreamTimeout * 1000,
+    maxResetsPerSecond: config.http2MaxResets,
+    addHeaders: config.addHeader,
+  };
 }
 
 /** A listener the configuration asks for: its option, its address as given and as parsed, what it speaks. */

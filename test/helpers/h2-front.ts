@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { AddressList } from '../../src/config/address-list.ts';
 import { H2Front, type H2Options } from '../../src/listeners/h2.ts';
 import { Dispatcher } from '../../src/router/dispatcher.ts';
+import type { Exchange } from '../../src/router/exchange.ts';
 import { Router } from '../../src/router/router.ts';
 import { FakeCarrier } from './fake-carrier.ts';
 import { tempDir } from './wire.ts';
@@ -36,10 +37,21 @@ export interface InProcessFront {
   close(): Promise<void>;
 }
 
-export async function startInProcessFront(options: Partial<H2Options> = {}): Promise<InProcessFront> {
+/** A carrier that answers every GET at once, `200 OK` and its path, but for paths under /hold; it keeps every other request. */
+class AnsweringCarrier extends FakeCarrier {
+  override assign(exchange: Exchange): void {
+    super.assign(exchange);
+    const { id } = this.assigned[this.assigned.length - 1]!;
+    if (!exchange.subject.startsWith('GET ') || exchange.subject.startsWith('GET /hold')) return;
+    setImmediate(() => this.respond(id, '200 OK', ['Content-Type', 'text/plain'], exchange.subject));
+  }
+}
+
+/** The front with a fake carrier; with `answering`, one that answers GETs by itself. */
+export async function startInProcessFront(options: Partial<H2Options> = {}, answering = false): Promise<InProcessFront> {
   const dir = tempDir();
   const files = selfSignedCertificate(dir);
-  const carrier = new FakeCarrier();
+  const carrier = answering ? new AnsweringCarrier(1000, 1000) : new FakeCarrier();
   const dispatcher = new Dispatcher(10);
   dispatcher.addWorker(carrier);
   const router = new Router(dispatcher, { limitPost: 0, postBuffering: 0 });
