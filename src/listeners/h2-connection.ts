@@ -69,7 +69,8 @@ export class H2Connection {
     this.settingsTimer = setTimeout(() => this.onSettingsTimeout(), limits.settingsTimeoutMs).unref();
     session.once('localSettings', () => this.settled());
     session.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    // the client leaving is the last moment the session still tells which streams it refused
+    // the client leaving is the last moment the session still tells the last stream it began
+    // (one node reset for its header list; nghttp2's refusals for concurrency it does not count)
     socket.once('end', () => this.countRefused(this.lastStreamId()));
     session.once('close', () => this.stopTimers());
     this.armIdle();
@@ -84,7 +85,11 @@ export class H2Connection {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
-    if (this.open >= this.limits.maxConcurrentStreams) this.reachedConcurrencyLimit = true;
+    if (this.open >= this.limits.maxConcurrentStreams) {
+      this.reachedConcurrencyLimit = true;
+      logLine('concurrent streams', `HTTP/2 connection from ${this.peer}: ${this.open} streams open, http2-max-concurrent-streams: ` +
+        'the client must wait for one to end; raise it with --http2-max-concurrent-streams');
+    }
     const onTimeout = () => {
       if (!writer.waitsOnClient()) {
         // the app is working, or the body waits for the worker: not the client's doing
@@ -183,11 +188,15 @@ export class H2Connection {
     if (upTo < this.nextStreamId) return;
     const refused = ((upTo - this.nextStreamId) >> 1) + 1;
     this.nextStreamId = upTo + 2;
-    const why = this.reachedConcurrencyLimit
-      ? `more than http2-max-concurrent-streams (${this.limits.maxConcurrentStreams}) open at once; raise it with --http2-max-concurrent-streams`
-      : `a header list over buffer-size or with more than http-max-headers (${this.limits.maxHeaders}) fields, or malformed`;
+    const s = refused === 1 ? '' : 's';
+    if (this.reachedConcurrencyLimit) {
+      logLine('refused streams', `HTTP/2 connection from ${this.peer}: ${refused} stream${s} refused (RST_STREAM): more than ` +
+        `http2-max-concurrent-streams (${this.limits.maxConcurrentStreams}) open at once; raise it with --http2-max-concurrent-streams`);
+    } else {
+      logLine('refused header lists', `HTTP/2 connection from ${this.peer}: ${refused} stream${s} refused (RST_STREAM): a header list ` +
+        `over buffer-size or with more than http-max-headers (${this.limits.maxHeaders}) fields, or malformed`);
+    }
     this.reachedConcurrencyLimit = false;
-    logLine('refused streams', `HTTP/2 connection from ${this.peer}: ${refused} stream${refused === 1 ? '' : 's'} refused (RST_STREAM): ${why}`);
   }
 
   /** The highest stream id the client opened, refused ones included; 0 once the session is gone. */

@@ -113,12 +113,15 @@ export class H2Wire {
     });
   }
 
-  /** Connects with ALPN h2 and sends the preface and an empty SETTINGS (unless `preface` is false). */
-  static connect(port: number, opts: { preface?: boolean } = {}): Promise<H2Wire> {
+  /**
+   * Connects with ALPN h2 and sends the preface with an empty SETTINGS (unless `preface` is false),
+   * and acknowledges the server's SETTINGS at once (unless `ack` is false: then they stay pending).
+   */
+  static connect(port: number, opts: { preface?: boolean; ack?: boolean } = {}): Promise<H2Wire> {
     return new Promise((resolve, reject) => {
       const socket = tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
         const wire = new H2Wire(socket);
-        if (opts.preface ?? true) wire.write(Buffer.concat([PREFACE, settings(), settingsAck()]));
+        if (opts.preface ?? true) wire.write(Buffer.concat([PREFACE, settings(), ...(opts.ack ?? true ? [settingsAck()] : [])]));
         resolve(wire);
       });
       socket.once('error', reject);

@@ -37,13 +37,17 @@ export interface InProcessFront {
   close(): Promise<void>;
 }
 
-/** A carrier that answers every GET at once, `200 OK` and its path, but for paths under /hold; it keeps every other request. */
+/**
+ * A carrier that answers every GET by itself, `200 OK` and its request line, as slow.py does: after
+ * `sleep=SECONDS` when the query has it, else at once. It keeps every other request.
+ */
 class AnsweringCarrier extends FakeCarrier {
   override assign(exchange: Exchange): void {
     super.assign(exchange);
     const { id } = this.assigned[this.assigned.length - 1]!;
-    if (!exchange.subject.startsWith('GET ') || exchange.subject.startsWith('GET /hold')) return;
-    setImmediate(() => this.respond(id, '200 OK', ['Content-Type', 'text/plain'], exchange.subject));
+    if (!exchange.subject.startsWith('GET ')) return;
+    const sleep = /[?&]sleep=([\d.]+)/.exec(exchange.subject);
+    setTimeout(() => this.respond(id, '200 OK', ['Content-Type', 'text/plain'], exchange.subject), sleep === null ? 0 : Number(sleep[1]) * 1000);
   }
 }
 
@@ -75,11 +79,11 @@ export async function startInProcessFront(options: Partial<H2Options> = {}, answ
   };
 }
 
-/** An h2 client session on `port`, trusting any certificate. */
+/** An h2 client session on `port`, trusting any certificate, once it has the server's SETTINGS. */
 export function h2Connect(port: number, settings: http2.Settings = {}): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, settings });
-    session.once('connect', () => resolve(session));
+    session.once('remoteSettings', () => resolve(session));
     session.once('error', reject);
   });
 }
