@@ -10,12 +10,15 @@ import { buildH2Request, type H2Head } from '../src/listeners/h2-request.ts';
 import { buildHttpRequest, isRefusal, type HttpListenerContext } from '../src/listeners/http-request.ts';
 import type { ParsedRequest, Refusal } from '../src/listeners/request.ts';
 
+/** What a TLS connection adds to its requests' environ (tls.ts). */
+const HTTPS_ON = '\0HTTPS\0on';
+
 const LISTENER: HttpListenerContext = {
   serverName: 'example.test', serverPort: '8443', scheme: 'https', trustedProxies: new AddressList([]), unix: false, maxHeaders: 100,
 };
 
 function h2(rawHeaders: string[], fields: Partial<H2Head> = {}): H2Head {
-  return { rawHeaders, endStream: true, peerAddress: '192.0.2.10', peerPort: 40000, trailers: () => [], ...fields };
+  return { rawHeaders, endStream: true, peerAddress: '192.0.2.10', peerPort: 40000, connectionVars: HTTPS_ON, trailers: () => [], ...fields };
 }
 
 function build(rawHeaders: string[], fields: Partial<H2Head> = {}, listener = LISTENER): ParsedRequest {
@@ -38,7 +41,7 @@ describe('an HTTP/2 request', () => {
     const viaHttp1 = buildHttpRequest({
       method: 'GET', url: '/a%20b/c?x=1', versionMajor: 1, versionMinor: 1,
       rawHeaders: ['user-agent', 'curl/7.88.1', 'accept', '*/*', 'Host', 'example.test:8443'],
-      peerAddress: '192.0.2.10', peerPort: 40000, expectContinue: false, trailers: () => [],
+      peerAddress: '192.0.2.10', peerPort: 40000, expectContinue: false, trailers: () => [], connectionVars: HTTPS_ON,
     }, LISTENER);
     assert.ok(!isRefusal(viaHttp1));
     assert.equal(viaH2.protocol, 'HTTP/2');
@@ -47,6 +50,7 @@ describe('an HTTP/2 request', () => {
     assert.equal(viaH2.query, 'x=1');
     assert.equal(viaH2.headers.get('HTTP_HOST'), 'example.test:8443');
     assert.equal(viaH2.scheme, 'https');
+    assert.match(viaH2.environ, /\x00HTTPS\x00on\x00/);
   });
 
   it('takes the Host field over :authority when it has both', () => {

@@ -43,6 +43,8 @@ export class H2Connection {
   readonly peerPort: number | undefined;
   /** `ADDRESS:PORT`, for the log lines. */
   readonly peer: string;
+  /** The CGI variables of the TLS connection, added to each request's environ (NUL-led pairs). */
+  readonly vars: string;
   private readonly session: ServerHttp2Session;
   /** The TLS connection itself (session.socket only lets a few of its methods through). */
   private readonly socket: TLSSocket;
@@ -59,8 +61,9 @@ export class H2Connection {
   /** The connection broke a limit and is being closed. */
   private shuttingDown = false;
 
-  constructor(session: ServerHttp2Session, socket: TLSSocket, limits: H2Limits) {
+  constructor(session: ServerHttp2Session, socket: TLSSocket, limits: H2Limits, vars: string) {
     this.session = session;
+    this.vars = vars;
     this.socket = socket;
     this.limits = limits;
     this.peerAddress = socket.remoteAddress;

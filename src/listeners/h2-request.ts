@@ -16,6 +16,8 @@ export interface H2Head {
   endStream: boolean;
   peerAddress: string | undefined;
   peerPort: number | undefined;
+  /** The TLS connection's CGI variables (HTTPS=on...), NUL-led pairs. */
+  connectionVars: string | undefined;
   /** The trailer fields, [name, value, ...], once the body has ended. */
   trailers(): readonly string[];
 }
@@ -49,7 +51,8 @@ export function buildH2Request(h2: H2Head, listener: HttpListenerContext): Parse
   const refused = vetH2Head(method, path, fields, listener.maxHeaders);
   if (refused !== undefined) return refused;
   const head: RequestHead = {
-    method, url: path, rawHeaders: fields, peerAddress: h2.peerAddress, peerPort: h2.peerPort, expectContinue, trailers: h2.trailers,
+    method, url: path, rawHeaders: fields, peerAddress: h2.peerAddress, peerPort: h2.peerPort, expectContinue,
+    trailers: h2.trailers, connectionVars: h2.connectionVars,
   };
   return requestFromHead(head, 'HTTP/2', listener, h2.endStream ? noBody : declaredOrUnknownLength);
 }

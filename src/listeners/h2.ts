@@ -26,15 +26,18 @@ export class H2Front {
   private readonly handler: RequestHandler;
   private readonly context: HttpListenerContext;
   private readonly options: H2Options;
+  /** The CGI variables a TLS connection adds to each of its requests (HTTPS=on, a client certificate's). */
+  private readonly connectionVars: (socket: TLSSocket) => string;
   private readonly connections = new Map<ServerHttp2Session, H2Connection>();
   private closed: (() => void) | null = null;
   /** The socket being handed to node:http2, whose 'session' event comes while it is. */
   private accepting: TLSSocket | null = null;
 
-  constructor(handler: RequestHandler, context: HttpListenerContext, options: H2Options) {
+  constructor(handler: RequestHandler, context: HttpListenerContext, options: H2Options, connectionVars: (socket: TLSSocket) => string) {
     this.handler = handler;
     this.context = context;
     this.options = options;
+    this.connectionVars = connectionVars;
     this.server = http2.createServer({
       settings: {
         maxConcurrentStreams: options.maxConcurrentStreams,
@@ -85,7 +88,7 @@ export class H2Front {
   private onSession(session: ServerHttp2Session): void {
     const socket = this.accepting;
     if (socket === null) throw new Error('an HTTP/2 session without a connection being accepted');
-    const connection = new H2Connection(session, socket, this.options);
+    const connection = new H2Connection(session, socket, this.options, this.connectionVars(socket));
     this.connections.set(session, connection);
     session.once('close', () => {
       this.connections.delete(session);
@@ -109,6 +112,7 @@ export class H2Front {
       endStream: stream.endAfterHeaders,
       peerAddress: connection.peerAddress,
       peerPort: connection.peerPort,
+      connectionVars: connection.vars,
       trailers: () => trailers,
     }, this.context);
     connection.watch(stream, writer, rawHeaders);

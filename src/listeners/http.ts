@@ -15,6 +15,7 @@ import { ANSWERS, answerHeaders, logRefusal, rawAnswer, type Answer } from './an
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
 import { buildHttpRequest, isRefusal, type HttpListenerContext } from './http-request.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
+import { H2Front, type H2Options } from './h2.ts';
 import { TlsFront, type Certificates, type TlsSettings } from './tls.ts';
 
 /** While draining, how often connections that went idle are closed. */
@@ -42,6 +43,8 @@ export interface HttpListenerOptions {
 export interface HttpsPiece {
   settings: TlsSettings;
   certificates: Certificates;
+  /** HTTP/2's settings, when h2 is offered by ALPN (--http2, on by default). */
+  h2: H2Options | undefined;
 }
 
 /** A response on one node:http exchange. */
@@ -153,6 +156,8 @@ export class HttpListener implements Listener {
   private readonly context: HttpListenerContext;
   /** The TLS server in front, on an HTTPS listener. */
   private readonly tls: TlsFront | undefined;
+  /** The HTTP/2 front, on an HTTPS listener that offers h2. */
+  private readonly h2: H2Front | undefined;
   /**
    * Connections whose response being written closes them: requests the client pipelined behind it
    * were parsed by node, but must never reach the app (their answer could not be sent anyway).
@@ -190,8 +195,13 @@ export class HttpListener implements Listener {
       socket.on('error', () => {});
       socket.end(rawAnswer(refused));
     });
-    this.tls = https === undefined ? undefined
-      : new TlsFront(https.settings, https.certificates, (socket) => this.server.emit('connection', socket));
+    const tlsFront = https === undefined ? undefined
+      : new TlsFront(https.settings, https.certificates, (socket) => this.server.emit('connection', socket),
+        https.h2 === undefined ? undefined : (socket) => h2Front!.accept(socket));
+    const h2Front = https?.h2 === undefined || tlsFront === undefined ? undefined
+      : new H2Front(handler, this.context, https.h2, (socket) => tlsFront.connectionVars(socket));
+    this.tls = tlsFront;
+    this.h2 = h2Front;
   }
 
   async listen(options: BindOptions): Promise<BoundSocket> {
@@ -227,6 +237,8 @@ export class HttpListener implements Listener {
     const httpClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // over TLS the HTTP server listens on nothing: the TLS server knows when the last connection closed
     const closed = this.tls === undefined ? httpClosed : this.tls.close();
+    // HTTP/2 connections get GOAWAY: their open streams finish, then they close
+    void this.h2?.close();
     // Connections busy now go idle after their response (those whose head went out before the
     // drain began were promised keep-alive): close each as soon as it does.
     this.server.closeIdleConnections();
@@ -239,6 +251,7 @@ export class HttpListener implements Listener {
   closeAll(): void {
     this.server.closeAllConnections();
     this.tls?.closeAll();
+    this.h2?.closeAll();
   }
 
   /** A response that closes `socket` is going out: nothing pipelined after it is served. */

@@ -2,7 +2,8 @@
 // checked (loadCertificates, which `nuwsgi check` runs too), the tls.Server that terminates TLS,
 // and the secure connections it hands on. The HTTP/1.1 spoken inside is HttpListener's (http.ts):
 // each secure socket goes to the same node:http server as a plain connection would, so every rule,
-// limit, refusal and log line is the same over TLS.
+// limit, refusal and log line is the same over TLS. A client that chose h2 by ALPN goes to the
+// HTTP/2 front instead (h2.ts), unless --http2=off.
 //
 // Before the handshake, the first bytes tell a TLS client from one speaking plain HTTP to the
 // port, which gets a 400 as from nginx rather than a connection cut without a word. A connection
@@ -22,8 +23,9 @@ import { bindServer, type BindOptions, type BoundSocket } from './bind.ts';
 
 /** The first byte of a TLS record carrying a handshake message (the ClientHello). */
 const TLS_HANDSHAKE_RECORD = 0x16;
-/** The protocols offered by ALPN, in the server's order of preference. */
-const ALPN_PROTOCOLS = ['http/1.1'];
+/** The protocols offered by ALPN, in the server's order of preference, with HTTP/2 and without. */
+const ALPN_WITH_H2 = ['h2', 'http/1.1'];
+const ALPN_HTTP1 = ['http/1.1'];
 
 /** One HTTPS listener's TLS, from its option and the TLS options shared by every listener. */
 export interface TlsSettings {
@@ -140,23 +142,29 @@ export function defaultSessionIdContext(option: string): string {
 
 const handshakeFailures = new RateLimitedLog();
 
-/** The TLS server of one HTTPS listener; `deliverHttp1` gets every secure connection speaking HTTP/1.1. */
+/**
+ * The TLS server of one HTTPS listener; `deliverHttp1` gets every secure connection speaking
+ * HTTP/1.1, and `deliverH2`, when given, those whose client chose h2 by ALPN.
+ */
 export class TlsFront {
   private readonly server: tls.Server;
   private readonly settings: TlsSettings;
   private readonly deliverHttp1: (socket: TLSSocket) => void;
+  private readonly deliverH2: ((socket: TLSSocket) => void) | undefined;
   /** The CGI variables of connections with a client certificate (HTTPS_DN, HTTPS_CC). */
   private readonly clientVars = new WeakMap<TLSSocket, string>();
   /** Connections whose first bytes have not come yet: closeAll() drops them. */
   private readonly awaitingFirstBytes = new Set<Socket>();
 
-  constructor(settings: TlsSettings, certificates: Certificates, deliverHttp1: (socket: TLSSocket) => void) {
+  constructor(settings: TlsSettings, certificates: Certificates, deliverHttp1: (socket: TLSSocket) => void,
+    deliverH2?: (socket: TLSSocket) => void) {
     this.settings = settings;
     this.deliverHttp1 = deliverHttp1;
+    this.deliverH2 = deliverH2;
     const asksForCertificate = settings.spec.clientCertificate !== 'none';
     this.server = tls.createServer({
       ...certificates.context,
-      ALPNProtocols: ALPN_PROTOCOLS,
+      ALPNProtocols: deliverH2 === undefined ? ALPN_HTTP1 : ALPN_WITH_H2,
       handshakeTimeout: settings.handshakeTimeoutMs,
       requestCert: asksForCertificate,
       // the certificate is checked in onSecureConnection, which can say why it is refused
@@ -252,12 +260,14 @@ export class TlsFront {
 
   /**
    * The handshake is done: the one place a secure connection is dispatched, by the protocol ALPN
-   * chose (`socket.alpnProtocol`: http/1.1, or false for clients that offer no ALPN; the
-   * protocols offered are ALPN_PROTOCOLS). A refused client certificate is answered in HTTP/1.1.
+   * chose (`socket.alpnProtocol`: h2, http/1.1, or false for clients that offer no ALPN, which
+   * get HTTP/1.1; the protocols offered are ALPN_WITH_H2 or ALPN_HTTP1). A refused client
+   * certificate is answered in HTTP/1.1 (an h2 client reads it as a broken connection).
    */
   private onSecureConnection(socket: TLSSocket): void {
     if (this.settings.spec.clientCertificate !== 'none' && !this.acceptClientCertificate(socket)) return;
-    this.deliverHttp1(socket);
+    if (socket.alpnProtocol === 'h2' && this.deliverH2 !== undefined) this.deliverH2(socket);
+    else this.deliverHttp1(socket);
   }
 
   /**

@@ -119,7 +119,7 @@ export class ListenerSet {
   private async bindHttp(wanted: WantedListener, bindOptions: BindOptions, certificates: Certificates | undefined): Promise<BoundSocket> {
     const config = this.config;
     const https: HttpsPiece | undefined = wanted.tls === undefined || certificates === undefined
-      ? undefined : { settings: wanted.tls, certificates };
+      ? undefined : { settings: wanted.tls, certificates, h2: config.http2 ? h2OptionsFrom(config) : undefined };
     const handler = wanted.redirect === undefined ? this.handler : new HttpsRedirect(wanted.redirect.port);
     const listener = new HttpListener(wanted.address, handler, {
       maxHeadSize: config.bufferSize,

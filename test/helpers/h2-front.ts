@@ -1,30 +1,18 @@
-// The HTTP/2 front in process, for the tests of its writer and its limits: a TLS server of the
-// test's own (a self-signed certificate made with openssl in a temp dir) hands the connections
-// whose ALPN said h2 to an H2Front, in front of the real router and dispatcher and a fake carrier
+// The HTTP/2 front in process, for the tests of its writer: a TLS server of the test's own (a
+// self-signed certificate from certs.ts) hands the connections whose ALPN said h2 to an H2Front, in front of the real router and dispatcher and a fake carrier
 // in place of a worker (fake-carrier.ts). h2Request() is a node:http2 client's whole exchange.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import os from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
 import { AddressList } from '../../src/config/address-list.ts';
 import { H2Front, type H2Options } from '../../src/listeners/h2.ts';
 import { Dispatcher } from '../../src/router/dispatcher.ts';
 import type { Exchange } from '../../src/router/exchange.ts';
 import { Router } from '../../src/router/router.ts';
+import { testCertificates } from './certs.ts';
 import { FakeCarrier } from './fake-carrier.ts';
-import { tempDir } from './wire.ts';
-
-/** A self-signed certificate for localhost and 127.0.0.1, made in `dir`: the paths of its PEM files. */
-export function selfSignedCertificate(dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  return { cert, key };
-}
+import { findExecutable } from './peers.ts';
 
 export const DEFAULT_H2_OPTIONS: H2Options = {
   maxConcurrentStreams: 100, maxHeaders: 100, maxHeadSize: 4096, idleTimeoutMs: 75_000, settingsTimeoutMs: 10_000,
@@ -53,8 +41,10 @@ class AnsweringCarrier extends FakeCarrier {
 
 /** The front with a fake carrier; with `answering`, one that answers GETs by itself. */
 export async function startInProcessFront(options: Partial<H2Options> = {}, answering = false): Promise<InProcessFront> {
-  const dir = tempDir();
-  const files = selfSignedCertificate(dir);
+  const openssl = findExecutable('openssl');
+  if (openssl === undefined) throw new Error('openssl is not installed (no openssl on PATH): apt-get install openssl');
+  const certs = testCertificates(openssl);
+  const files = await certs.issue('site', { cn: 'localhost' });
   const carrier = answering ? new AnsweringCarrier(1000, 1000) : new FakeCarrier();
   const dispatcher = new Dispatcher(10);
   dispatcher.addWorker(carrier);
@@ -62,7 +52,7 @@ export async function startInProcessFront(options: Partial<H2Options> = {}, answ
   const context = {
     serverName: os.hostname(), serverPort: '0', scheme: 'https' as const, trustedProxies: new AddressList([]), unix: false, maxHeaders: 100,
   };
-  const front = new H2Front(router, context, { ...DEFAULT_H2_OPTIONS, ...options });
+  const front = new H2Front(router, context, { ...DEFAULT_H2_OPTIONS, ...options }, () => '\0HTTPS\0on');
   const server = tls.createServer({ cert: fs.readFileSync(files.cert), key: fs.readFileSync(files.key), ALPNProtocols: ['h2'] });
   server.on('secureConnection', (socket) => front.accept(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -74,7 +64,7 @@ export async function startInProcessFront(options: Partial<H2Options> = {}, answ
     close: async () => {
       front.closeAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      fs.rmSync(dir, { recursive: true, force: true });
+      certs.remove();
     },
   };
 }
