@@ -84,4 +84,20 @@ describe('HTTP/2 limits', () => {
     await wire.waitClosed(5000);
     await target.server.waitForOutput(/HTTP\/2 connection from 127\.0\.0\.1:\d+: no preface or SETTINGS acknowledgement within 1 s: closed; raise it with --http2-settings-timeout/);
   });
+
+  // last: it stops the server
+  it('on a graceful shutdown, sends GOAWAY and lets the open stream finish', async (t) => {
+    const target = needTarget(t, running);
+    if (target === undefined) return;
+    const session = await h2Connect(target.port);
+    const goAway = new Promise<number>((resolve) => session.once('goaway', (code: number) => resolve(code)));
+    const reply = h2Request(session, { ':path': '/?sleep=1&id=drain' });
+    await target.server.waitForOutput(/slow request drain started/);
+    target.server.proc.kill('SIGTERM');
+    assert.equal(await goAway, CODE.NO_ERROR);
+    const { status, body } = await reply;
+    assert.deepEqual({ status, body: body.toString() }, { status: 200, body: 'slept 1 (drain)' });
+    session.close();
+    assert.deepEqual(await target.server.exited, { code: 0, signal: null });
+  });
 });
