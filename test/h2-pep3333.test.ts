@@ -10,14 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { testCertificates, type TestCertificates } from './helpers/certs.ts';
 import { h2Connect, h2Request } from './helpers/h2-front.ts';
 import { findExecutable } from './helpers/peers.ts';
-import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
+import { fixtureMounts, startServer, type RunningServer } from './helpers/server.ts';
 import { needOpenssl } from './helpers/tls-client.ts';
 import { byteRangePattern, downloadSha256, json, sha256, stopServer, waitFor, type Echo } from './helpers/wire.ts';
-
-const MOUNTS = {
-  echo: 'echo.py', upload: 'upload.py', streaming: 'streaming.py', responses: 'responses.py',
-  write: 'write_callable.py', files: 'filewrapper.py', close: 'close_tracking.py',
-};
 
 describe('the PEP 3333 fixture apps over HTTP/2', () => {
   let certs: TestCertificates | undefined;
@@ -28,8 +23,7 @@ describe('the PEP 3333 fixture apps over HTTP/2', () => {
     if (openssl === undefined) return;
     certs = testCertificates(openssl);
     const site = await certs.issue('site', { cn: 'localhost' });
-    const mounts = Object.entries(MOUNTS).flatMap(([name, file]) => ['--mount', `/${name}=${path.join(fixtureApps, file)}`]);
-    server = await startServer(['--https', `127.0.0.1:0,${site.cert},${site.key}`, ...mounts, '--manage-script-name', '-p', '2']);
+    server = await startServer(['--https', `127.0.0.1:0,${site.cert},${site.key}`, ...fixtureMounts(), '--manage-script-name', '-p', '2']);
     session = await h2Connect(Number(/HTTPS listening on 127\.0\.0\.1:(\d+)/.exec(server.output())![1]));
   });
   after(async () => {

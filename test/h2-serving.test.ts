@@ -15,29 +15,39 @@ import { json, stopServer, type Echo } from './helpers/wire.ts';
 const echoApp = path.join(fixtureApps, 'echo.py');
 const HTTPS_LISTENING = /HTTPS listening on 127\.0\.0\.1:(\d+)/;
 
-/** nuwsgi with an --https listener serving the echo app, and more `args`; its port. */
-async function startHttps(certs: TestCertificates, args: string[]): Promise<{ server: RunningServer; port: number }> {
-  const site = await certs.issue(`site-${args.length}`, { cn: 'localhost' });
-  const server = await startServer(['--https', `127.0.0.1:0,${site.cert},${site.key}`, '--wsgi-file', echoApp, '-p', '2', ...args]);
-  return { server, port: Number(HTTPS_LISTENING.exec(server.output())![1]) };
+interface Running {
+  server: RunningServer;
+  port: number;
 }
 
-describe('HTTP/2 and HTTP/1.1 on one --https port', () => {
+/**
+ * nuwsgi with an --https listener serving the echo app and more `args`, for the tests of the
+ * suite it is called in: undefined without openssl (each test then skips, or fails in CI).
+ */
+function useHttps(args: string[]): () => Running | undefined {
   let certs: TestCertificates | undefined;
-  let running: { server: RunningServer; port: number } | undefined;
+  let running: Running | undefined;
   before(async () => {
     const openssl = findExecutable('openssl');
     if (openssl === undefined) return;
     certs = testCertificates(openssl);
-    running = await startHttps(certs, []);
+    const site = await certs.issue('site', { cn: 'localhost' });
+    const server = await startServer(['--https', `127.0.0.1:0,${site.cert},${site.key}`, '--wsgi-file', echoApp, '-p', '2', ...args]);
+    running = { server, port: Number(HTTPS_LISTENING.exec(server.output())![1]) };
   });
   after(async () => {
     await stopServer(running?.server);
     certs?.remove();
   });
+  return () => running;
+}
+
+describe('HTTP/2 and HTTP/1.1 on one --https port', () => {
+  const started = useHttps([]);
 
   it('serves curl --http2 over h2 and curl --http1.1 over HTTP/1.1, with the same environ but for the protocol', async (t) => {
     const curl = needCurl(t);
+    const running = started();
     if (curl === undefined || needOpenssl(t) === undefined || running === undefined) return;
     const url = `https://127.0.0.1:${running.port}/path%20x?q=1`;
     const fields = ['--insecure', '--header', 'X-Probe: 1', '--cookie', 'a=1; b=2', '--user-agent', 'probe'];
@@ -60,6 +70,7 @@ describe('HTTP/2 and HTTP/1.1 on one --https port', () => {
 
   it('chooses h2 by ALPN when the client offers it, http/1.1 otherwise', async (t) => {
     const openssl = needOpenssl(t);
+    const running = started();
     if (openssl === undefined || running === undefined) return;
     assert.equal(alpnProtocol(await sClient(openssl, running.port, ['-alpn', 'h2,http/1.1'])), 'h2');
     assert.equal(alpnProtocol(await sClient(openssl, running.port, ['-alpn', 'http/1.1'])), 'http/1.1');
@@ -67,9 +78,10 @@ describe('HTTP/2 and HTTP/1.1 on one --https port', () => {
 
   it("answers every request of h2load's 10 connections of 10 streams each", async (t) => {
     const h2load = needExecutable(t, 'h2load', 'nghttp2-client');
+    const running = started();
     if (h2load === undefined || needOpenssl(t) === undefined || running === undefined) return;
     const output = await new Promise<string>((resolve) => {
-      execFile(h2load, ['-c', '10', '-m', '10', '-n', '1000', `https://127.0.0.1:${running!.port}/`], { timeout: 60_000 },
+      execFile(h2load, ['-c', '10', '-m', '10', '-n', '1000', `https://127.0.0.1:${running.port}/`], { timeout: 60_000 },
         (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
     });
     assert.match(output, /requests: 1000 total, 1000 started, 1000 done, 1000 succeeded, 0 failed, 0 errored/, output);
@@ -79,22 +91,12 @@ describe('HTTP/2 and HTTP/1.1 on one --https port', () => {
 });
 
 describe('--http2=off', () => {
-  let certs: TestCertificates | undefined;
-  let running: { server: RunningServer; port: number } | undefined;
-  before(async () => {
-    const openssl = findExecutable('openssl');
-    if (openssl === undefined) return;
-    certs = testCertificates(openssl);
-    running = await startHttps(certs, ['--http2=off']);
-  });
-  after(async () => {
-    await stopServer(running?.server);
-    certs?.remove();
-  });
+  const started = useHttps(['--http2=off']);
 
   it('offers HTTP/1.1 only, to a client that asks for h2', async (t) => {
     const curl = needCurl(t);
     const openssl = needOpenssl(t);
+    const running = started();
     if (curl === undefined || openssl === undefined || running === undefined) return;
     assert.equal(alpnProtocol(await sClient(openssl, running.port, ['-alpn', 'h2,http/1.1'])), 'http/1.1');
     const r = await curlGet(curl, `https://127.0.0.1:${running.port}/`, ['--http2', '--insecure'], '%{http_version}');

@@ -9,16 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { testCertificates, type TestCertificates } from './helpers/certs.ts';
 import { findExecutable } from './helpers/peers.ts';
-import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
+import { fixtureMounts, startServer, type RunningServer } from './helpers/server.ts';
 import { needOpenssl } from './helpers/tls-client.ts';
 import {
   byteRangePattern, downloadSha256, httpRequest, json, sha256, stopServer, waitFor, type Echo, type HttpOptions,
 } from './helpers/wire.ts';
-
-const MOUNTS = {
-  echo: 'echo.py', upload: 'upload.py', streaming: 'streaming.py', responses: 'responses.py',
-  write: 'write_callable.py', files: 'filewrapper.py', close: 'close_tracking.py',
-};
 
 describe('the PEP 3333 fixture apps over TLS', () => {
   let certs: TestCertificates | undefined;
@@ -32,8 +27,7 @@ describe('the PEP 3333 fixture apps over TLS', () => {
     const authority = await certs.ca('test-ca');
     ca = fs.readFileSync(authority.cert, 'latin1');
     const site = await certs.issue('site', { cn: 'localhost', issuer: authority });
-    const mounts = Object.entries(MOUNTS).flatMap(([name, file]) => ['--mount', `/${name}=${path.join(fixtureApps, file)}`]);
-    server = await startServer(['--https', `127.0.0.1:0,${site.cert},${site.key}`, ...mounts, '--manage-script-name', '-p', '2']);
+    server = await startServer(['--https', `127.0.0.1:0,${site.cert},${site.key}`, ...fixtureMounts(), '--manage-script-name', '-p', '2']);
     base = `https://127.0.0.1:${/HTTPS listening on 127\.0\.0\.1:(\d+)/.exec(server.output())![1]}`;
   });
   after(async () => {

@@ -2,7 +2,16 @@
 // Part of the option table (options.ts). uWSGI has no HTTP/2, so every name here is nuwsgi's own;
 // docs/compat.md ("HTTP/2") says what each limit defends. The largest header list is buffer-size,
 // as for an HTTP/1.1 head.
-import type { OptionSpec } from './option-spec.ts';
+import type { NumberSpec, OptionSpec } from './option-spec.ts';
+
+/** A limit of a whole number (`unit` names it in --help), at least 1, that only a restart changes. */
+function limit(name: string, fallback: number, unit: 'N' | 'SECONDS', help: string, example: number): NumberSpec {
+  const what = unit === 'N' ? 'a whole number' : 'a whole number of seconds';
+  return {
+    name, restart: true, aliases: [], kind: 'int', arg: 'required', default: fallback, min: 1, placeholder: unit, help,
+    expected: `${what}, e.g. --${name} ${example}`,
+  };
+}
 
 export const H2_OPTIONS = [
   {
@@ -17,69 +26,29 @@ export const H2_OPTIONS = [
     expected: 'no value, or =false/off/no/0 to turn it off',
   },
   {
-    name: 'http2-max-concurrent-streams',
+    ...limit('http2-max-concurrent-streams', 100, 'N',
+      'most requests (streams) one HTTP/2 connection may have open at once; more are refused', 250),
     field: 'http2MaxConcurrentStreams',
-    restart: true,
-    aliases: [],
-    kind: 'int',
-    arg: 'required',
-    default: 100,
-    min: 1,
     max: 10000,
-    placeholder: 'N',
-    help: 'most requests (streams) one HTTP/2 connection may have open at once; more are refused',
     expected: 'a whole number from 1 to 10000, e.g. --http2-max-concurrent-streams 250',
   },
   {
-    name: 'http2-idle-timeout',
+    ...limit('http2-idle-timeout', 75, 'SECONDS', 'an HTTP/2 connection without an open stream for this long is closed (GOAWAY)', 30),
     field: 'http2IdleTimeout',
-    restart: true,
-    aliases: [],
-    kind: 'int',
-    arg: 'required',
-    default: 75,
-    min: 1,
-    placeholder: 'SECONDS',
-    help: 'an HTTP/2 connection without an open stream for this long is closed (GOAWAY)',
-    expected: 'a whole number of seconds, e.g. --http2-idle-timeout 30',
   },
   {
-    name: 'http2-settings-timeout',
+    ...limit('http2-settings-timeout', 10, 'SECONDS',
+      "seconds an HTTP/2 client gets to send its preface and acknowledge the server's SETTINGS", 5),
     field: 'http2SettingsTimeout',
-    restart: true,
-    aliases: [],
-    kind: 'int',
-    arg: 'required',
-    default: 10,
-    min: 1,
-    placeholder: 'SECONDS',
-    help: 'seconds an HTTP/2 client gets to send its preface and acknowledge the server\'s SETTINGS',
-    expected: 'a whole number of seconds, e.g. --http2-settings-timeout 5',
   },
   {
-    name: 'http2-stream-timeout',
+    ...limit('http2-stream-timeout', 60, 'SECONDS',
+      'an HTTP/2 stream whose client sends none of its body, or takes none of the response, for this long is reset', 30),
     field: 'http2StreamTimeout',
-    restart: true,
-    aliases: [],
-    kind: 'int',
-    arg: 'required',
-    default: 60,
-    min: 1,
-    placeholder: 'SECONDS',
-    help: 'an HTTP/2 stream whose client sends none of its body, or takes none of the response, for this long is reset',
-    expected: 'a whole number of seconds, e.g. --http2-stream-timeout 30',
   },
   {
-    name: 'http2-max-resets',
+    ...limit('http2-max-resets', 100, 'N',
+      'most streams an HTTP/2 client may reset in one second on one connection; past it the connection is closed (GOAWAY)', 200),
     field: 'http2MaxResets',
-    restart: true,
-    aliases: [],
-    kind: 'int',
-    arg: 'required',
-    default: 100,
-    min: 1,
-    placeholder: 'N',
-    help: 'most streams an HTTP/2 client may reset in one second on one connection; past it the connection is closed (GOAWAY)',
-    expected: 'a whole number, e.g. --http2-max-resets 200',
   },
 ] as const satisfies readonly OptionSpec[];

@@ -1,6 +1,7 @@
-// The HTTP/2 front in process, for the tests of its writer: a TLS server of the test's own (a
-// self-signed certificate from certs.ts) hands the connections whose ALPN said h2 to an H2Front, in front of the real router and dispatcher and a fake carrier
-// in place of a worker (fake-carrier.ts). h2Request() is a node:http2 client's whole exchange.
+// The HTTP/2 front in process, for the tests of its streams (h2-writer.test.ts): a TLS server of
+// the test's own (a self-signed certificate from certs.ts) hands the connections whose ALPN said
+// h2 to an H2Front, in front of the real router and dispatcher and a fake carrier in place of a
+// worker (fake-carrier.ts). h2Connect() and h2Request() are a node:http2 client's, for any h2 port.
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import os from 'node:os';
@@ -14,7 +15,7 @@ import { testCertificates } from './certs.ts';
 import { FakeCarrier } from './fake-carrier.ts';
 import { findExecutable } from './peers.ts';
 
-export const DEFAULT_H2_OPTIONS: H2Options = {
+const DEFAULT_H2_OPTIONS: H2Options = {
   maxConcurrentStreams: 100, maxHeaders: 100, maxHeadSize: 4096, idleTimeoutMs: 75_000, settingsTimeoutMs: 10_000,
   streamTimeoutMs: 60_000, maxResetsPerSecond: 100, addHeaders: [],
 };

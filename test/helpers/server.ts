@@ -8,6 +8,18 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const cliPath = path.join(repoRoot, 'bin', 'nuwsgi.js');
 export const fixtureApps = path.join(repoRoot, 'test', 'fixtureapps');
 
+/**
+ * `--mount` arguments serving the PEP 3333 fixture apps each under its name (/echo, /upload,
+ * /streaming, /responses, /write, /files, /close), for a server with --manage-script-name.
+ */
+export function fixtureMounts(): string[] {
+  const apps = {
+    echo: 'echo.py', upload: 'upload.py', streaming: 'streaming.py', responses: 'responses.py',
+    write: 'write_callable.py', files: 'filewrapper.py', close: 'close_tracking.py',
+  };
+  return Object.entries(apps).flatMap(([name, file]) => ['--mount', `/${name}=${path.join(fixtureApps, file)}`]);
+}
+
 /** The line the master logs once every worker has loaded the app. */
 const READY = /\*\*\* nuwsgi is ready/;
 /** The line the master logs for every HTTP listener, with the port actually bound. */
