@@ -1,9 +1,9 @@
 // `--https ADDR,CERT,KEY`: HTTP/1.1 over TLS on the master's listener. curl sees the app's environ
 // say https (HTTPS=on, wsgi.url_scheme, SERVER_PORT the TLS port) from the listener itself; a
 // keep-alive connection serves several requests, and is closed when idle as over HTTP; the
-// handshake offers TLS 1.2 and 1.3 only, and ALPN h2 and http/1.1; sessions resume; plain HTTP sent to
-// the port gets a 400 and a log line; a client that sends nothing, or stalls in its handshake, is
-// closed after --https-handshake-timeout. --https-socket serves a unix socket the same way;
+// handshake offers TLS 1.2 and 1.3 only, and ALPN h2 and http/1.1; sessions resume; plain HTTP
+// sent to the port gets a 400 and a log line; a client that sends nothing, or stalls in its
+// handshake, is closed after --https-handshake-timeout. --https-socket serves a unix socket the same way;
 // --ssl-verbose logs each failed handshake with OpenSSL's reason.
 import assert from 'node:assert/strict';
 import net from 'node:net';
