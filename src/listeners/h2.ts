@@ -54,7 +54,7 @@ export class H2Front {
     this.server.on('stream', (stream: ServerHttp2Stream, _headers: unknown, _flags: number, rawHeaders: string[]) =>
       this.onStream(stream, rawHeaders));
     // a session's error (a reset connection, a protocol error) ends it; H2Connection logs what matters
-    this.server.on('sessionError', () => {});
+    this.server.on('sessionError', ignore);
   }
 
   /** Serves a TLS connection whose ALPN said h2. */
@@ -87,7 +87,11 @@ export class H2Front {
 
   private onSession(session: ServerHttp2Session): void {
     const socket = this.accepting;
-    if (socket === null) throw new Error('an HTTP/2 session without a connection being accepted');
+    // node:http2 makes the session inside emit('connection'), so accept() is always on the stack
+    if (socket === null) {
+      session.destroy();
+      return;
+    }
     const connection = new H2Connection(session, socket, this.options, this.connectionVars(socket));
     this.connections.set(session, connection);
     session.once('close', () => {
@@ -98,13 +102,21 @@ export class H2Front {
 
   private onStream(stream: ServerHttp2Stream, rawHeaders: string[]): void {
     // a stream's errors (a reset, the connection lost) end it, which its 'close' tells
-    stream.on('error', () => {});
+    stream.on('error', ignore);
     const connection = this.connections.get(stream.session as ServerHttp2Session);
     if (connection === undefined) {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
     const writer = new H2ResponseWriter(stream, this.options.addHeaders);
+    connection.watch(stream, writer, rawHeaders);
+    const size = http1HeadSize(rawHeaders);
+    if (size > this.options.maxHeadSize) {
+      logRefusal(ANSWERS.headTooLarge, 'head size', connection.subject(rawHeaders),
+        `a head of ${size} bytes as HTTP/1.1 would carry it, larger than buffer-size (${this.options.maxHeadSize} bytes)`);
+      writer.answer(ANSWERS.headTooLarge);
+      return;
+    }
     let trailers: readonly string[] = [];
     if (!stream.endAfterHeaders) stream.once('trailers', (_h: unknown, _f: number, raw: string[]) => { trailers = raw; });
     const built = buildH2Request({
@@ -115,29 +127,25 @@ export class H2Front {
       connectionVars: connection.vars,
       trailers: () => trailers,
     }, this.context);
-    connection.watch(stream, writer, rawHeaders);
     if (isRefusal(built)) {
       logRefusal(built.answer, built.rule, connection.subject(rawHeaders), built.why);
       writer.answer(built.answer);
-      return;
-    }
-    const size = http1HeadSize(rawHeaders);
-    if (size > this.options.maxHeadSize) {
-      logRefusal(ANSWERS.headTooLarge, 'head size', connection.subject(rawHeaders), `a head of ${size} bytes as HTTP/1.1 would carry it, larger than buffer-size (${this.options.maxHeadSize} bytes)`);
-      writer.answer(ANSWERS.headTooLarge);
       return;
     }
     this.handler.handle(built, writer, built.bodyLength !== 0 ? stream : null);
   }
 }
 
+function ignore(): void {}
+
 /** The head's size as its HTTP/1.1 form would have it: request line, `name: value` lines, blank line. */
 function http1HeadSize(raw: readonly string[]): number {
   let size = 2;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    // the request line, `METHOD PATH HTTP/1.1`, stands for the pseudo-header fields
+    // the request line, `METHOD PATH HTTP/1.1`, and a Host line stand for the pseudo-header fields
     if (name === ':method' || name === ':path') size += raw[i + 1].length + 1;
+    else if (name === ':authority') size += raw[i + 1].length + 10;
     else if (name.charCodeAt(0) === 58 /* ':' */) continue;
     else size += name.length + raw[i + 1].length + 4;
   }
