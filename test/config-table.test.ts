@@ -83,7 +83,7 @@ describe('the option table and Config', () => {
     const fieldless = [
       ...LOADING_OPTIONS.map((option) => option.name),
       ...OPTIONS.filter((option) => option.commandLineOnly).map((option) => option.name),
-      'plugins', 'strict', 'enable-threads', 'die-on-term', 'post-buffering-bufsize', 'lazy-apps', 'lazy', 'offload-threads',
+      'plugins', 'strict', 'enable-threads', 'die-on-term', 'post-buffering-bufsize', 'offload-threads',
       'memory-report',
     ];
     for (const name of fieldless) assert.equal(entry(name).field, undefined, `--${name} fills no field`);
