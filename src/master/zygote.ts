@@ -151,9 +151,10 @@ export class Zygote {
     const unborn = [...this.queue, ...this.forking.values()];
     this.queue = [];
     this.forking.clear();
+    // its own exit is logged first: the workers' lines that follow refer to it
+    this.events.exit(this, code, signal);
     for (const fork of unborn) fork.end(code, signal);
     for (const fork of this.forks.values()) fork.orphaned();
-    this.events.exit(this, code, signal);
   }
 }
 
