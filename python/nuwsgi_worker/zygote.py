@@ -41,6 +41,16 @@ def freeze_and_report(sock, loaded):
     })
 
 
+def _original(module, name):
+    """The standard library's function, also under gevent's monkey-patching: gevent's own fork,
+    waitpid and SIGCHLD handling reap the children in its loop, and their exit statuses would never
+    reach the master. The zygote runs no greenlet, so the blocking originals are what it needs."""
+    monkey = sys.modules.get('gevent.monkey')
+    if monkey is not None and monkey.is_module_patched(module.__name__):
+        return monkey.get_original(module.__name__, name)
+    return getattr(module, name)
+
+
 def wait_for_forks(sock, rendezvous):
     """Forks a worker on each FORK frame, until the master closes the channel (the zygote then
     exits; its workers keep serving on their own channels). Returns only in a forked child: the
@@ -50,16 +60,19 @@ def wait_for_forks(sock, rendezvous):
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     # A handler, not SIG_DFL: SIGCHLD then writes to the wakeup pipe and select() returns.
-    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    _original(signal, 'signal')(signal.SIGCHLD, lambda signum, frame: None)
+    fork = _original(os, 'fork')
+    wait = _original(select, 'select')
+    waitpid = _original(os, 'waitpid')
     decoder = FrameDecoder(TO_ZYGOTE)
     while True:
         try:
-            readable, _, _ = select.select([sock, wake_r], [], [])
+            readable, _, _ = wait([sock, wake_r], [], [])
         except InterruptedError:
             continue
         if wake_r in readable:
             _drain(wake_r)
-            _reap(sock)
+            _reap(sock, waitpid)
         if sock not in readable:
             continue
         data = sock.recv(RECV_SIZE)
@@ -76,17 +89,25 @@ def wait_for_forks(sock, rendezvous):
             token = json.loads(bytes(payload).decode('utf-8'))['token']
             sys.stdout.flush()
             sys.stderr.flush()
-            pid = os.fork()
+            pid = fork()
             if pid == 0:
                 os.close(wake_r)
                 os.close(wake_w)
+                _reinit_gevent()
                 return _become_worker(sock, rendezvous, token)
             _send(sock, FORKED, {'token': token, 'pid': pid})
 
 
+def _reinit_gevent():
+    """A child forked with the original fork() gets gevent's loop ready for it, as gevent's fork does."""
+    if 'gevent' in sys.modules:
+        import gevent
+        gevent.reinit()
+
+
 def _become_worker(zygote_channel, rendezvous, token):
     signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _original(signal, 'signal')(signal.SIGCHLD, signal.SIG_DFL)
     zygote_channel.close()
     try:
         for name, fd in (('stdout', 1), ('stderr', 2)):
@@ -107,11 +128,11 @@ def _connect(path, token, stream):
     return sock
 
 
-def _reap(sock):
+def _reap(sock, waitpid):
     """Tells the master how each of its exited children ended: the master is not their parent."""
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status = waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:

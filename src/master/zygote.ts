@@ -22,6 +22,8 @@ import { afterOutput, relayWorkerOutput } from './worker-output.ts';
 
 /** How often an orphaned worker (its zygote died) is looked for once its channel closed. */
 const ORPHAN_POLL_MS = 50;
+/** How long after a fork's channel closed and its pid vanished the master stops waiting for its exit status. */
+const UNREPORTED_EXIT_GRACE_MS = 1000;
 
 export interface ZygoteEvents {
   ready(zygote: Zygote, info: ReadyInfo): void;
@@ -217,9 +219,25 @@ class ForkedWorker implements WorkerLink {
 
   /** Its zygote died: it ends when its channel has closed and its pid is gone (exit status unknown). */
   orphaned(): void {
+    this.endWhenGone(0);
+  }
+
+  /**
+   * Ends it once its channel is closed and its pid has been gone for `graceMs`, unless its exit
+   * comes first. The zygote reports an exit within milliseconds; this is for the exit it cannot
+   * report (it died, or something else reaped its child).
+   */
+  private endWhenGone(graceMs: number): void {
+    let goneSince = 0;
     const poll = setInterval(() => {
       const channelOpen = this.channel !== null && !this.channel.destroyed && !this.channel.readableEnded;
-      if (this.ended || (!channelOpen && !isAlive(this.pid))) {
+      if (this.ended) {
+        clearInterval(poll);
+      } else if (channelOpen || isAlive(this.pid)) {
+        goneSince = 0;
+      } else if (goneSince === 0 && graceMs > 0) {
+        goneSince = Date.now();
+      } else if (Date.now() - goneSince >= graceMs) {
         clearInterval(poll);
         this.end(null, null);
       }
@@ -231,6 +249,7 @@ class ForkedWorker implements WorkerLink {
     this.streams.push(socket);
     if (stream === 'channel') {
       this.channel = socket;
+      socket.once('close', () => this.endWhenGone(UNREPORTED_EXIT_GRACE_MS));
       this.hooks?.channel(socket);
     } else {
       relayWorkerOutput(socket, this.slot, pid, stream);
