@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { childPids } from '../test/helpers/nginx.ts';
+import { processTree } from './cpu.ts';
 import { rssSampler, sleep, tempDir, waitFor, within } from '../test/helpers/wire.ts';
 import { contenders, type ContenderId, type Setup } from './contenders.ts';
 import { interleave, median, type BenchOptions, type Measurable, type Metric, type Sample, type Scenario } from './harness.ts';
@@ -137,7 +137,8 @@ async function measureOnce(id: ContenderId, setup: Setup, bytes: number): Promis
     const baseline = median(latencies);
 
     const master = server.pid;
-    const workers = childPids(master);
+    // the Python processes, whether children of the master or (forked from a zygote) grandchildren
+    const workers = processTree(master).slice(1);
     const before = memory(master);
     const workersBefore = workers.reduce((sum, pid) => sum + memory(pid).rss, 0);
     const sampler = rssSampler([master, ...workers], 20);

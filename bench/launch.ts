@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CertFiles } from '../test/helpers/certs.ts';
-import { childPids, freePort, startNginx, uwsgiSite, waitForListener, type ConnectTarget } from '../test/helpers/nginx.ts';
+import { freePort, startNginx, uwsgiSite, waitForListener, type ConnectTarget } from '../test/helpers/nginx.ts';
 import { findExecutable } from '../test/helpers/peers.ts';
 import { repoRoot } from '../test/helpers/server.ts';
 import { startUwsgiOracle } from '../test/helpers/uwsgi-oracle.ts';
@@ -93,8 +93,8 @@ export async function startListening(group: string, command: string, args: strin
   return { url: `http://127.0.0.1:${port}`, ...await startProcess(group, command, args, { port, host: '127.0.0.1' }, env) };
 }
 
-/** nuwsgi's master, and its workers (its children). */
-export const nuwsgiProcesses = (master: number): ProcessGroups => ({ master: [master], workers: childPids(master) });
+/** nuwsgi's master, and its Python processes: the workers, and the zygote they were forked from (its children). */
+export const nuwsgiProcesses = (master: number): ProcessGroups => ({ master: [master], workers: processTree(master).slice(1) });
 
 /** No request log: what every contender runs with, but the logging scenario's. */
 export const NO_REQUEST_LOG = ['--disable-logging'];

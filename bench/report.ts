@@ -5,6 +5,7 @@ import { contenders } from './contenders.ts';
 import { median, type BenchOptions, type ContenderSamples, type Metric, type ScenarioResult } from './harness.ts';
 import { BUSY_LIMIT_MS, MASTER_RSS_LIMIT_MIB } from './download.ts';
 import { RSS_LIMIT_MIB } from './transfer.ts';
+import { MASTER_RSS_LIMIT_MB, PSS_RATIO_TO_UWSGI, RESPAWN_LIMIT_MS } from './memory.ts';
 
 export function formatNumber(x: number, decimals: number): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
@@ -136,6 +137,24 @@ function below(scenario: string, contender: string, key: string, limit: number, 
   };
 }
 
+/** `a`'s median of the main metric ÷ `b`'s at most `bound` (memory: the smaller, the better). */
+function atMost(scenario: string, a: string, b: string, bound: number): Target {
+  return {
+    scenario,
+    text: `${scenario}: ${a} ≤ ${formatNumber(bound, 2)}x ${b}`,
+    check(result) {
+      const metric = result.metrics[0]!;
+      const [x, y] = [medianOf(result, a, metric.key), medianOf(result, b, metric.key)];
+      if (x === undefined || y === undefined) return undefined;
+      return {
+        measured: `${formatNumber(x / y, 2)}x (${formatNumber(x, metric.decimals)} vs ${formatNumber(y, metric.decimals)} ${metric.unit})`,
+        met: x / y <= bound,
+        gap: `${formatNumber(x - y * bound, metric.decimals)} ${metric.unit} over`,
+      };
+    },
+  };
+}
+
 const n = contenders;
 const targets: Target[] = [
   ratio('hello', n.nuwsgi.name, n['uwsgi-http'].name, 2.0),
@@ -169,6 +188,9 @@ const targets: Target[] = [
       return { measured: `p99 ${formatNumber(p99, 2)} ms, ${errors} errors`, met: misses.length === 0, gap: misses.join(', ') };
     },
   },
+  atMost('memory', 'nuwsgi (zygote)', 'uWSGI (preforked)', PSS_RATIO_TO_UWSGI),
+  below('memory', 'nuwsgi (zygote)', 'master', MASTER_RSS_LIMIT_MB, `the Node master's RSS < ${MASTER_RSS_LIMIT_MB} MiB`),
+  below('respawn', 'nuwsgi (zygote)', 'respawn', RESPAWN_LIMIT_MS, `a replacement answers < ${RESPAWN_LIMIT_MS} ms after its predecessor's SIGKILL`),
   below('download', n.nuwsgi.name, 'busy', BUSY_LIMIT_MS, `the worker kept busy < ${BUSY_LIMIT_MS} ms by the download`),
   below('download', n.nuwsgi.name, 'master', MASTER_RSS_LIMIT_MIB, `master RSS growth < ${MASTER_RSS_LIMIT_MIB} MiB during the download`),
   {

@@ -11,6 +11,7 @@ import { interleave, wrk, type BenchOptions, type ContenderSamples, type Measura
 import { withCpu, type CpuWindow } from './cpu.ts';
 import { downloadScenario } from './download.ts';
 import { h2load } from './h2load.ts';
+import { memoryScenario, respawnScenario } from './memory.ts';
 import { slowClients } from './slow-clients.ts';
 import { tlsContenders } from './tls-contenders.ts';
 import { negotiate, type Negotiated } from './tls-probe.ts';
@@ -314,4 +315,6 @@ export const scenarios: Scenario[] = [
   }),
   transferScenario,
   downloadScenario,
+  memoryScenario,
+  respawnScenario,
 ];

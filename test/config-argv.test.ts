@@ -119,6 +119,8 @@ describe('command line tokenizing', () => {
       pyAutoreload: 0,
       harakiri: 0,
       harakiriVerbose: false,
+      lazyApps: false,
+      lazy: false,
       harakiriGracefulTimeout: 0,
       harakiriGracefulSignal: 15,
       maxRequests: 0,

@@ -17,7 +17,7 @@ const CONFIG_FIELDS = Object.keys({
   gevent: true, async: true, master: true, chdir: true, chdir2: true, home: true, pythonpath: true, env: true,
   bufferSize: true, httpMaxHeaders: true, limitPost: true, postBuffering: true, disableLogging: true, catchExceptions: true,
   workerReloadMercy: true, httpKeepalive: true, forkbombDelay: true, pyAutoreload: true, harakiri: true,
-  harakiriVerbose: true, harakiriGracefulTimeout: true, harakiriGracefulSignal: true, maxRequests: true,
+  harakiriVerbose: true, lazyApps: true, lazy: true, harakiriGracefulTimeout: true, harakiriGracefulSignal: true, maxRequests: true,
   maxRequestsDelta: true, maxRequestsJitter: true, minWorkerLifetime: true, maxWorkerLifetime: true,
   maxWorkerLifetimeDelta: true, reloadOnRss: true, checkInterval: true, touchReload: true, touchChainReload: true,
   touchWorkersReload: true, masterFifo: true, pidfile: true, pidfile2: true, daemonize: true, logto: true,
@@ -87,7 +87,7 @@ describe('the option table and Config', () => {
     const fieldless = [
       ...LOADING_OPTIONS.map((option) => option.name),
       ...OPTIONS.filter((option) => option.commandLineOnly).map((option) => option.name),
-      'plugins', 'strict', 'enable-threads', 'die-on-term', 'post-buffering-bufsize', 'lazy-apps', 'lazy', 'offload-threads',
+      'plugins', 'strict', 'enable-threads', 'die-on-term', 'post-buffering-bufsize', 'offload-threads',
       'memory-report',
     ];
     for (const name of fieldless) assert.equal(entry(name).field, undefined, `--${name} fills no field`);

@@ -29,10 +29,12 @@ test('workers that die in a loop make the master sleep before respawning', async
   await waitFor(async () => (await httpRequest(server.url, { timeoutMs: 5000 })).status === 200, 10_000, 'a worker serving again');
 });
 
-test('a replacement that cannot load the app is retried with a growing delay, and serves once it can', async () => {
+// With lazy-apps every replacement imports the app again (without it, a replacement is forked from
+// the zygote, which loaded the app already: zygote-death.test.ts has its back-off).
+test('lazy-apps: a replacement that cannot load the app is retried with a growing delay, and serves once it can', async () => {
   const flag = path.join(tempDir(), 'fail');
   const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', path.join(fixtureApps, 'fails_to_load_when_flagged.py'),
-    '--forkbomb-delay', '1'], { env: { NUWSGI_TEST_FAIL_FLAG: flag } });
+    '--forkbomb-delay', '1', '--lazy-apps'], { env: { NUWSGI_TEST_FAIL_FLAG: flag } });
   servers.push(server);
   fs.writeFileSync(flag, '');
   assert.equal((await httpRequest(`${server.url}/kill`, { timeoutMs: 10_000 })).status, 502);

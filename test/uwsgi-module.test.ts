@@ -3,12 +3,11 @@
 // Python 3, the post_fork_hook and atexit hooks run once per worker, uwsgi.reload() signals the
 // master, and Debian's python3-uwsgidecorators loads and runs its @postfork functions.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { missingPeer, needSystemPython, systemPython, systemVenv } from './helpers/peers.ts';
+import { decoratorsVenv } from './helpers/peers.ts';
 import { fixtureApps, runToExit, startServer } from './helpers/server.ts';
 
 interface Probe {
@@ -93,20 +92,6 @@ test('without --master, masterpid() is 0 and reload() still reaches the master',
   assert.equal(reload.reload, true);
   await server.waitForOutput(/SIGHUP/);
 });
-
-/**
- * A virtualenv that sees Debian's uwsgidecorators, or undefined when the test was skipped. It is
- * looked for, not imported: importing it needs the `uwsgi` module, which only a server provides.
- */
-async function decoratorsVenv(t: TestContext): Promise<string | undefined> {
-  if (!(await needSystemPython(t))) return undefined;
-  const find = spawnSync(systemPython, ['-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("uwsgidecorators") is None)']);
-  if (find.status !== 0) {
-    missingPeer(t, 'python3-uwsgidecorators is not installed: apt-get install python3-uwsgidecorators');
-    return undefined;
-  }
-  return systemVenv(t);
-}
 
 test("python3-uwsgidecorators: @postfork runs once in each worker, @postfork(2) only in worker 2", async (t) => {
   const venv = await decoratorsVenv(t);

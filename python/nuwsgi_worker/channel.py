@@ -25,6 +25,9 @@ PAUSE = 0x08
 RESUME = 0x09
 FILE_TAKEN = 0x0A
 FROM_MASTER = frozenset((CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT, CANCEL, STOP, PAUSE, RESUME, FILE_TAKEN))
+# Master -> zygote (after CONFIG): fork a worker.
+FORK = 0x0B
+TO_ZYGOTE = frozenset((FORK,))
 
 # Worker -> master.
 READY = 0x41
@@ -41,6 +44,12 @@ APP_EXCEPTION = 0x4B
 FROM_WORKER = frozenset((
     READY, RESPONSE_HEAD, RESPONSE_BODY, RESPONSE_END, RESPONSE_ABORT, BODY_CREDIT, RELOAD, REQUEST_DONE, HARAKIRI,
     RESPONSE_FILE, APP_EXCEPTION))
+
+# Zygote -> master: a worker was forked (its pid), or one of the forked workers exited (its status).
+FORKED = 0x4C
+FORK_EXIT = 0x4D
+# A forked worker -> master, first on each connection it opens to the master: which fork it is.
+HELLO = 0x4E
 
 # The frames that carry body bytes: a decoder hands their payload out in pieces as it arrives.
 BODY_FRAMES = frozenset((BODY, RESPONSE_BODY))

@@ -30,6 +30,7 @@ from .static_files import StaticFiles
 from .uwsgi_server import UwsgiServer
 from .watchdog import install_status_report, start_harakiri_watchdog
 from .worker import Worker
+from . import zygote
 
 CHANNEL_FD = 3
 # uWSGI's exit status for "the app could not be loaded".
@@ -54,23 +55,40 @@ def main():
 
     sock = _inherited_channel()
     pump = Pump(sock)
-    pump.wait_until(lambda: pump.config is not None)
-    config = json.loads(pump.config.decode('utf-8'))
-    pump.response_window = int(config['response_window'])
-    # CONFIG's mode and threads: 'threads' with 1 core is the single-threaded pump; more cores, or
-    # gevent, run requests concurrently behind a ThreadedPump.
-    gevent_mode = config.get('mode') == 'gevent'
-    cores = int(config.get('threads', 1))
-    if gevent_mode:
+    config = _read_config(pump)
+    if config.get('mode') == 'gevent':
         pump.sock = _patch_for_gevent(sock)
 
     for pattern in reversed(config.get('pythonpath') or []):
         sys.path[0:0] = sorted(glob.glob(pattern)) or [pattern]
     answers.install(config['answers'])
     uwsgi_module._install(config)
-    app, app_table, loaded = _load_apps(config)
+    apps = _load_apps(config)
     if config.get('chdir2'):
         _chdir2(config['chdir2'])
+    if config.get('zygote') is not None:
+        # This process only forks the workers: each child goes on below with its own channel.
+        master_pid = os.getppid()
+        zygote.freeze_and_report(pump.sock, apps[2])
+        pump = Pump(zygote.wait_for_forks(pump.sock, config['zygote']['socket']))
+        config = _read_config(pump)
+        uwsgi_module._install(config, master_pid)
+    _serve(pump, config, *apps)
+
+
+def _read_config(pump):
+    pump.wait_until(lambda: pump.config is not None)
+    config = json.loads(pump.config.decode('utf-8'))
+    pump.response_window = int(config['response_window'])
+    return config
+
+
+def _serve(pump, config, app, app_table, loaded):
+    """Serves requests with the loaded apps until STOP: a worker's life once it has its channel."""
+    # CONFIG's mode and threads: 'threads' with 1 core is the single-threaded pump; more cores, or
+    # gevent, run requests concurrently behind a ThreadedPump.
+    gevent_mode = config.get('mode') == 'gevent'
+    cores = int(config.get('threads', 1))
     # uWSGI calls it in each worker after the fork, once the app is loaded (uwsgidecorators' @postfork).
     uwsgi_module._call_hook('post_fork_hook')
 
@@ -81,6 +99,8 @@ def main():
     autoreload = int(config.get('py_autoreload', 0))
     if autoreload > 0:
         start_reloader(pump, autoreload)
+    # before READY: the master then unlinks a forked worker's scoreboard file (scoreboard_path)
+    scoreboard = open_scoreboard(config, cores)
     pump.send_frame(READY, 0, json.dumps({
         'pid': os.getpid(),
         'python': '%d.%d.%d' % sys.version_info[:3],
@@ -91,7 +111,7 @@ def main():
         request_body_window=int(config['request_body_window']),
         catch_exceptions=bool(config.get('catch_exceptions')),
         app_table=app_table,
-        scoreboard=open_scoreboard(config, cores),
+        scoreboard=scoreboard,
     )
     if config.get('uwsgi_sockets'):
         _serve_uwsgi_sockets(config, worker, pump, cores, gevent_mode)
@@ -137,8 +157,8 @@ def _patch_for_gevent(sock):
 
 
 def _inherited_channel():
-    """The channel socket the master left on fd 3. (A pre-forking zygote would connect back to the
-    master instead; nothing else in the worker depends on how the socket was obtained.)"""
+    """The channel socket the master left on fd 3 (a worker forked by the zygote connects back to the
+    master instead: zygote.py; nothing else in the worker depends on how the socket was obtained)."""
     os.set_inheritable(CHANNEL_FD, False)
     sock = socket.socket(fileno=CHANNEL_FD)
     sock.setblocking(True)

@@ -53,9 +53,10 @@ _pump = None
 _lock = None
 
 
-def _install(config):
+def _install(config, master=None):
     """Fills the module in from the CONFIG frame and makes it `import uwsgi`. Called after the
-    gevent patch, if any, so that the lock below is the cooperative one."""
+    gevent patch, if any, so that the lock below is the cooperative one; a forked worker calls it
+    again with its own CONFIG and the master's pid (its parent is the zygote)."""
     global opt, numproc, cores, buffer_size, started_on, hostname, _worker_id, _master_pid
     global _signal_target, _lock
     options = config.get('options') or {}
@@ -67,7 +68,7 @@ def _install(config):
     hostname = _socket.gethostname().encode('utf-8')
     _worker_id = int(config.get('worker_id', 0))
     _master_pid = int(config.get('master_pid', 0))
-    _signal_target = _master_pid or _os.getppid()
+    _signal_target = _master_pid or master or _os.getppid()
     _lock = _threading.Lock()
     _sys.modules['uwsgi'] = _sys.modules[__name__]
 

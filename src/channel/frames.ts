@@ -19,6 +19,9 @@ export const RESUME = 0x09;
 /** The answer to RESPONSE_FILE: a u8, 1 when the master sends the file, 0 when the worker must. */
 export const FILE_TAKEN = 0x0a;
 
+/** Master -> zygote (after CONFIG): fork a worker; JSON {"token"} names it (docs/channel.md). */
+export const FORK = 0x0b;
+
 /** Worker -> master. */
 export const READY = 0x41;
 export const RESPONSE_HEAD = 0x42;
@@ -37,6 +40,13 @@ export const RESPONSE_FILE = 0x4a;
 /** The app raised an exception for a request (uWSGI's per-worker `exceptions` count). */
 export const APP_EXCEPTION = 0x4b;
 
+/** Zygote -> master: JSON {"token", "pid"} of a worker it forked. */
+export const FORKED = 0x4c;
+/** Zygote -> master: JSON {"pid", "code", "signal"} of a forked worker that exited (signal is a number). */
+export const FORK_EXIT = 0x4d;
+/** A forked worker -> master, first on each connection it opens: JSON {"token", "stream", "pid"}. */
+export const HELLO = 0x4e;
+
 /** REQUEST flags. */
 export const FLAG_HAS_BODY = 0x01;
 export const FLAG_EXPECT_CONTINUE = 0x02;
@@ -49,6 +59,11 @@ const masterToWorker = new Set([CONFIG, REQUEST, BODY, BODY_END, RESPONSE_CREDIT
 
 export function isWorkerFrame(type: number): boolean {
   return workerToMaster.has(type);
+}
+
+/** What a zygote sends on its channel. */
+export function isZygoteFrame(type: number): boolean {
+  return type === READY || type === FORKED || type === FORK_EXIT;
 }
 
 export function isMasterFrame(type: number): boolean {

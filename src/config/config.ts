@@ -152,6 +152,13 @@ export interface Config {
   pyAutoreload: number;
   /** `--harakiri`: seconds a request may run before it gets 504 and its worker is replaced; 0 is off. */
   harakiri: number;
+  /**
+   * `--lazy-apps`: every worker is a fresh Python that imports the apps; without it (the default)
+   * one zygote process per generation imports them and forks the workers (src/master/zygote.ts).
+   */
+  lazyApps: boolean;
+  /** `--lazy`: the same as lazyApps for the workers. */
+  lazy: boolean;
   /** `--harakiri-verbose`: log the harakiri'd worker's syscall and wchan. */
   harakiriVerbose: boolean;
   /** `--harakiri-graceful-timeout`: seconds between `harakiriGracefulSignal` and SIGKILL; 0 is off. */

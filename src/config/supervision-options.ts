@@ -142,8 +142,11 @@ export const SUPERVISION_OPTIONS = [
     ...files('touch-workers-reload', 'replace every worker gracefully, without re-reading the configuration, when FILE is touched (repeatable)'),
     field: 'touchWorkersReload',
   },
-  flag('lazy-apps', 'accepted for uWSGI configs: nuwsgi workers always load the app themselves'),
-  flag('lazy', 'accepted for uWSGI configs: nuwsgi workers always load the app themselves'),
+  {
+    ...flag('lazy-apps', 'every worker imports the apps itself, instead of being forked from one process that imported them once'),
+    field: 'lazyApps',
+  },
+  { ...flag('lazy', 'the same as lazy-apps (uWSGI 2.0 reads it as lazy-apps plus reloads of the workers only)'), field: 'lazy' },
   {
     ...files('master-fifo', "read one-letter commands (uWSGI's master FIFO: r w c q Q s p + - ...) from this FIFO; repeatable, the first one is active"),
     field: 'masterFifo',

@@ -34,6 +34,8 @@ import { applyEnv, enterChdir, EXIT_APP_FAILED, workerRuntime, writePidfilesArou
 import { watchTouchFiles } from './touch.ts';
 import { Worker, type ReadyInfo } from './worker.ts';
 import { workerConfig, workerProcess } from './worker-config.ts';
+import { spawnedWorker } from './worker-link.ts';
+import { Zygotes } from './zygotes.ts';
 
 export class Arbiter implements MasterVerbs {
   private config: Config;
@@ -59,6 +61,8 @@ export class Arbiter implements MasterVerbs {
   private readonly doomed = new Set<Worker>();
   private readonly reloads: Reloads;
   private readonly chain = new ChainReload((index) => this.replaceSlot(index));
+  /** Without lazy-apps, the workers are forked from these (one per generation). */
+  private readonly zygotes: Zygotes;
   private paused = false;
   private readonly respawns = new RespawnThrottle();
   private python = '';
@@ -96,6 +100,15 @@ export class Arbiter implements MasterVerbs {
     this.sockets = new ListenerSet(config, this.router, passed);
     this.stopper = new Shutdown(this.stoppingMaster());
     this.reloads = new Reloads(this.reloadingMaster());
+    this.zygotes = new Zygotes({
+      running: () => ({ config: this.config, mode: this.mode, python: this.python }),
+      launch: ({ config, mode, python }) => ({
+        how: workerProcess(config, python, this.baseEnv, this.sockets.uwsgi),
+        config: workerConfig(0, config, mode, this.workerSockets, this.statics),
+      }),
+      stopping: () => this.stopping,
+      forkbombDelay: () => this.config.forkbombDelay,
+    });
     this.slots = Array.from({ length: config.processes }, () => emptySlot());
     this.done = new Promise((resolve) => { this.finish = resolve; });
   }
@@ -139,12 +152,25 @@ export class Arbiter implements MasterVerbs {
 
   // --- workers: start, ready, exit ------------------------------------------------------------
 
-  /** Starts a worker for `slot` with the current configuration, or with a reload's. */
+  /** The sockets every worker serves. */
+  private get workerSockets(): { uwsgi: ListenerSet['uwsgi']; http: boolean } {
+    return { uwsgi: this.sockets.uwsgi, http: this.sockets.http.length > 0 };
+  }
+
+  /**
+   * Starts a worker for `slot` with the current configuration, or with a reload's: forked from the
+   * generation's zygote, or with lazy-apps a fresh Python that imports the apps itself.
+   */
   private startWorker(slot: number, next?: Generation): Worker {
     const config = next?.config ?? this.config;
-    const how = workerProcess(config, next?.python ?? this.python, this.baseEnv, this.sockets.uwsgi);
-    const sockets = { uwsgi: this.sockets.uwsgi, http: this.sockets.http.length > 0 };
-    const worker = new Worker(slot, how, workerConfig(slot, config, next?.mode ?? this.mode, sockets, this.statics), {
+    const link = config.lazyApps || config.lazy
+      ? spawnedWorker(workerProcess(config, next?.python ?? this.python, this.baseEnv, this.sockets.uwsgi))
+      : this.zygotes.linkFor(next);
+    const worker = new Worker(slot, link, workerConfig(slot, config, next?.mode ?? this.mode, this.workerSockets, this.statics), {
+      spawned: (w) => {
+        log(`spawned worker ${slot} (pid: ${w.pid}, cores: ${w.cores})`);
+        this.events.emit('spawn', { slot, pid: w.pid });
+      },
       ready: (w, info) => this.onWorkerReady(w, info),
       free: (w) => this.onWorkerFree(w),
       reload: (w) => this.onWorkerReload(w),
@@ -154,8 +180,6 @@ export class Arbiter implements MasterVerbs {
       exit: (w, code, signal) => this.onWorkerExit(w, code, signal),
     });
     worker.requestLimit = requestLimitFor(slot, config);
-    log(`spawned worker ${slot} (pid: ${worker.pid}, cores: ${worker.cores})`);
-    this.events.emit('spawn', { slot, pid: worker.pid });
     return worker;
   }
 
@@ -217,7 +241,7 @@ export class Arbiter implements MasterVerbs {
   }
 
   private onWorkerExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
-    const how = signal !== null ? `killed by signal ${signal}` : `exit code ${code}`;
+    const how = signal !== null ? `killed by signal ${signal}` : code !== null ? `exit code ${code}` : 'exit status unknown: its zygote died before it';
     const index = worker.slot - 1;
     const wasReady = worker.readyAt !== 0;
     this.dispatcher.removeWorker(worker);
@@ -345,12 +369,14 @@ export class Arbiter implements MasterVerbs {
         const old = this.current;
         this.startingUp = false;
         ({ config: this.config, mode: this.mode, python: this.python } = next);
+        this.zygotes.takeOver(next);
         this.slots = next.workers.map((worker) => emptySlot(worker));
         for (const worker of next.workers) this.serve(worker);
         this.startChecks();
         return old;
       },
       retire: (worker, brutal) => this.retire(worker, brutal),
+      giveUp: (next) => this.zygotes.giveUp(next),
       respawnAll: () => { for (let index = 0; index < this.processes; index++) this.respawnLater(index, 0); },
     };
   }
@@ -503,6 +529,7 @@ export class Arbiter implements MasterVerbs {
       startingWorkers: () => [...this.slots.flatMap((slot) => slot.successor ?? []), ...this.reloads.workers],
       pending: () => this.dispatcher.inflight + this.dispatcher.queued + this.router.sendingFiles,
       finish: (code) => {
+        this.zygotes.stopAll();
         this.releaseListeners();
         if (!this.startingUp || code === 0) log('goodbye to nuwsgi.');
         this.finish(code);

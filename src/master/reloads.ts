@@ -24,6 +24,8 @@ export interface ReloadingMaster {
   /** The new set serves, all at once; returns the workers it replaced. */
   takeOver(next: Generation): Worker[];
   retire(worker: Worker, brutal: boolean): void;
+  /** The reload `next` is given up: what was started for it alone (its zygote) goes. */
+  giveUp(next: Generation): void;
   /** Fills every slot left empty (after a reload was given up). */
   respawnAll(): void;
 }
@@ -102,6 +104,7 @@ export class Reloads {
     this.again = null;
     log(`reload failed, the current workers keep serving: new worker ${worker.slot} (pid: ${worker.pid}) could not load the app (${how}): see the messages above`);
     for (const w of next.workers) this.master.retire(w, true);
+    this.master.giveUp(next);
     this.master.respawnAll();
     this.master.events.emit('serving', { after: 'failed-reload' });
     return true;

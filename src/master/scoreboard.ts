@@ -3,7 +3,8 @@
 // ends a request, whichever socket the request came on; the master reads it only when asked. The
 // requests a worker accepts on the uwsgi sockets are otherwise known to the master only once done
 // (REQUEST_DONE), and a frame per request start would cost every request. uWSGI keeps the same
-// numbers in shared memory. The file is unlinked at once: only the two descriptors name it.
+// numbers in shared memory. The file is unlinked as soon as the worker has it open (a spawned
+// worker inherits the descriptor; a forked one opens the path): then only the descriptors name it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +17,14 @@ let files = 0;
 
 export class Scoreboard {
   readonly fd: number;
+  readonly path: string;
+  private linked = true;
   private readonly buffer: Buffer;
 
   constructor(cores: number) {
     const directory = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
-    const file = path.join(directory, `nuwsgi-scoreboard-${process.pid}-${++files}`);
-    this.fd = fs.openSync(file, 'w+', 0o600);
-    fs.unlinkSync(file);
+    this.path = path.join(directory, `nuwsgi-scoreboard-${process.pid}-${++files}`);
+    this.fd = fs.openSync(this.path, 'w+', 0o600);
     this.buffer = Buffer.alloc(cores * CORE_RECORD_BYTES);
     fs.writeSync(this.fd, this.buffer, 0, this.buffer.length, 0);
   }
@@ -42,6 +44,17 @@ export class Scoreboard {
       states.push({ inRequest, requestStartMs: inRequest ? buffer.readDoubleLE(offset + 8) * 1000 : 0 });
     }
     return states;
+  }
+
+  /** Removes the file's name (once the worker has it open, or is gone). */
+  unlinkName(): void {
+    if (!this.linked) return;
+    this.linked = false;
+    try {
+      fs.unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
   }
 
   close(): void {

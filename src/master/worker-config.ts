@@ -25,8 +25,6 @@ export function workerProcess(config: Config, python: string, baseEnv: NodeJS.Pr
     args: workerArgs(),
     env: applyEnv({ ...baseEnv }, config.env),
     sockets: uwsgi.map((socket) => socket.fd),
-    // requests queue in the worker only without harakiri, whose clock starts when the master sends them
-    pipelining: config.harakiri === 0,
   };
 }
 

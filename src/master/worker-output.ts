@@ -1,7 +1,6 @@
 // The workers' stdout and stderr (tracebacks, print(), wsgi.errors) come to the master through
 // pipes, which it writes to its log whole line by whole line: so a reopened log file (logrotate)
 // gets the workers' lines too, and with log-encoder json each line becomes an object.
-import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { jsonLog, logObject, write } from '../observe/log.ts';
 
@@ -10,12 +9,8 @@ const MAX_PARTIAL = 64 * 1024;
 /** How long a worker's exit waits for the rest of its output. */
 const DRAIN_MS = 250;
 
-export function relayWorkerOutput(child: ChildProcess, slot: number): void {
-  relay(child.stdout, slot, child.pid ?? 0, 'stdout');
-  relay(child.stderr, slot, child.pid ?? 0, 'stderr');
-}
-
-function relay(stream: Readable | null, slot: number, pid: number, name: 'stdout' | 'stderr'): void {
+/** Writes the lines of a worker's stdout or stderr (a pipe, or a forked worker's socket) to the log. */
+export function relayWorkerOutput(stream: Readable | null, slot: number, pid: number, name: 'stdout' | 'stderr'): void {
   if (stream === null) return;
   let partial = '';
   const emit = (lines: string): void => {
@@ -51,9 +46,9 @@ function relay(stream: Readable | null, slot: number, pid: number, name: 'stdout
   stream.on('error', () => {});
 }
 
-/** Calls `then` once the worker's output pipes are closed (its last lines logged), or after DRAIN_MS. */
-export function afterOutput(child: ChildProcess, then: () => void): void {
-  const open = [child.stdout, child.stderr].filter((s): s is Readable => s !== null && !s.destroyed && !s.readableEnded);
+/** Calls `then` once the worker's output streams are closed (its last lines logged), or after DRAIN_MS. */
+export function afterOutput(streams: ReadonlyArray<Readable | null>, then: () => void): void {
+  const open = streams.filter((s): s is Readable => s !== null && !s.destroyed && !s.readableEnded);
   if (open.length === 0) {
     then();
     return;

@@ -1,7 +1,7 @@
-// One Python worker process as the master sees it: the child, its channel (fd 3), the requests it
-// has in flight, and the frames that go each way. How the channel is established (an inherited
-// socketpair today) stays in spawn(); the rest only needs a duplex socket.
-import { spawn, type ChildProcess } from 'node:child_process';
+// One Python worker process as the master sees it: the process, its channel, the requests it has in
+// flight, and the frames that go each way. How the process starts and the channel is established
+// (spawned with an inherited socketpair, or forked by the zygote and connected back) is its link's
+// (worker-link.ts); the rest only needs a duplex socket.
 import type { Socket } from 'node:net';
 import * as F from '../channel/frames.ts';
 import { FrameDecoder, ChannelError } from '../channel/decoder.ts';
@@ -12,7 +12,7 @@ import type { WorkerAnswers } from '../listeners/answers.ts';
 import type { RequestCarrier } from '../router/carrier.ts';
 import type { Exchange } from '../router/exchange.ts';
 import { Scoreboard } from './scoreboard.ts';
-import { afterOutput, relayWorkerOutput } from './worker-output.ts';
+import type { LinkMaker, WorkerLink } from './worker-link.ts';
 import type { CoreState } from './stats/stats-json.ts';
 
 /** Requests a worker may hold per core beyond the one it runs (see canPipeline). */
@@ -67,6 +67,10 @@ export interface WorkerConfig {
   options: Record<string, string | boolean | string[]>;
   /** The worker's descriptor of its scoreboard (scoreboard.ts), set at spawn. */
   scoreboard_fd?: number;
+  /** A forked worker's scoreboard: a file it opens, unlinked once it is ready. */
+  scoreboard_path?: string;
+  /** Set for the zygote only: where its forked workers connect (zygote.ts). */
+  zygote?: { socket: string };
 }
 
 /** The options a worker applies to the connections it accepts on the uwsgi sockets. */
@@ -102,14 +106,11 @@ export interface WorkerProcess {
   env: NodeJS.ProcessEnv;
   /** The uwsgi sockets' descriptors in the master, in CONFIG's order. */
   sockets: readonly number[];
-  /**
-   * Whether requests may queue inside the worker beyond its cores (see canPipeline). Off under
-   * harakiri, where a request's clock must start when it starts running, not when it was queued.
-   */
-  pipelining: boolean;
 }
 
 export interface WorkerEvents {
+  /** Its process exists (at once when spawned; a forked worker once the zygote has forked it). */
+  spawned(worker: Worker): void;
   ready(worker: Worker, info: ReadyInfo): void;
   /** A request over the channel finished (after the dispatcher heard of it: see onFree). */
   free(worker: Worker): void;
@@ -141,8 +142,10 @@ export class Worker implements RequestCarrier {
 
   /** What each of its cores is doing now. */
   private readonly scoreboard: Scoreboard;
-  private readonly child: ChildProcess;
-  private readonly channel: Socket;
+  private readonly link: WorkerLink;
+  /** null until the link connects it; the frames written before then wait in `early`. */
+  private channel: Socket | null = null;
+  private early: Buffer[] | null = [];
   private readonly decoder: FrameDecoder;
   private readonly events: WorkerEvents;
   private readonly pipelining: boolean;
@@ -150,29 +153,37 @@ export class Worker implements RequestCarrier {
   private corked = false;
   private dirty: Exchange[] = [];
 
-  constructor(slot: number, how: WorkerProcess, config: WorkerConfig, events: WorkerEvents) {
+  constructor(slot: number, makeLink: LinkMaker, config: WorkerConfig, events: WorkerEvents) {
     this.slot = slot;
     this.cores = config.threads;
     this.events = events;
-    this.pipelining = how.pipelining;
+    // Requests queue inside the worker beyond its cores (canPipeline) only without harakiri, where
+    // a request's clock must start when it starts running, not when it was queued.
+    this.pipelining = config.uwsgi.harakiri === 0;
     this.scoreboard = new Scoreboard(config.threads);
-    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe', ...how.sockets, this.scoreboard.fd];
-    config = { ...config, scoreboard_fd: stdio.length - 1 };
-    this.child = spawn(how.python, how.args, { stdio, env: how.env });
-    this.pid = this.child.pid ?? 0;
-    this.channel = this.child.stdio[3] as Socket;
+    config = { ...config };
+    this.link = makeLink(slot, this.scoreboard, config);
     this.decoder = new FrameDecoder(F.isWorkerFrame, this.onFrame);
-    this.child.on('error', () => {
-      // spawn failed (the interpreter vanished after we checked): 'exit' may never come
-      if (this.state !== 'dead') this.onExit(127, null);
-    });
-    relayWorkerOutput(this.child, slot);
-    this.child.on('exit', (code, signal) => afterOutput(this.child, () => this.onExit(code, signal)));
-    this.channel.on('data', this.onData);
-    this.channel.on('error', () => {
-      // EPIPE/ECONNRESET when the worker dies; its 'exit' event does the bookkeeping
-    });
     this.write(encodeJsonFrame(F.CONFIG, 0, config));
+    this.link.start({
+      pid: (pid) => {
+        this.pid = pid;
+        this.events.spawned(this);
+      },
+      channel: (socket) => this.connected(socket),
+      exit: (code, signal) => this.onExit(code, signal),
+    });
+  }
+
+  private connected(channel: Socket): void {
+    this.channel = channel;
+    channel.on('data', this.onData);
+    channel.on('error', () => {
+      // EPIPE/ECONNRESET when the worker dies; its exit does the bookkeeping
+    });
+    const early = this.early ?? [];
+    this.early = null;
+    for (const buf of early) this.write(buf);
   }
 
   /** What each core is doing now (in a request or not, since when). */
@@ -260,12 +271,13 @@ export class Worker implements RequestCarrier {
   }
 
   kill(signal: NodeJS.Signals | number = 'SIGKILL'): void {
-    if (this.state !== 'dead') this.child.kill(signal);
+    if (this.state !== 'dead') this.link.kill(signal);
   }
 
   /** Closes the channel: the worker exits as soon as it reads the EOF (a fast shutdown). */
   closeChannel(): void {
-    this.channel.end();
+    if (this.channel !== null) this.channel.end();
+    else this.kill();
   }
 
   /**
@@ -282,6 +294,10 @@ export class Worker implements RequestCarrier {
    * once after every callback of the poll phase, so the requests that arrived together leave together.
    */
   private write(buf: Buffer): void {
+    if (this.channel === null) {
+      this.early?.push(buf);
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.channel.cork();
@@ -292,7 +308,7 @@ export class Worker implements RequestCarrier {
 
   private readonly uncork = (): void => {
     this.corked = false;
-    this.channel.uncork();
+    this.channel?.uncork();
   };
 
   private readonly onData = (chunk: Buffer): void => {
@@ -370,6 +386,7 @@ export class Worker implements RequestCarrier {
     if (this.state !== 'starting') return;
     this.state = 'ready';
     this.readyAt = Date.now();
+    this.scoreboard.unlinkName();
     const info = JSON.parse(payload.toString('utf8')) as ReadyInfo;
     this.events.ready(this, info);
   }
@@ -380,7 +397,9 @@ export class Worker implements RequestCarrier {
     const lost = [...this.inflight.values()];
     this.inflight.clear();
     for (const exchange of lost) exchange.onWorkerLost();
-    this.channel.destroy();
+    this.channel?.destroy();
+    this.early = null;
+    this.scoreboard.unlinkName();
     this.scoreboard.close();
     this.events.exit(this, code, signal);
   }

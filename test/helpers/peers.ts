@@ -12,7 +12,7 @@
 //   if (venv === undefined) return;
 //   const nginx = needExecutable(t, 'nginx', 'nginx');
 //   if (nginx === undefined) return;
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -188,4 +188,19 @@ export async function systemVenv(t: TestContext): Promise<string | undefined> {
   if (result.ok) return result.dir;
   missingPeer(t, result.reason);
   return undefined;
+}
+
+/**
+ * A virtualenv that sees Debian's uwsgidecorators (systemVenv), or undefined when the test was
+ * skipped. It is looked for, not imported: importing it needs the `uwsgi` module, which only a
+ * server provides.
+ */
+export async function decoratorsVenv(t: TestContext): Promise<string | undefined> {
+  if (!(await needSystemPython(t))) return undefined;
+  const find = spawnSync(systemPython, ['-c', 'import importlib.util, sys; sys.exit(importlib.util.find_spec("uwsgidecorators") is None)']);
+  if (find.status !== 0) {
+    missingPeer(t, 'python3-uwsgidecorators is not installed: apt-get install python3-uwsgidecorators');
+    return undefined;
+  }
+  return systemVenv(t);
 }

@@ -451,6 +451,30 @@ export function rssBytes(pid: number): number | undefined {
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
+/** The parent of `pid` (from /proc/PID/status), or undefined if it is gone. */
+export function parentPid(pid: number): number | undefined {
+  const status = procStatus(pid);
+  const ppid = status === undefined ? undefined : /^PPid:\s+(\d+)/m.exec(status)?.[1];
+  return ppid === undefined ? undefined : Number(ppid);
+}
+
+/** RSS and PSS of `pid` in bytes (/proc/PID/smaps_rollup), or undefined if it is gone. */
+export function residentAndProportional(pid: number): { rss: number; pss: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+  return { rss: kb('Rss'), pss: kb('Pss') };
+}
+
+/** Every zygote the server says it started, in order (`spawned the zygote (pid: P)`). */
+export function zygotePids(output: string): number[] {
+  return [...output.matchAll(/spawned the zygote \(pid: (\d+)\)/g)].map((m) => Number(m[1]));
+}
+
 /** Samples the RSS of `pids` every `intervalMs` until stopped; reports the peak of each. */
 export function rssSampler(pids: number[], intervalMs = 20): { stop(): Map<number, number> } {
   const peak = new Map<number, number>();
@@ -473,12 +497,12 @@ export function rssSampler(pids: number[], intervalMs = 20): { stop(): Map<numbe
 
 /**
  * Stops a server started by startServer: SIGTERM, then SIGKILL if it has not exited after
- * `timeoutMs`; then SIGKILL to any of its own workers (pids from its output) still alive after 5 s,
- * so that a broken server cannot leave Python processes behind.
+ * `timeoutMs`; then SIGKILL to any of its own workers and zygotes (pids from its output) still alive
+ * after 5 s, so that a broken server cannot leave Python processes behind.
  */
 export async function stopServer(server: RunningServer | undefined, timeoutMs = 15_000): Promise<void> {
   if (!server) return;
-  const pids = workerPids(server.output()).map((w) => w.pid);
+  const pids = [...workerPids(server.output()).map((w) => w.pid), ...zygotePids(server.output())];
   const result = await within(server.stop('SIGTERM'), timeoutMs);
   if (result === null) await server.stop('SIGKILL');
   try {

@@ -1,0 +1,86 @@
+// Where the workers a zygote forks connect back to the master: a unix socket in a directory only
+// the master's user can enter. Each forked child opens three connections, its stdout, its stderr
+// and its channel, and starts each with a HELLO frame naming the fork by the random token the
+// master gave it (docs/channel.md, "Forked workers"); a connection with no known token is closed.
+import fs from 'node:fs';
+import net, { type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import * as F from '../channel/frames.ts';
+
+export type ForkStream = 'channel' | 'stdout' | 'stderr';
+/** A connection of a fork arrived: `socket` carries the rest of its bytes (the HELLO is consumed). */
+export type Arrival = (stream: ForkStream, socket: Socket, pid: number) => void;
+
+/** A HELLO is small JSON; anything longer is not one. */
+const MAX_HELLO = 4096;
+/** A connection that has not said who it is by then is closed. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+export class ForkRendezvous {
+  readonly path: string;
+  private readonly directory: string;
+  private readonly server: net.Server;
+  private readonly expected = new Map<string, Arrival>();
+
+  constructor() {
+    this.directory = fs.mkdtempSync(path.join(os.tmpdir(), 'nuwsgi-'));
+    fs.chmodSync(this.directory, 0o700);
+    this.path = path.join(this.directory, 'forks.sock');
+    this.server = net.createServer((socket) => this.greet(socket));
+    this.server.on('error', (err) => process.emitWarning(`the socket of the forked workers (${this.path}): ${err.message}`));
+    // binding a unix socket happens within listen(): a child may connect as soon as this returns
+    this.server.listen(this.path);
+    this.server.unref();
+  }
+
+  expect(token: string, arrival: Arrival): void {
+    this.expected.set(token, arrival);
+  }
+
+  forget(token: string): void {
+    this.expected.delete(token);
+  }
+
+  close(): void {
+    this.server.close();
+    fs.rmSync(this.directory, { recursive: true, force: true });
+  }
+
+  private greet(socket: Socket): void {
+    let head = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
+    timer.unref();
+    const refuse = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < F.HEADER_SIZE) return;
+      const length = head.readUInt32LE(8);
+      if (head[0] !== F.HELLO || length > MAX_HELLO) return refuse();
+      if (head.length < F.HEADER_SIZE + length) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      let hello: { token?: unknown; stream?: unknown; pid?: unknown };
+      try {
+        hello = JSON.parse(head.subarray(F.HEADER_SIZE, F.HEADER_SIZE + length).toString('utf8')) as typeof hello;
+      } catch {
+        return refuse();
+      }
+      const arrival = typeof hello.token === 'string' ? this.expected.get(hello.token) : undefined;
+      const stream = hello.stream;
+      if (arrival === undefined || (stream !== 'channel' && stream !== 'stdout' && stream !== 'stderr')) return refuse();
+      const rest = head.subarray(F.HEADER_SIZE + length);
+      if (rest.length > 0) socket.unshift(rest);
+      arrival(stream, socket, typeof hello.pid === 'number' ? hello.pid : 0);
+      socket.resume();
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {
+      // a fork that died while connecting; its exit is reported by its zygote
+    });
+  }
+}
