@@ -13,6 +13,7 @@ import { deploymentDir, freePort, needNginx, startNginx, uwsgiPassTarget, uwsgiS
 import { fixtureApps, startServer, type RunningServer } from './helpers/server.ts';
 import { connect, encodePacket, nginxVars, uwsgiTarget, type UwsgiTarget } from './helpers/uwsgi-client.ts';
 import { httpRequest, json, parseResponse, waitFor, workerPids, type RawResponse } from './helpers/wire.ts';
+import { RENDEZVOUS_PREFIX } from '../src/master/fork-rendezvous.ts';
 
 const gatedApp = path.join(fixtureApps, 'gated.py');
 
@@ -79,7 +80,9 @@ interface Listener {
  */
 function unixListener(masterPid: number): Listener {
   const mine = new Set(socketInodes(masterPid));
-  const listening = unixRows().filter((r) => mine.has(r.inode) && (r.flags & SO_ACCEPTCON) !== 0);
+  // the master's other listening socket is the one its zygote's forks connect back to (fork-rendezvous.ts)
+  const listening = unixRows().filter((r) => mine.has(r.inode) && (r.flags & SO_ACCEPTCON) !== 0 &&
+    !path.basename(path.dirname(r.path)).startsWith(RENDEZVOUS_PREFIX));
   assert.equal(listening.length, 1, `the master holds one listening unix socket: ${JSON.stringify(listening)}`);
   const { inode: listenInode, path: name } = listening[0]!;
   assert.notEqual(name, '', 'the listening socket has a name');

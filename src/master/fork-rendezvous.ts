@@ -12,6 +12,30 @@ export type ForkStream = 'channel' | 'stdout' | 'stderr';
 /** A connection of a fork arrived: `socket` carries the rest of its bytes (the HELLO is consumed). */
 export type Arrival = (stream: ForkStream, socket: Socket, pid: number) => void;
 
+/** What the directory's name starts with. */
+export const RENDEZVOUS_PREFIX = 'nuwsgi-forks-';
+
+/**
+ * A new directory only this user can enter: in TMPDIR, else /tmp. A TMPDIR the server cannot write
+ * to costs the app its temporary files (post-buffering says so per request), not the server its
+ * workers. (An abstract socket would need no directory, but node pads its name to the whole
+ * sun_path, which Python's connect() does not.)
+ */
+function privateDirectory(): string {
+  const places = [...new Set([os.tmpdir(), '/tmp'])];
+  let failure: Error | undefined;
+  for (const place of places) {
+    try {
+      const directory = fs.mkdtempSync(path.join(place, RENDEZVOUS_PREFIX));
+      fs.chmodSync(directory, 0o700);
+      return directory;
+    } catch (err) {
+      failure ??= err as Error;
+    }
+  }
+  throw new Error(`no directory for the socket of the forked workers (${places.join(', ')}): ${failure?.message}`);
+}
+
 /** A HELLO is small JSON; anything longer is not one. */
 const MAX_HELLO = 4096;
 /** A connection that has not said who it is by then is closed. */
@@ -24,8 +48,7 @@ export class ForkRendezvous {
   private readonly expected = new Map<string, Arrival>();
 
   constructor() {
-    this.directory = fs.mkdtempSync(path.join(os.tmpdir(), 'nuwsgi-'));
-    fs.chmodSync(this.directory, 0o700);
+    this.directory = privateDirectory();
     this.path = path.join(this.directory, 'forks.sock');
     this.server = net.createServer((socket) => this.greet(socket));
     this.server.on('error', (err) => process.emitWarning(`the socket of the forked workers (${this.path}): ${err.message}`));
