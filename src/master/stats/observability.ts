@@ -14,7 +14,7 @@ import { StartupError } from '../startup-error.ts';
 import { ServerCounters } from './counters.ts';
 import { DurationHistogram } from './durations.ts';
 import { processMemory } from './memory.ts';
-import { Metrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 import { statsDocument, type SocketStats, type StatsInput, type WorkerStats } from './stats-json.ts';
 import { StatsServer } from './stats-server.ts';
 
@@ -33,7 +33,9 @@ export class Observability {
   readonly counters: ServerCounters;
   /** The configuration running now (a reload changes it; the addresses stay those of the start). */
   private readonly running: () => Config;
-  private readonly metrics: Metrics | null = null;
+  private metrics: Metrics | null = null;
+  /** The histogram of request durations, kept only when the metrics are served. */
+  private readonly durations: DurationHistogram | null = null;
   private stats: StatsServer | null = null;
   private metricsServer: { server: http.Server; bound: BoundSocket } | null = null;
   private master: ObservedMaster | undefined;
@@ -45,13 +47,8 @@ export class Observability {
     router.observe(this.counters.observe);
     this.counters.watch(events);
     if (config.metrics !== undefined || (config.stats !== undefined && config.statsHttp)) {
-      const durations = new DurationHistogram();
-      this.counters.durations = durations;
-      this.metrics = new Metrics({
-        input: () => this.input(),
-        counters: this.counters,
-        queued: () => this.master?.snapshot().queued ?? 0,
-      }, durations);
+      this.durations = new DurationHistogram();
+      this.counters.durations = this.durations;
     }
   }
 
@@ -59,6 +56,15 @@ export class Observability {
   async start(master: ObservedMaster): Promise<void> {
     this.master = master;
     const config = this.running();
+    if (this.durations !== null) {
+      // prom-client costs the master about 12 MiB of memory: it is loaded only when metrics are served
+      const { Metrics } = await import('./metrics.ts');
+      this.metrics = new Metrics({
+        input: () => this.input(),
+        counters: this.counters,
+        queued: () => this.master?.snapshot().queued ?? 0,
+      }, this.durations);
+    }
     if (config.stats !== undefined) {
       const stats = new StatsServer({
         address: config.stats,
