@@ -1,7 +1,7 @@
 // Client certificates on an HTTPS listener, uWSGI's fifth field: `CA` asks for one and checks it
 // against CA when the client sends one; `!CA` requires one. An accepted certificate's subject is
 // HTTPS_DN, and with --https-export-cert the certificate itself, as PEM, is HTTPS_CC; a refused
-// connection gets a 400 and a log line that says why.
+// connection gets a 400, over HTTP/1.1 or h2 as it chose, and a log line that says why.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -66,12 +66,14 @@ type Started = ReturnType<typeof useHttps>;
  * GET / on the started server with the client certificate `certificate` picks (none: without
  * one); undefined when a peer is missing (the test is then skipped, or failed in CI).
  */
-async function get(t: TestContext, started: Started, certificate?: (setup: Setup) => CertFiles) {
+async function get(t: TestContext, started: Started, certificate?: (setup: Setup) => CertFiles,
+  how: { args: string[]; writeOut?: string } = { args: [] }) {
   const curl = needCurl(t);
   const running = started();
   if (curl === undefined || needOpenssl(t) === undefined || running === undefined) return undefined;
   const chosen = certificate?.(running.setup);
-  const r = await curlGet(curl, running.url, ['--insecure', ...(chosen === undefined ? [] : ['--cert', chosen.cert, '--key', chosen.key])]);
+  const r = await curlGet(curl, running.url,
+    ['--insecure', ...how.args, ...(chosen === undefined ? [] : ['--cert', chosen.cert, '--key', chosen.key])], how.writeOut);
   return { ...running, status: r.out, stderr: r.stderr, echo: () => json<Echo>(Buffer.from(r.body)) };
 }
 
@@ -117,6 +119,20 @@ describe('!CA: a client certificate required', () => {
     assert.equal(got.status, '400', got.stderr);
     await got.server.waitForOutput(
       /TLS client 127\.0\.0\.1 on --https \S+: no client certificate, which the ! before the CA requires: answered 400/);
+  });
+
+  it('answers an h2 client without a certificate in h2: a 400 it can read, and a log line', async (t) => {
+    const got = await get(t, started, undefined, { args: ['--http2'], writeOut: '%{http_code} HTTP/%{http_version}' });
+    if (got === undefined) return;
+    assert.equal(got.status, '400 HTTP/2', got.stderr);
+    await got.server.waitForOutput(/TLS client 127\.0\.0\.1 on --https \S+: no client certificate, which the ! before the CA requires: answered 400/);
+  });
+
+  it('serves an h2 client with a signed certificate', async (t) => {
+    const got = await get(t, started, (setup) => setup.alice, { args: ['--http2'], writeOut: '%{http_code} HTTP/%{http_version}' });
+    if (got === undefined) return;
+    assert.equal(got.status, '200 HTTP/2', got.stderr);
+    assert.equal(got.echo().cgi.HTTPS_DN, '/O=nuwsgi tests/CN=alice');
   });
 
   it('serves a client with a signed certificate, without HTTPS_CC (no --https-export-cert)', async (t) => {

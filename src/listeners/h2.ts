@@ -32,6 +32,10 @@ export class H2Front {
   private closed: (() => void) | null = null;
   /** The socket being handed to node:http2, whose 'session' event comes while it is. */
   private accepting: TLSSocket | null = null;
+  /** Whether the connection being accepted had its client certificate refused. */
+  private acceptingRefused = false;
+  /** The connections whose client certificate was refused: a stream gets a 400, the connection GOAWAY. */
+  private readonly refused = new WeakSet<H2Connection>();
 
   constructor(handler: RequestHandler, context: HttpListenerContext, options: H2Options, connectionVars: (socket: TLSSocket) => string) {
     this.handler = handler;
@@ -58,12 +62,13 @@ export class H2Front {
   }
 
   /** Serves a TLS connection whose ALPN said h2. */
-  accept(socket: TLSSocket): void {
+  accept(socket: TLSSocket, refused = false): void {
     if (this.closed !== null) {
       socket.destroy();
       return;
     }
     this.accepting = socket;
+    this.acceptingRefused = refused;
     try {
       this.server.emit('connection', socket);
     } finally {
@@ -94,6 +99,7 @@ export class H2Front {
     }
     const connection = new H2Connection(session, socket, this.options, this.connectionVars(socket));
     this.connections.set(session, connection);
+    if (this.acceptingRefused) this.refused.add(connection);
     session.once('close', () => {
       this.connections.delete(session);
       if (this.closed !== null && this.connections.size === 0) this.closed();
@@ -110,6 +116,12 @@ export class H2Front {
     }
     const writer = new H2ResponseWriter(stream, this.options.addHeaders);
     connection.watch(stream, writer, rawHeaders);
+    if (this.refused.has(connection)) {
+      // its client certificate was refused (logged by the TLS front): a 400, then no more streams
+      writer.answer(ANSWERS.badRequest);
+      connection.goAway();
+      return;
+    }
     const size = http1HeadSize(rawHeaders);
     if (size > this.options.maxHeadSize) {
       logRefusal(ANSWERS.headTooLarge, 'head size', connection.subject(rawHeaders),

@@ -197,7 +197,7 @@ export class HttpListener implements Listener {
     });
     const tlsFront = https === undefined ? undefined
       : new TlsFront(https.settings, https.certificates, (socket) => this.server.emit('connection', socket),
-        https.h2 === undefined ? undefined : (socket) => h2Front!.accept(socket));
+        https.h2 === undefined ? undefined : (socket, refused) => h2Front!.accept(socket, refused));
     const h2Front = https?.h2 === undefined || tlsFront === undefined ? undefined
       : new H2Front(handler, this.context, https.h2, (socket) => tlsFront.connectionVars(socket));
     this.tls = tlsFront;

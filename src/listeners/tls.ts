@@ -150,14 +150,14 @@ export class TlsFront {
   private readonly server: tls.Server;
   private readonly settings: TlsSettings;
   private readonly deliverHttp1: (socket: TLSSocket) => void;
-  private readonly deliverH2: ((socket: TLSSocket) => void) | undefined;
+  private readonly deliverH2: ((socket: TLSSocket, refused: boolean) => void) | undefined;
   /** The CGI variables of connections with a client certificate (HTTPS_DN, HTTPS_CC). */
   private readonly clientVars = new WeakMap<TLSSocket, string>();
   /** Connections whose first bytes have not come yet: closeAll() drops them. */
   private readonly awaitingFirstBytes = new Set<Socket>();
 
   constructor(settings: TlsSettings, certificates: Certificates, deliverHttp1: (socket: TLSSocket) => void,
-    deliverH2?: (socket: TLSSocket) => void) {
+    deliverH2?: (socket: TLSSocket, refused: boolean) => void) {
     this.settings = settings;
     this.deliverHttp1 = deliverHttp1;
     this.deliverH2 = deliverH2;
@@ -261,18 +261,20 @@ export class TlsFront {
   /**
    * The handshake is done: the one place a secure connection is dispatched, by the protocol ALPN
    * chose (`socket.alpnProtocol`: h2, http/1.1, or false for clients that offer no ALPN, which
-   * get HTTP/1.1; the protocols offered are ALPN_WITH_H2 or ALPN_HTTP1). A refused client
-   * certificate is answered in HTTP/1.1 (an h2 client reads it as a broken connection).
+   * get HTTP/1.1; the protocols offered are ALPN_WITH_H2 or ALPN_HTTP1). A connection whose client
+   * certificate is refused gets its 400 in the protocol it chose.
    */
   private onSecureConnection(socket: TLSSocket): void {
-    if (this.settings.spec.clientCertificate !== 'none' && !this.acceptClientCertificate(socket)) return;
-    if (socket.alpnProtocol === 'h2' && this.deliverH2 !== undefined) this.deliverH2(socket);
+    const refused = this.settings.spec.clientCertificate !== 'none' && !this.acceptClientCertificate(socket);
+    // a refused h2 client is answered in h2 (each of its streams a 400), which it can read
+    if (socket.alpnProtocol === 'h2' && this.deliverH2 !== undefined) this.deliverH2(socket, refused);
+    else if (refused) this.answerAndClose(socket);
     else this.deliverHttp1(socket);
   }
 
   /**
    * With a CA: a certificate the client sent must be signed by it, and with `!CA` there must be
-   * one. A refused connection gets a 400 as from nginx; an accepted certificate's subject is
+   * one; a refusal is logged here, and answered by the caller. An accepted certificate's subject is
    * HTTPS_DN (and, with https-export-cert, the certificate is HTTPS_CC).
    */
   private acceptClientCertificate(socket: TLSSocket): boolean {
@@ -285,7 +287,6 @@ export class TlsFront {
     }
     if (why !== undefined) {
       logRefusal(ANSWERS.badRequest, 'client certificate', `TLS client ${peerOf(socket)} on ${this.settings.option}`, why);
-      this.answerAndClose(socket);
       return false;
     }
     if (certificate !== undefined) {
