@@ -2,7 +2,7 @@
 // spawned as a fresh Python (lazy-apps: the channel is an inherited socketpair on fd 3) or forked
 // by the zygote (zygote.ts: the channel is a connection the child opens to the master). Worker
 // (worker.ts) sees only this interface, so supervision is the same for both.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Scoreboard } from './scoreboard.ts';
 import { afterOutput, relayWorkerOutput } from './worker-output.ts';
@@ -28,34 +28,46 @@ export interface WorkerLink {
 /** Makes the link of a worker; it adds to `config` how the worker finds its scoreboard. */
 export type LinkMaker = (slot: number, scoreboard: Scoreboard, config: WorkerConfig) => WorkerLink;
 
+/**
+ * A Python process of the master's own (a lazy worker, or a zygote): its channel on fd 3 and `fds`
+ * after it, its output logged as `slot`'s. `exit` is called once, after the output has been read.
+ */
+export function spawnPython(how: WorkerProcess, fds: readonly number[], slot: number,
+  exit: (code: number | null, signal: NodeJS.Signals | null) => void): { child: ChildProcess; channel: Socket } {
+  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe', ...fds];
+  const child = spawn(how.python, how.args, { stdio, env: how.env });
+  const pid = child.pid ?? 0;
+  relayWorkerOutput(child.stdout, slot, pid, 'stdout');
+  relayWorkerOutput(child.stderr, slot, pid, 'stderr');
+  let exited = false;
+  const exitOnce = (code: number | null, signal: NodeJS.Signals | null): void => {
+    if (!exited) afterOutput([child.stdout, child.stderr], () => exit(code, signal));
+    exited = true;
+  };
+  // spawn failed (the interpreter vanished after we checked): 'exit' may never come
+  child.on('error', () => exitOnce(127, null));
+  child.on('exit', exitOnce);
+  return { child, channel: child.stdio[3] as Socket };
+}
+
 /** A fresh Python started by the master (lazy-apps), with the channel and the sockets inherited. */
 export function spawnedWorker(how: WorkerProcess): LinkMaker {
   return (slot, scoreboard, config) => {
-    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe', ...how.sockets, scoreboard.fd];
-    config.scoreboard_fd = stdio.length - 1;
+    const fds = [...how.sockets, scoreboard.fd];
+    // fd 3 is the channel, the sockets follow, the scoreboard is last
+    config.scoreboard_fd = 3 + fds.length;
     let pid = 0;
     let kill: (signal: NodeJS.Signals | number) => void = () => {};
     return {
       get pid() { return pid; },
       kill: (signal) => kill(signal),
       start(hooks) {
-        const child = spawn(how.python, how.args, { stdio, env: how.env });
+        const { child, channel } = spawnPython(how, fds, slot, (code, signal) => hooks.exit(code, signal));
         scoreboard.unlinkName();
         pid = child.pid ?? 0;
         kill = (signal) => { child.kill(signal); };
-        let exited = false;
-        const exit = (code: number | null, signal: NodeJS.Signals | null): void => {
-          if (exited) return;
-          exited = true;
-          hooks.exit(code, signal);
-        };
-        // spawn failed (the interpreter vanished after we checked): 'exit' may never come
-        child.on('error', () => exit(127, null));
-        relayWorkerOutput(child.stdout, slot, pid, 'stdout');
-        relayWorkerOutput(child.stderr, slot, pid, 'stderr');
-        child.on('exit', (code, signal) => afterOutput([child.stdout, child.stderr], () => exit(code, signal)));
         hooks.pid(pid);
-        hooks.channel(child.stdio[3] as Socket);
+        hooks.channel(channel);
       },
     };
   };

@@ -7,7 +7,7 @@
 // exit status. If the zygote dies first, its workers keep serving (they are reparented, and talk to
 // the master over their own channels); the master then knows of a worker's end by its channel
 // closing and its pid vanishing, without an exit status.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
@@ -16,7 +16,7 @@ import * as F from '../channel/frames.ts';
 import { FrameDecoder, ChannelError } from '../channel/decoder.ts';
 import { encodeJsonFrame } from '../channel/encoder.ts';
 import type { ForkRendezvous, ForkStream } from './fork-rendezvous.ts';
-import type { LinkHooks, LinkMaker, WorkerLink } from './worker-link.ts';
+import { spawnPython, type LinkHooks, type LinkMaker, type WorkerLink } from './worker-link.ts';
 import type { ReadyInfo, WorkerConfig, WorkerProcess } from './worker.ts';
 import { afterOutput, relayWorkerOutput } from './worker-output.ts';
 
@@ -52,20 +52,9 @@ export class Zygote {
   constructor(how: WorkerProcess, config: WorkerConfig, rendezvous: ForkRendezvous, events: ZygoteEvents) {
     this.rendezvous = rendezvous;
     this.events = events;
-    const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe', ...how.sockets];
-    this.child = spawn(how.python, how.args, { stdio, env: how.env });
+    ({ child: this.child, channel: this.channel } = spawnPython(how, how.sockets, 0, (code, signal) => this.onExit(code, signal)));
     this.pid = this.child.pid ?? 0;
-    this.channel = this.child.stdio[3] as Socket;
     this.decoder = new FrameDecoder(F.isZygoteFrame, this.onFrame);
-    relayWorkerOutput(this.child.stdout, 0, this.pid, 'stdout');
-    relayWorkerOutput(this.child.stderr, 0, this.pid, 'stderr');
-    let exited = false;
-    const exit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      if (!exited) afterOutput([this.child.stdout, this.child.stderr], () => this.onExit(code, signal));
-      exited = true;
-    };
-    this.child.on('error', () => exit(127, null));
-    this.child.on('exit', exit);
     this.channel.on('data', (chunk: Buffer) => {
       try {
         this.decoder.feed(chunk);
