@@ -3,14 +3,10 @@
 import { parseCommandLine, ConfigError } from './config/index.ts';
 import type { Config } from './config/config.ts';
 import { Arbiter } from './master/arbiter.ts';
-import { checkConfig, checkWarnings } from './master/check.ts';
-import { checkDeployFiles } from './master/check-deploy.ts';
 import { StartupError } from './master/startup-error.ts';
 import { daemonize, isDaemon } from './master/daemon.ts';
 import { signalPidfile } from './master/pidfile.ts';
 import { flushLog, log, logToFile } from './observe/log.ts';
-import { runInit } from './init/init.ts';
-import { runTop } from './top/top.ts';
 
 function exit(code: number): never {
   flushLog();
@@ -30,10 +26,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // the other commands' modules are imported when run, so that a serving master does not hold them
   if (command.kind === 'top') {
+    const { runTop } = await import('./top/top.ts');
     exit(await runTop(command.args));
   }
   if (command.kind === 'init') {
+    const { runInit } = await import('./init/init.ts');
     exit(await runInit(command.args));
   }
   if (command.kind === 'signal') {
@@ -45,10 +44,11 @@ async function main(): Promise<void> {
     return;
   }
   if (command.kind === 'check') {
+    const [{ checkConfig, checkWarnings }, { checkDeployFiles }] = await Promise.all([import('./master/check.ts'), import('./master/check-deploy.ts')]);
     for (const warning of command.warnings) process.stderr.write(`${warning}\n`);
     const problems = await checkConfig(command.config, process.env);
     const deployed = await checkDeployFiles(command.files, command.config);
-    for (const warning of checkWarnings(command.config)) process.stderr.write(`nuwsgi: warning: ${warning}\n`);
+    for (const warning of await checkWarnings(command.config)) process.stderr.write(`nuwsgi: warning: ${warning}\n`);
     for (const note of deployed.notes) process.stdout.write(`nuwsgi: ${note}\n`);
     for (const problem of [...problems.map((p) => p.message), ...deployed.problems]) process.stderr.write(`nuwsgi: ${problem}\n`);
     if (problems.length + deployed.problems.length > 0) exit(1);

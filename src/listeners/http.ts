@@ -15,8 +15,8 @@ import { ANSWERS, answerHeaders, logRefusal, rawAnswer, type Answer } from './an
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
 import { buildHttpRequest, isRefusal, type HttpListenerContext } from './http-request.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
-import { H2Front, type H2Options } from './h2.ts';
-import { TlsFront, type Certificates, type TlsSettings } from './tls.ts';
+import type { H2Front, H2Options } from './h2.ts';
+import type { Certificates, TlsFront, TlsSettings } from './tls.ts';
 
 /** While draining, how often connections that went idle are closed. */
 const IDLE_SWEEP_MS = 100;
@@ -154,10 +154,11 @@ export class HttpListener implements Listener {
   private readonly handler: RequestHandler;
   private readonly options: HttpListenerOptions;
   private readonly context: HttpListenerContext;
-  /** The TLS server in front, on an HTTPS listener. */
-  private readonly tls: TlsFront | undefined;
+  private readonly https: HttpsPiece | undefined;
+  /** The TLS server in front, on an HTTPS listener (made by listen()). */
+  private tls: TlsFront | undefined;
   /** The HTTP/2 front, on an HTTPS listener that offers h2. */
-  private readonly h2: H2Front | undefined;
+  private h2: H2Front | undefined;
   /**
    * Connections whose response being written closes them: requests the client pipelined behind it
    * were parsed by node, but must never reach the app (their answer could not be sent anyway).
@@ -168,6 +169,7 @@ export class HttpListener implements Listener {
     this.address = address;
     this.handler = handler;
     this.options = options;
+    this.https = https;
     this.context = {
       serverName: os.hostname(),
       serverPort: https === undefined ? '80' : '443',
@@ -195,26 +197,36 @@ export class HttpListener implements Listener {
       socket.on('error', () => {});
       socket.end(rawAnswer(refused));
     });
-    const tlsFront = https === undefined ? undefined
-      : new TlsFront(https.settings, https.certificates, (socket) => this.server.emit('connection', socket),
-        https.h2 === undefined ? undefined : (socket, refused) => h2Front!.accept(socket, refused));
-    const h2Front = https?.h2 === undefined || tlsFront === undefined ? undefined
-      : new H2Front(handler, this.context, https.h2, (socket) => tlsFront.connectionVars(socket));
-    this.tls = tlsFront;
-    this.h2 = h2Front;
   }
 
   async listen(options: BindOptions): Promise<BoundSocket> {
     let bound;
-    if (this.tls === undefined) bound = await bindServer(this.server, this.address, options);
+    if (this.https === undefined) bound = await bindServer(this.server, this.address, options);
     else {
-      bound = await this.tls.listen(this.address, options);
+      const tls = await this.secureFronts(this.https);
+      bound = await tls.listen(this.address, options);
       // node's HTTP server checks its connections' head and request timeouts once it is
       // listening; over TLS another server listens, so it is told it is
       this.server.emit('listening');
     }
     if (this.address.kind === 'tcp') this.context.serverPort = String(bound.port);
     return bound;
+  }
+
+  /**
+   * The TLS front and, when h2 is offered, the HTTP/2 front behind it. Their modules are imported
+   * here, not at the top, so that a master without an HTTPS listener never loads node:tls,
+   * node:http2 and node:crypto: about 8 MiB of its RSS (docs/performance.md).
+   */
+  private async secureFronts({ settings, certificates, h2 }: HttpsPiece): Promise<TlsFront> {
+    const [{ TlsFront }, h2Module] = await Promise.all([import('./tls.ts'), h2 === undefined ? undefined : import('./h2.ts')]);
+    const tls = new TlsFront(settings, certificates, (socket) => this.server.emit('connection', socket),
+      h2 === undefined ? undefined : (socket, refused) => this.h2!.accept(socket, refused));
+    if (h2Module !== undefined && h2 !== undefined) {
+      this.h2 = new h2Module.H2Front(this.handler, this.context, h2, (socket) => tls.connectionVars(socket));
+    }
+    this.tls = tls;
+    return tls;
   }
 
   /** On an HTTPS listener, reads the certificate files again (tls.ts); a plain one has none. */

@@ -32,8 +32,8 @@ export interface TlsSettings {
   /** `--https :8443,site.crt,site.key`: how messages name the listener. */
   option: string;
   spec: HttpsListenerSpec;
-  /** https-session-context, or one made from the address. */
-  sessionIdContext: string;
+  /** https-session-context; without it, one is made from the option (defaultSessionIdContext). */
+  sessionIdContext: string | undefined;
   /** ssl-sessions-timeout, in seconds. */
   sessionTimeout: number;
   /** https-handshake-timeout, in milliseconds. */
@@ -87,7 +87,7 @@ export function loadCertificates(settings: TlsSettings, now = Date.now()): Certi
     cert: certPem,
     key: keyPem,
     minVersion: 'TLSv1.2',
-    sessionIdContext: settings.sessionIdContext,
+    sessionIdContext: settings.sessionIdContext ?? defaultSessionIdContext(option),
     sessionTimeout: settings.sessionTimeout,
   };
   if (spec.ciphers !== undefined) {
@@ -136,7 +136,7 @@ function readCa(file: string, problem: (what: string) => Error): string[] {
 }
 
 /** The session id context of a listener without https-session-context: 32 hex digits of its option. */
-export function defaultSessionIdContext(option: string): string {
+function defaultSessionIdContext(option: string): string {
   return crypto.createHash('sha256').update(option).digest('hex').slice(0, 32);
 }
 

@@ -119,7 +119,7 @@ export class Arbiter implements MasterVerbs {
     log(`*** Starting nuwsgi (master pid: ${process.pid}) ***`);
     enterChdir(config);
     applyEnv(process.env, config.env);
-    this.statics = setUpStaticFiles(config, this.router);
+    this.statics = await setUpStaticFiles(config, this.router);
     ({ python: this.python, mode: this.mode } = workerRuntime(config, process.env));
     log(this.mode.logLine);
     try {

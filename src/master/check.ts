@@ -33,7 +33,7 @@ export async function checkConfig(config: Config, baseEnv: NodeJS.ProcessEnv): P
   }
 
   const wanted = wantedListeners(config);
-  problems.push(...bindOptions(config).problems, ...wanted.problems, ...certificatesOf(wanted.listeners).problems);
+  problems.push(...bindOptions(config).problems, ...wanted.problems, ...(await certificatesOf(wanted.listeners)).problems);
   const taken = await Promise.all(wanted.listeners.map((listener) =>
     checkAddress(listener.address).then(() => undefined, (err: unknown) => cannotListen(listener, err))));
   problems.push(...taken.filter((problem) => problem !== undefined));
@@ -46,8 +46,8 @@ export async function checkConfig(config: Config, baseEnv: NodeJS.ProcessEnv): P
  * What start-up would warn of without refusing to start: static mounts whose path is missing, an
  * HTTPS listener's expired certificate. Call it after checkConfig, which enters --chdir.
  */
-export function checkWarnings(config: Config): string[] {
-  return [...resolveStaticRules(config).warnings, ...certificatesOf(wantedListeners(config).listeners).warnings];
+export async function checkWarnings(config: Config): Promise<string[]> {
+  return [...resolveStaticRules(config).warnings, ...(await certificatesOf(wantedListeners(config).listeners)).warnings];
 }
 
 /** The StartupError that `step` throws, if it throws one. */

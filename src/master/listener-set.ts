@@ -14,7 +14,7 @@ import type { BindOptions, BoundSocket } from '../listeners/bind.ts';
 import type { H2Options } from '../listeners/h2.ts';
 import { HttpListener, type HttpsPiece } from '../listeners/http.ts';
 import { HttpsRedirect } from '../listeners/https-redirect.ts';
-import { defaultSessionIdContext, loadCertificates, type Certificates, type TlsSettings } from '../listeners/tls.ts';
+import type { Certificates, TlsSettings } from '../listeners/tls.ts';
 import { InheritedSockets, type ListenEnvironment } from '../listeners/inherited.ts';
 import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
 import { log } from '../observe/log.ts';
@@ -51,7 +51,7 @@ export class ListenerSet {
   async bind(python: string): Promise<void> {
     const wanted = wantedListeners(this.config);
     const bindWith = bindOptions(this.config);
-    const certificates = certificatesOf(wanted.listeners);
+    const certificates = await certificatesOf(wanted.listeners);
     const [problem] = [...bindWith.problems, ...wanted.problems, ...certificates.problems];
     if (problem !== undefined) throw problem;
     const inherited = this.passed === undefined ? undefined : new InheritedSockets(this.passed, python);
@@ -202,7 +202,7 @@ function tlsSettings(config: Config, option: string, spec: HttpsListenerSpec): T
   return {
     option: named,
     spec,
-    sessionIdContext: config.httpsSessionContext ?? defaultSessionIdContext(named),
+    sessionIdContext: config.httpsSessionContext,
     sessionTimeout: config.sslSessionsTimeout,
     handshakeTimeoutMs: config.httpsHandshakeTimeout * 1000,
     exportCert: config.httpsExportCert,
@@ -214,11 +214,14 @@ function tlsSettings(config: Config, option: string, spec: HttpsListenerSpec): T
  * The certificates of the HTTPS listeners among `listeners`, read and checked (tls.ts); a problem
  * for each that does not load, and the warnings of those that do (an expired certificate).
  */
-export function certificatesOf(listeners: readonly WantedListener[]):
-  { loaded: Map<WantedListener, Certificates>; problems: StartupError[]; warnings: string[] } {
+export async function certificatesOf(listeners: readonly WantedListener[]):
+  Promise<{ loaded: Map<WantedListener, Certificates>; problems: StartupError[]; warnings: string[] }> {
   const loaded = new Map<WantedListener, Certificates>();
   const problems: StartupError[] = [];
   const warnings: string[] = [];
+  if (!listeners.some((listener) => listener.tls !== undefined)) return { loaded, problems, warnings };
+  // imported only now: a master without an HTTPS listener never loads node:tls (see HttpListener)
+  const { loadCertificates } = await import('../listeners/tls.ts');
   for (const listener of listeners) {
     if (listener.tls === undefined) continue;
     try {

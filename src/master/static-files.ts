@@ -4,13 +4,14 @@
 import type { Config } from '../config/config.ts';
 import { log } from '../observe/log.ts';
 import type { Router } from '../router/router.ts';
-import { StaticFiles } from '../router/static/files.ts';
 import { resolveStaticRules, servesStaticFiles, type StaticRules } from '../router/static/rules.ts';
 
-export function setUpStaticFiles(config: Config, router: Router): StaticRules {
+export async function setUpStaticFiles(config: Config, router: Router): Promise<StaticRules> {
   const { rules, warnings } = resolveStaticRules(config);
   for (const warning of warnings) log(`warning: ${warning}`);
   if (servesStaticFiles(rules)) {
+    // imported only now: a master without static mounts does not hold the file server and its packages
+    const { StaticFiles } = await import('../router/static/files.ts');
     const limits = { revalidateMs: config.staticCachePaths * 1000, maxBytes: config.staticCacheSize, maxFileBytes: config.staticCacheMaxFile };
     router.serveFiles(new StaticFiles(rules, limits, router.staticDone));
   }

@@ -5,7 +5,7 @@
 // (docs/channel.md, python/nuwsgi_worker/static_files.py), so the two never derive them apart.
 import fs from 'node:fs';
 import path from 'node:path';
-import mimeTypes from 'mime-types';
+import { createRequire } from 'node:module';
 import type { Config, ExpiresByPattern, ExpiresByType, FileServeMode } from '../../config/config.ts';
 
 /** Where one mount looks its files up. */
@@ -139,6 +139,14 @@ function expiresRules(config: Config): ExpiresRule[] {
  * files given, in order (uWSGI reads only those; mime-db fills what a minimal system lacks).
  */
 function mimeTable(files: readonly string[], warnings: string[]): Record<string, string> {
+  // required here, not imported at the top: mime-db's table would cost a master without static
+  // mounts about 4 MiB of its RSS
+  const mimeTypes = createRequire(import.meta.url)('mime-types') as typeof import('mime-types');
+  const withCharset = (type: string): string => {
+    // `text/css` -> `text/css; charset=utf-8`: mime-db knows which types are text
+    const charset = mimeTypes.charset(type);
+    return charset === false ? type : `${type}; charset=${charset.toLowerCase()}`;
+  };
   // no prototype: an extension such as `constructor` must not find Object's
   const table: Record<string, string> = Object.create(null);
   for (const [ext, type] of Object.entries(mimeTypes.types)) table[ext] = withCharset(type);
@@ -158,12 +166,6 @@ function mimeTable(files: readonly string[], warnings: string[]): Record<string,
     }
   }
   return table;
-}
-
-/** `text/css` -> `text/css; charset=utf-8`: mime-db knows which types are text. */
-function withCharset(type: string): string {
-  const charset = mimeTypes.charset(type);
-  return charset === false ? type : `${type}; charset=${charset.toLowerCase()}`;
 }
 
 /** The Content-Type of a file by its extension (application/octet-stream when unknown). */
