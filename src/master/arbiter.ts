@@ -22,7 +22,7 @@ import { logPauseChange, logStats, logWhatWorkersDo } from './reports.ts';
 import { answeredByWorker, answerOverdue, killHarakiried, overdueOnChannel, type OverdueRequest } from './harakiri.ts';
 import { recycleReason, requestLimitFor, residentBytes } from './limits.ts';
 import { ListenerSet } from './listener-set.ts';
-import { emptySlot, loadRetryDelayMs, logLoadFailure, RespawnThrottle, workersIn, type Slot } from './slots.ts';
+import { emptySlot, loadRetryDelayMs, logLoadFailure, RespawnThrottle, workerName, workersIn, type Slot } from './slots.ts';
 import { Shutdown, type StoppingMaster } from './shutdown.ts';
 import { setUpStaticFiles } from './static-files.ts';
 import { Observability } from './stats/observability.ts';
@@ -177,7 +177,7 @@ export class Arbiter implements MasterVerbs {
       served: (w, request) => this.onWorkerServed(w, request),
       harakiri: (w, report) => this.onWorkerHarakiri(w, report),
       exception: (w) => this.observed.counters.exception(w.slot),
-      exit: (w, code, signal) => this.onWorkerExit(w, code, signal),
+      exit: (w, code, signal, notStarted) => this.onWorkerExit(w, code, signal, notStarted),
     });
     worker.requestLimit = requestLimitFor(slot, config);
     return worker;
@@ -240,8 +240,10 @@ export class Arbiter implements MasterVerbs {
     this.reload('graceful', `worker ${worker.slot} (pid: ${worker.pid}) has modified code (py-autoreload)`);
   }
 
-  private onWorkerExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
-    const how = signal !== null ? `killed by signal ${signal}` : code !== null ? `exit code ${code}` : 'exit status unknown: its zygote died before it';
+  private onWorkerExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void {
+    const how = notStarted ?? (signal !== null ? `killed by signal ${signal}` : code !== null ? `exit code ${code}`
+      : 'exit status unknown: its zygote died before it');
+    const name = workerName(worker);
     const index = worker.slot - 1;
     const wasReady = worker.readyAt !== 0;
     this.dispatcher.removeWorker(worker);
@@ -255,19 +257,20 @@ export class Arbiter implements MasterVerbs {
     const cause = this.stopping || retired ? 'stopped' : wasReady ? 'died' : 'load-failed';
     this.events.emit('exit', { slot: worker.slot, pid: worker.pid, cause, code, signal });
 
-    if (this.reloads.workerExited(worker, how, this.stopping) && !this.stopping) return;
+    if (this.reloads.workerExited(worker, how, this.stopping, notStarted !== undefined) && !this.stopping) return;
     if (this.stopping) {
-      log(`worker ${worker.slot} (pid: ${worker.pid}) stopped (${how})`);
+      log(`${name} stopped (${how})`);
       void this.stopper.workerExited();
       return;
     }
     if (retired) {
-      log(`worker ${worker.slot} (pid: ${worker.pid}) buried after ${((Date.now() - worker.spawnedAt) / 1000).toFixed(1)} seconds (${how})`);
+      log(`${name} buried after ${((Date.now() - worker.spawnedAt) / 1000).toFixed(1)} seconds (${how})`);
       if (wasCurrent) this.respawnLater(index, 0);
       return;
     }
     if (!wasReady && this.startingUp) {
-      log(`worker ${worker.slot} (pid: ${worker.pid}) could not load the app (${how}): see the messages above; stopping`);
+      log(notStarted !== undefined ? `${name} could not start (${how}); stopping`
+        : `${name} could not load the app (${how}): see the messages above; stopping`);
       this.shutdown('graceful', '', code === EXIT_APP_FAILED ? EXIT_APP_FAILED : 1);
       return;
     }
@@ -275,13 +278,13 @@ export class Arbiter implements MasterVerbs {
     if (!wasReady) {
       slot.loadFailures++;
       const delayMs = loadRetryDelayMs(slot, this.config.forkbombDelay);
-      logLoadFailure(worker, how, delayMs, wasSuccessor ? slot : null);
+      logLoadFailure(worker, how, delayMs, wasSuccessor ? slot : null, notStarted !== undefined);
       if (wasSuccessor) slot.recycleNotBefore = Date.now() + delayMs;
       if (wasSuccessor && this.chain.isReplacing(index)) this.chain.stop('the new worker could not load the app');
       this.respawnLater(index, delayMs);
       return;
     }
-    log(`DAMN ! worker ${worker.slot} (pid: ${worker.pid}) died (${how}) after ${worker.requestsServed} requests :( respawning`);
+    log(`DAMN ! ${name} died (${how}) after ${worker.requestsServed} requests :( respawning`);
     this.respawnLater(index, this.respawns.delayAfterCrash(this.processes, this.config.forkbombDelay));
   }
 

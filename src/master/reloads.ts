@@ -7,6 +7,7 @@ import { log } from '../observe/log.ts';
 import type { ReloadKind } from './commands.ts';
 import { nextGeneration, type Generation, type Running } from './generation.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import { workerName } from './slots.ts';
 import type { Worker } from './worker.ts';
 
 /** What a reload needs of the master. */
@@ -93,16 +94,18 @@ export class Reloads {
 
   /**
    * One of the new workers exited before the switch: it leaves the set. Unless the server is
-   * stopping, it could not load the app, and the reload is given up. False when it was not one of them.
+   * stopping, it could not load the app (or `notStarted`: not even start), and the reload is given
+   * up. False when it was not one of them.
    */
-  workerExited(worker: Worker, how: string, stopping: boolean): boolean {
+  workerExited(worker: Worker, how: string, stopping: boolean, notStarted = false): boolean {
     const next = this.next;
     if (next === null || !next.workers.includes(worker)) return false;
     next.workers.splice(next.workers.indexOf(worker), 1);
     if (stopping) return true;
     this.next = null;
     this.again = null;
-    log(`reload failed, the current workers keep serving: new worker ${worker.slot} (pid: ${worker.pid}) could not load the app (${how}): see the messages above`);
+    log(`reload failed, the current workers keep serving: new ${workerName(worker)} ` +
+      (notStarted ? `could not start (${how})` : `could not load the app (${how}): see the messages above`));
     for (const w of next.workers) this.master.retire(w, true);
     this.master.giveUp(next);
     this.master.respawnAll();

@@ -38,17 +38,25 @@ export function loadRetryDelayMs(slot: Slot, forkbombDelay: number): number {
   return Math.min(forkbombDelay * 1000 * 2 ** (slot.loadFailures - 1), MAX_RESPAWN_BACKOFF_MS);
 }
 
+/** `worker 1 (pid: 1234)`, or `worker 1` for one that has no process (yet, or ever). */
+export function workerName(worker: { slot: number; pid: number }): string {
+  return worker.pid === 0 ? `worker ${worker.slot}` : `worker ${worker.slot} (pid: ${worker.pid})`;
+}
+
 /**
- * A worker exited before it was ready. `replaced` is the slot whose successor it was, if it was one:
- * then the slot's current worker, if any, keeps serving until the next try.
+ * A worker exited before it was ready, or never started (`notStarted`: its interpreter could not be
+ * run, or its zygote). `replaced` is the slot whose successor it was, if it was one: then the
+ * slot's current worker, if any, keeps serving until the next try.
  */
-export function logLoadFailure(worker: { slot: number; pid: number }, how: string, delayMs: number, replaced: Slot | null): void {
+export function logLoadFailure(worker: { slot: number; pid: number }, how: string, delayMs: number, replaced: Slot | null,
+  notStarted = false): void {
   const next = `${delayMs / 1000} s`;
+  const failed = `${notStarted ? 'could not start' : 'failed to load the app'} (${how})`;
   if (replaced === null) {
-    log(`OOPS ! worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): trying again in ${next}`);
+    log(`OOPS ! ${workerName(worker)} ${failed}: trying again in ${next}`);
     return;
   }
-  log(`OOPS ! the replacement of worker ${worker.slot} (pid: ${worker.pid}) failed to load the app (${how}): ` +
+  log(`OOPS ! the replacement of ${workerName(worker)} ${failed}: ` +
     `${replaced.worker === null ? 'respawning' : 'the current worker keeps serving; next try'} in ${next}`);
 }
 

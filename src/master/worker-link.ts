@@ -8,15 +8,24 @@ import type { Scoreboard } from './scoreboard.ts';
 import { afterOutput, relayWorkerOutput } from './worker-output.ts';
 import type { WorkerConfig, WorkerProcess } from './worker.ts';
 
-/** What a link tells its worker, each once, in this order (channel may come before or after pid). */
+/**
+ * What a link tells its worker, each once, in this order (channel may come before or after pid;
+ * neither comes for a process that never started).
+ */
 export interface LinkHooks {
   /** The process exists: its pid. */
   pid(pid: number): void;
   /** The channel is connected. */
   channel(socket: Socket): void;
-  /** The process is gone and its output logged: its exit status (both null when it cannot be known). */
-  exit(code: number | null, signal: NodeJS.Signals | null): void;
+  /**
+   * The process is gone and its output logged: its exit status (both null when it cannot be
+   * known); or there never was one, and `notStarted` says why.
+   */
+  exit(code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void;
 }
+
+/** How a process ended, as LinkHooks.exit tells it. */
+export type ExitHook = LinkHooks['exit'];
 
 export interface WorkerLink {
   /** 0 until the process exists. */
@@ -30,23 +39,24 @@ export type LinkMaker = (slot: number, scoreboard: Scoreboard, config: WorkerCon
 
 /**
  * A Python process of the master's own (a lazy worker, or a zygote): its channel on fd 3 and `fds`
- * after it, its output logged as `slot`'s. `exit` is called once, after the output has been read.
+ * after it, its output logged as `slot`'s. `exit` is called once, after the output has been read;
+ * when the interpreter could not be run (`child.pid` undefined), with the reason instead.
  */
-export function spawnPython(how: WorkerProcess, fds: readonly number[], slot: number,
-  exit: (code: number | null, signal: NodeJS.Signals | null) => void): { child: ChildProcess; channel: Socket } {
+export function spawnPython(how: WorkerProcess, fds: readonly number[], slot: number, exit: ExitHook): { child: ChildProcess; channel: Socket } {
   const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe', ...fds];
   const child = spawn(how.python, how.args, { stdio, env: how.env });
   const pid = child.pid ?? 0;
   relayWorkerOutput(child.stdout, slot, pid, 'stdout');
   relayWorkerOutput(child.stderr, slot, pid, 'stderr');
   let exited = false;
-  const exitOnce = (code: number | null, signal: NodeJS.Signals | null): void => {
-    if (!exited) afterOutput([child.stdout, child.stderr], () => exit(code, signal));
+  const exitOnce = (code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void => {
+    if (!exited) afterOutput([child.stdout, child.stderr], () => exit(code, signal, notStarted));
     exited = true;
   };
-  // spawn failed (the interpreter vanished after we checked): 'exit' may never come
-  child.on('error', () => exitOnce(127, null));
-  child.on('exit', exitOnce);
+  // spawn failed (the interpreter vanished or lost its x bit after we checked): no 'exit' will come.
+  // Any other 'error' (a kill refused) leaves a live process, whose 'exit' comes in its time.
+  child.on('error', (err) => { if (child.pid === undefined) exitOnce(null, null, err.message); });
+  child.on('exit', (code, signal) => exitOnce(code, signal));
   return { child, channel: child.stdio[3] as Socket };
 }
 
@@ -62,11 +72,11 @@ export function spawnedWorker(how: WorkerProcess): LinkMaker {
       get pid() { return pid; },
       kill: (signal) => kill(signal),
       start(hooks) {
-        const { child, channel } = spawnPython(how, fds, slot, (code, signal) => hooks.exit(code, signal));
+        const { child, channel } = spawnPython(how, fds, slot, hooks.exit);
         scoreboard.unlinkName();
         pid = child.pid ?? 0;
         kill = (signal) => { child.kill(signal); };
-        hooks.pid(pid);
+        if (pid !== 0) hooks.pid(pid);
         hooks.channel(channel);
       },
     };

@@ -122,7 +122,8 @@ export interface WorkerEvents {
   harakiri(worker: Worker, report: HarakiriReport): void;
   /** The app raised an exception for one of its requests. */
   exception(worker: Worker): void;
-  exit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void;
+  /** It is gone: its exit status, or (no process ever existed) why it did not start. */
+  exit(worker: Worker, code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void;
 }
 
 export class Worker implements RequestCarrier {
@@ -171,7 +172,7 @@ export class Worker implements RequestCarrier {
         this.events.spawned(this);
       },
       channel: (socket) => this.connected(socket),
-      exit: (code, signal) => this.onExit(code, signal),
+      exit: (code, signal, notStarted) => this.onExit(code, signal, notStarted),
     });
   }
 
@@ -391,7 +392,7 @@ export class Worker implements RequestCarrier {
     this.events.ready(this, info);
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void {
     if (this.state === 'dead') return;
     this.state = 'dead';
     const lost = [...this.inflight.values()];
@@ -401,6 +402,6 @@ export class Worker implements RequestCarrier {
     this.early = null;
     this.scoreboard.unlinkName();
     this.scoreboard.close();
-    this.events.exit(this, code, signal);
+    this.events.exit(this, code, signal, notStarted);
   }
 }

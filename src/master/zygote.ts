@@ -28,11 +28,15 @@ export interface ZygoteEvents {
   ready(zygote: Zygote, info: ReadyInfo): void;
   /** One of its forks is gone. */
   forkGone(zygote: Zygote): void;
-  exit(zygote: Zygote, code: number | null, signal: NodeJS.Signals | null): void;
+  /** It is gone; `notStarted` says why when it never started (the interpreter could not be run). */
+  exit(zygote: Zygote, code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void;
 }
 
 export class Zygote {
+  /** 0 when it could not be started. */
   readonly pid: number;
+  /** When it was spawned (ms since the epoch). */
+  readonly startedAt = Date.now();
   state: 'loading' | 'ready' | 'dead' = 'loading';
   /** When it reported READY; 0 while it is still loading the apps (or never did). */
   readyAt = 0;
@@ -51,7 +55,7 @@ export class Zygote {
   constructor(how: WorkerProcess, config: WorkerConfig, rendezvous: ForkRendezvous, events: ZygoteEvents) {
     this.rendezvous = rendezvous;
     this.events = events;
-    ({ child: this.child, channel: this.channel } = spawnPython(how, how.sockets, 0, (code, signal) => this.onExit(code, signal)));
+    ({ child: this.child, channel: this.channel } = spawnPython(how, how.sockets, 0, (code, signal, notStarted) => this.onExit(code, signal, notStarted)));
     this.pid = this.child.pid ?? 0;
     this.decoder = new FrameDecoder(F.isZygoteFrame, this.onFrame);
     this.channel.on('data', (chunk: Buffer) => {
@@ -134,7 +138,7 @@ export class Zygote {
     }
   };
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void {
     this.state = 'dead';
     this.channel.destroy();
     // the forks it had not made yet never will be; the ones it made live on, orphaned
@@ -142,8 +146,8 @@ export class Zygote {
     this.queue = [];
     this.forking.clear();
     // its own exit is logged first: the workers' lines that follow refer to it
-    this.events.exit(this, code, signal);
-    for (const fork of unborn) fork.end(code, signal);
+    this.events.exit(this, code, signal, notStarted);
+    for (const fork of unborn) fork.end(code, signal, notStarted === undefined ? undefined : 'its zygote could not start');
     for (const fork of this.forks.values()) fork.orphaned();
   }
 }
@@ -210,13 +214,13 @@ class ForkedWorker implements WorkerLink {
   }
 
   /** It is gone (or was never forked): its exit, once its output and channel are read to the end. */
-  end(code: number | null, signal: NodeJS.Signals | null): void {
+  end(code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void {
     if (this.ended) return;
     this.ended = true;
     this.rendezvous.forget(this.token);
     afterOutput(this.streams, () => {
       this.zygote.forgetFork(this);
-      this.hooks?.exit(code, signal);
+      this.hooks?.exit(code, signal, notStarted);
     });
   }
 

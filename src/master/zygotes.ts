@@ -77,9 +77,10 @@ export class Zygotes {
     const zygote = new Zygote(how, config, this.rendezvous, {
       ready: (z, info) => log(`zygote (pid: ${z.pid}) ready: ${info.app} (Python ${info.python}); the workers are forked from it`),
       forkGone: (z) => { if (this.retired.has(z) && !z.hasForks) z.stop(); },
-      exit: (z, code, signal) => this.onExit(z, code, signal),
+      exit: (z, code, signal, notStarted) => this.onExit(z, code, signal, notStarted),
     });
-    log(`spawned the zygote (pid: ${zygote.pid}): it imports the apps once, then forks the workers`);
+    // one that could not be started has no pid: its exit, at once, says why
+    if (zygote.pid !== 0) log(`spawned the zygote (pid: ${zygote.pid}): it imports the apps once, then forks the workers`);
     return zygote;
   }
 
@@ -88,9 +89,15 @@ export class Zygotes {
     if (!zygote.hasForks) zygote.stop();
   }
 
-  private onExit(zygote: Zygote, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(zygote: Zygote, code: number | null, signal: NodeJS.Signals | null, notStarted?: string): void {
     const how = signal !== null ? `killed by signal ${signal}` : `exit code ${code}`;
     const wasCurrent = this.current === zygote;
+    if (notStarted !== undefined) {
+      // the forks asked of it fail, and their slots' back-off (or a reload's failure) tries again
+      log(`could not start the zygote: ${notStarted}`);
+      if (wasCurrent) this.current = null;
+      return;
+    }
     if (this.retired.delete(zygote) || this.master.stopping()) return;
     if (!wasCurrent) return; // a reload's: its workers' exits give the reload up
     this.current = null;
