@@ -454,6 +454,7 @@ export class Arbiter implements MasterVerbs {
       paused: this.paused,
       listeners: this.sockets.labels,
       workers: this.allWorkers().map((w) => workerSnapshot(w, this.roleOf(w))),
+      zygote: this.config.lazyApps || this.config.lazy ? null : this.zygotes.snapshot(),
     };
   }
 

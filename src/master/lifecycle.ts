@@ -64,6 +64,18 @@ export interface WorkerSnapshot {
   coreStates: CoreState[];
 }
 
+/** The zygote the workers are forked from now (zygote.ts). */
+export interface ZygoteSnapshot {
+  /** 0 while there is none: it died and is being replaced, or could not load the app or start. */
+  pid: number;
+  /** `dead` while there is none. */
+  state: 'loading' | 'ready' | 'dead';
+  /** When it was spawned (ms since the epoch); 0 while there is none. */
+  startedAt: number;
+  /** Zygotes spawned since the master started, the first and the reloads' included. */
+  starts: number;
+}
+
 export interface MasterSnapshot {
   pid: number;
   /** Worker ids in use: 1..processes. */
@@ -76,6 +88,8 @@ export interface MasterSnapshot {
   /** The listeners, as logged (`127.0.0.1:8000`, `/run/app.sock`). */
   listeners: string[];
   workers: WorkerSnapshot[];
+  /** null with lazy-apps: every worker is spawned by the master. */
+  zygote: ZygoteSnapshot | null;
 }
 
 export function workerSnapshot(worker: Worker, role: WorkerSnapshot['role']): WorkerSnapshot {

@@ -6,6 +6,7 @@
 import { log } from '../observe/log.ts';
 import { ForkRendezvous } from './fork-rendezvous.ts';
 import type { Generation, Running } from './generation.ts';
+import type { ZygoteSnapshot } from './lifecycle.ts';
 import { RespawnThrottle } from './slots.ts';
 import type { LinkMaker } from './worker-link.ts';
 import type { WorkerConfig, WorkerProcess } from './worker.ts';
@@ -29,6 +30,8 @@ export class Zygotes {
   private readonly retired = new Set<Zygote>();
   private rendezvous: ForkRendezvous | null = null;
   private readonly restarts = new RespawnThrottle();
+  /** Zygotes spawned so far (not those that could not be). */
+  private starts = 0;
   private readonly master: ZygoteMaster;
 
   constructor(master: ZygoteMaster) {
@@ -44,6 +47,12 @@ export class Zygotes {
     }
     if (this.current === null || this.current.state === 'dead') this.current = this.start(this.master.running());
     return this.current.forkLink;
+  }
+
+  /** The current zygote, for the stats. */
+  snapshot(): ZygoteSnapshot {
+    const zygote = this.current?.state === 'dead' ? null : this.current;
+    return { pid: zygote?.pid ?? 0, state: zygote?.state ?? 'dead', startedAt: zygote?.startedAt ?? 0, starts: this.starts };
   }
 
   /** The reload `next` took over: its zygote forks from now on, and the previous one retires. */
@@ -80,7 +89,10 @@ export class Zygotes {
       exit: (z, code, signal, notStarted) => this.onExit(z, code, signal, notStarted),
     });
     // one that could not be started has no pid: its exit, at once, says why
-    if (zygote.pid !== 0) log(`spawned the zygote (pid: ${zygote.pid}): it imports the apps once, then forks the workers`);
+    if (zygote.pid !== 0) {
+      this.starts++;
+      log(`spawned the zygote (pid: ${zygote.pid}): it imports the apps once, then forks the workers`);
+    }
     return zygote;
   }
 

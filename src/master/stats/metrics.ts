@@ -101,6 +101,10 @@ export class Metrics {
     this.counter('nuwsgi_master_static_requests_total', 'Static files the master sent.', [], () => [[{}, counters.staticByMaster]]);
     this.counter('nuwsgi_master_answered_requests_total', 'Requests the master answered without a worker (refusals).', [],
       () => [[{}, counters.answeredByMaster]]);
+    this.gauge('nuwsgi_zygote_rss_bytes', 'RSS bytes of the zygote the workers are forked from (0 while there is none, and with lazy-apps).', [],
+      () => [[{}, exported().zygote?.memory?.rss ?? 0]]);
+    this.counter('nuwsgi_zygote_starts_total', 'Zygotes spawned, the first and the reloads\' included (0 with lazy-apps).', [],
+      () => [[{}, exported().zygote?.starts ?? 0]]);
     this.registry.registerMetric(durationMetric(durations));
   }
 

@@ -126,6 +126,13 @@ export class Observability {
       sockets: this.master!.sockets(),
       workers,
       mountpoints: config.mounts.length === 0 ? [''] : config.mounts.map((mount) => mount.mountpoint),
+      zygote: snapshot.zygote === null ? null : {
+        pid: snapshot.zygote.pid,
+        state: snapshot.zygote.state,
+        startedAtMs: snapshot.zygote.startedAt,
+        starts: snapshot.zygote.starts,
+        memory: snapshot.zygote.pid === 0 ? undefined : processMemory(snapshot.zygote.pid),
+      },
     };
   }
 }

@@ -1,6 +1,7 @@
 // uWSGI's stats document (core/master_utils.c uwsgi_master_generate_stats), with the same keys, in
 // the same order, every number an integer: uwsgitop reads it, and uwsgi_exporter decodes it into
-// Go integers, which refuse a fraction. A pure function of what the master knows now.
+// Go integers, which refuse a fraction. A pure function of what the master knows now. nuwsgi adds
+// one key after uWSGI's, `zygote` (uWSGI's master is its own zygote), which their readers ignore.
 import type { SlotCounters } from './counters.ts';
 import type { ProcessMemory } from './memory.ts';
 
@@ -35,6 +36,16 @@ export interface WorkerStats {
   };
 }
 
+/** The zygote the workers are forked from now (0 and `dead` while there is none). */
+export interface ZygoteStats {
+  pid: number;
+  state: 'loading' | 'ready' | 'dead';
+  startedAtMs: number;
+  /** Zygotes spawned since the master started, the first included. */
+  starts: number;
+  memory: ProcessMemory | undefined;
+}
+
 export interface StatsInput {
   version: string;
   pid: number;
@@ -48,6 +59,8 @@ export interface StatsInput {
   workers: WorkerStats[];
   /** The apps every worker runs: mountpoints ('' for the one app). */
   mountpoints: string[];
+  /** null with lazy-apps. */
+  zygote: ZygoteStats | null;
 }
 
 const int = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
@@ -70,6 +83,19 @@ export function statsDocument(input: StatsInput, cores = true): Record<string, u
       name: s.name, proto: s.proto, queue: int(s.queue), max_queue: int(s.maxQueue), shared: 0, can_offload: 0,
     })),
     workers: input.workers.map((worker) => workerDocument(worker, input, cores)),
+    zygote: input.zygote === null ? null : zygoteDocument(input.zygote),
+  };
+}
+
+/** Named as a worker's fields are; `status` is `cheap` while there is none, as for a worker id. */
+function zygoteDocument(zygote: ZygoteStats): Record<string, unknown> {
+  return {
+    pid: zygote.pid,
+    status: zygote.state === 'dead' ? 'cheap' : zygote.state,
+    rss: int(zygote.memory?.rss ?? 0),
+    vsz: int(zygote.memory?.vsz ?? 0),
+    last_spawn: int(zygote.startedAtMs / 1000),
+    respawn_count: int(zygote.starts),
   };
 }
 
