@@ -128,6 +128,8 @@ test('SIGUSR1: the stats count the requests served on the uwsgi socket', async (
   server.proc.kill('SIGUSR1');
   await server.waitForOutput(new RegExp(`workers total requests: ${n}\\n`));
   await server.waitForOutput(new RegExp(`worker 1 \\(pid: ${worker.pid}\\) ready: ${n} requests \\(${n} since its spawn\\), 0 exceptions, 0 of 1 cores busy`));
+  // the workers are forked from the zygote (the default): it is in the report too
+  await server.waitForOutput(/zygote \(pid: \d+\) ready \(started 1 time\)\n/);
   assert.match(server.output(), new RegExp(`\\[pid: ${worker.pid}\\|app: 0\\|req: ${n}/${n}\\] 127\\.0\\.0\\.1 [^\\n]* GET /\\?id=counted${n - 1} `));
   assert.ok(isAlive(server.pid) && isAlive(worker.pid), 'SIGUSR1 killed nothing');
 

@@ -4,7 +4,7 @@ import { ctime, log } from '../observe/log.ts';
 import type { MasterSnapshot } from './lifecycle.ts';
 import type { ServerCounters } from './stats/counters.ts';
 
-/** SIGUSR1, `s` on the master FIFO: the counters (the stats server's), and what each worker is doing. */
+/** SIGUSR1, `s` on the master FIFO: the counters (the stats server's), what each worker is doing, the zygote. */
 export function logStats(snapshot: MasterSnapshot, counters: ServerCounters): void {
   const byWorkers = counters.allSlots().reduce((n, slot) => n + slot.requests, 0);
   log(`workers total requests: ${byWorkers + counters.staticByMaster + counters.answeredByMaster}`);
@@ -13,6 +13,11 @@ export function logStats(snapshot: MasterSnapshot, counters: ServerCounters): vo
     const busy = w.coreStates.filter((core) => core.inRequest).length;
     log(`worker ${w.slot} (pid: ${w.pid}) ${w.state}: ${slot.requests} requests (${slot.deltaRequests} since its spawn), ` +
       `${slot.exceptions} exceptions, ${busy} of ${w.cores} cores busy`);
+  }
+  const zygote = snapshot.zygote;
+  if (zygote !== null) {
+    const starts = `started ${zygote.starts} time${zygote.starts === 1 ? '' : 's'}`;
+    log(zygote.pid === 0 ? `zygote: none now (${starts})` : `zygote (pid: ${zygote.pid}) ${zygote.state} (${starts})`);
   }
   log(`static files sent by the master: ${counters.staticByMaster}; answered by the master: ${counters.answeredByMaster}`);
   log(`queued requests: ${snapshot.queued}`);
