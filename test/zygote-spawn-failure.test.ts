@@ -61,3 +61,21 @@ test('with lazy-apps, a worker that cannot be started: "could not start" with th
   await waitFor(() => readyLines(server, /^worker 1 \(pid: \d+\) ready/) === 2, 15_000, 'worker 1, spawned again');
   assert.doesNotMatch(server.output(), NO_PID);
 });
+
+test('with log-encoder json, the exit event of a worker that could not start has no pid (null)', async () => {
+  const { home: venv, python } = home();
+  const server = await startServer(['--http', '127.0.0.1:0', '--wsgi-file', app, '--home', venv, '-p', '1', '--lazy-apps',
+    '--forkbomb-delay', '1', '--log-encoder', 'json']);
+  servers.push(server);
+  const [first] = workerPids(server.output());
+  fs.rmSync(python);
+  process.kill(first.pid, 'SIGKILL');
+  const exits = () => server.output().split('\n').filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { event?: string; worker_pid?: unknown }).filter((entry) => entry.event === 'exit');
+  // the first is the killed worker's, the second the one that could not start
+  await waitFor(() => exits().length >= 2, 10_000, 'two exit events');
+  const [killed, unstarted] = exits();
+  assert.equal(killed.worker_pid, first.pid);
+  assert.equal(unstarted.worker_pid, null);
+  fs.writeFileSync(python, '#!/bin/sh\nexec python3 "$@"\n', { mode: 0o755 });
+});

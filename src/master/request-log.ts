@@ -40,7 +40,8 @@ function logEventsAsJson(events: Lifecycle): void {
     logObject({ type: 'event', time: now(), pid: master, event: name, ...fields });
   events.on('spawn', ({ slot, pid }) => event('spawn', { worker: slot, worker_pid: pid }));
   events.on('ready', ({ slot, pid }) => event('ready', { worker: slot, worker_pid: pid }));
-  events.on('exit', ({ slot, pid, cause, code, signal }) => event('exit', { worker: slot, worker_pid: pid, cause, code, signal }));
+  // a worker that never had a process (its zygote or its interpreter could not start) has no pid
+  events.on('exit', ({ slot, pid, cause, code, signal }) => event('exit', { worker: slot, worker_pid: pid === 0 ? null : pid, cause, code, signal }));
   events.on('reload', ({ kind, why }) => event('reload', { kind, why }));
   events.on('harakiri', ({ slot, pid, requests }) =>
     event('harakiri', { worker: slot, worker_pid: pid, requests: requests.map((r) => `${r.method} ${r.uri}`) }));
