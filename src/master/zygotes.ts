@@ -97,6 +97,8 @@ export class Zygotes {
   }
 
   private retire(zygote: Zygote): void {
+    // one that died already (a reload's that could not load the app) has no exit left to wait for
+    if (zygote.state === 'dead') return;
     this.retired.add(zygote);
     if (!zygote.hasForks) zygote.stop();
   }
