@@ -47,7 +47,7 @@ const GROUPS = [
   {
     title: 'Listeners',
     names: ['http', 'socket', 'uwsgi-socket', 'http-socket', 'protocol', 'listen', 'chmod-socket', 'chown-socket',
-      'vacuum', 'socket-timeout', 'uwsgi-allow', 'trusted-proxy', 'buffer-size', 'http-keepalive'],
+      'vacuum', 'socket-timeout', 'http-timeout', 'uwsgi-allow', 'trusted-proxy', 'buffer-size', 'http-keepalive'],
   },
   { title: 'TLS (HTTPS listeners)', names: TLS_OPTIONS.map((option) => option.name) },
   {

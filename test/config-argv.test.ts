@@ -90,6 +90,7 @@ describe('command line tokenizing', () => {
       chownSocket: undefined,
       vacuum: false,
       socketTimeout: 4,
+      httpTimeout: 60,
       uid: undefined,
       gid: undefined,
       wsgiFile: 'app.py',

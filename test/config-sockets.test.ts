@@ -1,6 +1,6 @@
 // The listener and socket options as the configuration reads them: socket, uwsgi-socket,
-// http-socket, protocol, listen, chmod-socket, chown-socket, vacuum, socket-timeout, uwsgi-allow,
-// trusted-proxy, uid, gid.
+// http-socket, protocol, listen, chmod-socket, chown-socket, vacuum, socket-timeout, http-timeout,
+// uwsgi-allow, trusted-proxy, uid, gid.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseCommandLine, type Config } from '../src/config/index.ts';
@@ -63,6 +63,13 @@ describe('listener options', () => {
   it('--socket-timeout/-z is 4 s by default', () => {
     assert.equal(serve(['-s', ':1']).socketTimeout, 4);
     assert.equal(serve(['-s', ':1', '-z', '30']).socketTimeout, 30);
+  });
+
+  it('--http-timeout is 60 s by default, at least 1', () => {
+    assert.equal(serve(['--http', ':1']).httpTimeout, 60);
+    assert.equal(serve(['--http', ':1', '--http-timeout', '2']).httpTimeout, 2);
+    assert.equal(serve(['--http', ':1'], { UWSGI_HTTP_TIMEOUT: '30' }).httpTimeout, 30);
+    refused(['--http', ':1', '--http-timeout', '0'], "nuwsgi: bad value for --http-timeout on the command line: '0' (must be at least 1)");
   });
 });
 

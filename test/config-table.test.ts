@@ -12,7 +12,7 @@ import { OPTIONS, findOption, restartOnlyFields } from '../src/config/options.ts
 /** Every Config field but `options`; `satisfies` makes tsc hold this list to Config's keys. */
 const CONFIG_FIELDS = Object.keys({
   http: true, socket: true, uwsgiSocket: true, httpSocket: true, protocol: true, listen: true, chmodSocket: true,
-  chownSocket: true, vacuum: true, socketTimeout: true, uwsgiAllow: true, trustedProxies: true, uid: true, gid: true,
+  chownSocket: true, vacuum: true, socketTimeout: true, httpTimeout: true, uwsgiAllow: true, trustedProxies: true, uid: true, gid: true,
   wsgiFile: true, module: true, callable: true, mounts: true, manageScriptName: true, processes: true, threads: true,
   gevent: true, async: true, master: true, chdir: true, chdir2: true, home: true, pythonpath: true, env: true,
   bufferSize: true, httpMaxHeaders: true, limitPost: true, postBuffering: true, disableLogging: true, catchExceptions: true,
@@ -37,7 +37,7 @@ const CONFIG_FIELDS = Object.keys({
 /** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them, and those added since. */
 const RESTART_ONLY_BEFORE = [
   'http', 'socket', 'uwsgiSocket', 'httpSocket', 'protocol', 'listen', 'chmodSocket', 'chownSocket', 'vacuum',
-  'socketTimeout', 'bufferSize', 'httpMaxHeaders', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
+  'socketTimeout', 'httpTimeout', 'bufferSize', 'httpMaxHeaders', 'httpKeepalive', 'uid', 'gid', 'chdir', 'masterFifo', 'pidfile', 'pidfile2',
   'daemonize', 'logto', 'disableLogging', 'limitPost', 'postBuffering',
   // the static-file rules are resolved once, at start (the workers get the master's in CONFIG)
   'staticMap', 'staticMap2', 'checkStatic', 'staticIndex', 'staticSkipExt', 'staticSafe', 'mimeFile', 'staticExpires',

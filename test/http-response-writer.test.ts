@@ -43,7 +43,7 @@ describe('the HTTP listener\'s response writer', () => {
   const dispatcher = new Dispatcher(10);
   const router = new Router(dispatcher, { limitPost: 0, postBuffering: 0 });
   const listener = new HttpListener(parseSocketAddress('127.0.0.1:0'), router,
-    { maxHeadSize: 4096, maxHeaders: 100, keepAliveTimeoutMs: 5000, trustedProxies: new AddressList([]), addHeaders: [] });
+    { maxHeadSize: 4096, maxHeaders: 100, keepAliveTimeoutMs: 5000, headTimeoutMs: 60_000, trustedProxies: new AddressList([]), addHeaders: [] });
   let port = 0;
   const uncaught: unknown[] = [];
   const onUncaught = (err: unknown) => uncaught.push(err);

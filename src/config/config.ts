@@ -42,6 +42,8 @@ export interface Config {
   vacuum: boolean;
   /** `--socket-timeout`/`-z`: seconds a uwsgi connection gets for its head and each wait for its body (default 4). */
   socketTimeout: number;
+  /** `--http-timeout`: seconds an HTTP/1.1 client gets to send a complete request head (default 60). */
+  httpTimeout: number;
   /** `--uwsgi-allow`: peers that may connect to TCP uwsgi sockets (default loopback). */
   uwsgiAllow: AddressList;
   /** `--trusted-proxy`: peers whose X-Forwarded-For / X-Forwarded-Proto are believed (default none). */

@@ -1,7 +1,7 @@
 // The options of the listeners: the addresses served and what is spoken there, the backlog, the
 // unix socket files (mode, owner, removal), the uwsgi sockets' timeout and who may talk to them,
-// and the proxies believed. Part of the option table (options.ts). Names and defaults follow
-// uWSGI 2.0 (core/uwsgi.c, plugins/http/http.c).
+// the HTTP listeners' head timeout, and the proxies believed. Part of the option table
+// (options.ts). Names and defaults follow uWSGI 2.0 (core/uwsgi.c, plugins/http/http.c).
 import { AddressList, addressEntryProblem } from './address-list.ts';
 import type { Config } from './config.ts';
 import type { OptionSpec } from './option-spec.ts';
@@ -149,6 +149,21 @@ export const LISTENER_OPTIONS = [
     placeholder: 'SECONDS',
     help: 'seconds a uwsgi connection gets to send its request head, and to send more of its body',
     expected: 'a whole number of seconds, e.g. --socket-timeout 10',
+  },
+  {
+    // uWSGI's is its HTTP router's socket timeout (every wait on a client's or a worker's
+    // connection); here it bounds the request head of the HTTP/1.1 listeners (http.ts)
+    name: 'http-timeout',
+    field: 'httpTimeout',
+    restart: true,
+    aliases: [],
+    kind: 'int',
+    arg: 'required',
+    default: 60,
+    min: 1,
+    placeholder: 'SECONDS',
+    help: 'seconds an HTTP/1.1 client (plain or TLS) gets to send a complete request head; a slower one gets 408',
+    expected: 'a whole number of seconds, e.g. --http-timeout 30',
   },
   {
     name: 'uwsgi-allow',

@@ -6,7 +6,7 @@ const NAMES = [
   // Concurrency inside a worker
   'thunder-lock', 'single-interpreter',
   // Listeners and routing
-  'http11-socket', 'httprouter', 'http-timeout', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
+  'http11-socket', 'httprouter', 'route', 'route-if', 'route-run', 'route-uri', 'route-host',
   'final-route', 'error-route', 'response-route', 'del-header', 'collect-header',
   // TLS: sessions are resumed with tickets, not from a uWSGI cache; no SNI table, no keyval form
   'ssl-sessions-use-cache', 'sni', 'sni-dir', 'sni-regexp', 'https2',

@@ -26,7 +26,7 @@ export const ANSWERS = {
   /** The request is malformed (HTTP syntax, an encoded NUL in the path, an invalid uwsgi packet). */
   badRequest: answer(400, 'Bad Request'),
   /** The head did not arrive in time. */
-  requestTimeout: answer(408, 'Request Timeout'),
+  requestTimeout: answer(408, 'Request Timeout', { option: 'http-timeout' }),
   /** The body is larger than limit-post. */
   bodyTooLarge: answer(413, 'Payload Too Large', { option: 'limit-post' }),
   /** A static path that leads out of its mount (traversal, a symlink outside, a name no file can have). */

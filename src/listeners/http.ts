@@ -26,6 +26,13 @@ const IDLE_SWEEP_MS = 100;
  * length is unknown, reading it all would cost more than a new connection, so the connection closes.
  */
 const DISCARDABLE_BODY = 64 * 1024;
+/**
+ * node's requestTimeout (the whole request, head and body) is kept at its default, but never below
+ * the head's timeout: node refuses a headersTimeout above it.
+ */
+const NODE_REQUEST_TIMEOUT_MS = 300_000;
+/** node's own interval between checks of its connections' timeouts, the most it is ever given. */
+const NODE_CHECKING_INTERVAL_MS = 30_000;
 
 export interface HttpListenerOptions {
   /** Largest request head accepted (buffer-size). */
@@ -33,6 +40,8 @@ export interface HttpListenerOptions {
   /** The most header fields a request may have (http-max-headers). */
   maxHeaders: number;
   keepAliveTimeoutMs: number;
+  /** http-timeout: the time a client gets to send a complete request head (408 after it). */
+  headTimeoutMs: number;
   /** trusted-proxy: peers whose X-Forwarded-For / X-Forwarded-Proto are believed. */
   trustedProxies: AddressList;
   /** add-header: a flat [name, value, ...] list added to every response of the app or a static file. */
@@ -182,6 +191,12 @@ export class HttpListener implements Listener {
       maxHeaderSize: options.maxHeadSize,
       highWaterMark: 64 * 1024,
       keepAliveTimeout: options.keepAliveTimeoutMs,
+      // from the first byte of a request (of the connection, for its first) to the end of its head;
+      // node looks at its connections' timers only every connectionsCheckingInterval, so a client
+      // is refused between the timeout and a quarter of it later
+      headersTimeout: options.headTimeoutMs,
+      requestTimeout: Math.max(NODE_REQUEST_TIMEOUT_MS, options.headTimeoutMs),
+      connectionsCheckingInterval: Math.min(NODE_CHECKING_INTERVAL_MS, Math.ceil(options.headTimeoutMs / 4)),
       // the missing Host is refused by the vetting (http-vet.ts), which logs it like every other refusal
       requireHostHeader: false,
     });
@@ -326,7 +341,7 @@ export class HttpListener implements Listener {
       logRefusal(answer, 'head size', `request head from ${peer}`, `larger than buffer-size (${this.options.maxHeadSize} bytes)`);
     } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       answer = ANSWERS.requestTimeout;
-      logRefusal(answer, 'head timeout', `request from ${peer}`, 'timed out before its head was complete');
+      logRefusal(answer, 'head timeout', `request from ${peer}`, `no complete head within ${this.options.headTimeoutMs / 1000} s`);
     } else {
       logRefusal(answer, 'malformed', `malformed HTTP request from ${peer}`, `${err.code ?? 'error'}: ${err.message}`);
     }

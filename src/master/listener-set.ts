@@ -131,6 +131,7 @@ export class ListenerSet {
       maxHeadSize: config.bufferSize,
       maxHeaders: config.httpMaxHeaders,
       keepAliveTimeoutMs: config.httpKeepalive * 1000,
+      headTimeoutMs: config.httpTimeout * 1000,
       trustedProxies: config.trustedProxies,
       addHeaders: config.addHeader,
     }, https);
