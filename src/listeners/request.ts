@@ -75,3 +75,18 @@ export interface ResponseWriter {
 export interface RequestHandler {
   handle(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void;
 }
+
+/** An answer the server made itself, without a worker, as the request log and the counters see it. */
+export interface OwnAnswer {
+  status: number;
+  /** The head sent, as a flat [name, value, ...] list. */
+  headers: readonly string[];
+  /** The body bytes sent (none for a HEAD). */
+  bodyBytes: number;
+}
+
+/**
+ * Told of each request a handler other than the router answered (the https redirect), once its
+ * answer is out, so that it is counted and logged as the router's own answers are.
+ */
+export type AnsweredElsewhere = (request: ParsedRequest, startedMs: number, answer: OwnAnswer) => void;

@@ -19,7 +19,7 @@ import type { Certificates, TlsSettings } from '../listeners/tls.ts';
 import { InheritedSockets, type ListenEnvironment } from '../listeners/inherited.ts';
 import { bindWorkerSocket, type WorkerSocket } from '../listeners/worker-sockets.ts';
 import { log } from '../observe/log.ts';
-import type { RequestHandler } from '../listeners/request.ts';
+import type { Router } from '../router/router.ts';
 import { socketOwner } from './privileges.ts';
 import { socketInode, tcpListenQueues } from './stats/listen-queue.ts';
 import type { SocketStats } from './stats/stats-json.ts';
@@ -36,15 +36,15 @@ export class ListenerSet {
   private readonly kinds: Array<{ proto: 'http' | 'uwsgi'; fd: number | undefined }> = [];
   private closed: Promise<unknown> | undefined;
   private readonly config: Config;
-  /** Where the HTTP listeners send their requests (the router). */
-  private readonly handler: RequestHandler;
+  /** Where the HTTP listeners send their requests, and where the redirects report theirs. */
+  private readonly router: Router;
 
   /** The sockets systemd passed (socket activation), if any. */
   private readonly passed: ListenEnvironment | undefined;
 
-  constructor(config: Config, handler: RequestHandler, passed?: ListenEnvironment) {
+  constructor(config: Config, router: Router, passed?: ListenEnvironment) {
     this.config = config;
-    this.handler = handler;
+    this.router = router;
     this.passed = passed;
   }
 
@@ -126,7 +126,7 @@ export class ListenerSet {
     const config = this.config;
     const https: HttpsPiece | undefined = wanted.tls === undefined || certificates === undefined
       ? undefined : { settings: wanted.tls, certificates, h2: config.http2 ? h2OptionsFrom(config) : undefined };
-    const handler = wanted.redirect === undefined ? this.handler : new HttpsRedirect(wanted.redirect.port);
+    const handler = wanted.redirect === undefined ? this.router : new HttpsRedirect(wanted.redirect.port, this.router.answeredElsewhere);
     const listener = new HttpListener(wanted.address, handler, {
       maxHeadSize: config.bufferSize,
       maxHeaders: config.httpMaxHeaders,

@@ -6,7 +6,7 @@
 // is sent.
 import type { Readable } from 'node:stream';
 import { decodeServedRequest, type ServedRequest } from '../channel/records.ts';
-import type { ParsedRequest, RequestHandler, ResponseWriter } from '../listeners/request.ts';
+import type { AnsweredElsewhere, OwnAnswer, ParsedRequest, RequestHandler, ResponseWriter } from '../listeners/request.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { Exchange } from './exchange.ts';
 import { FileOffloads } from './offload.ts';
@@ -93,15 +93,28 @@ export class Router implements RequestHandler {
   readonly staticDone = (request: ParsedRequest, startedMs: number, outcome: StaticOutcome): void => {
     this.outside.ended();
     this.master.requestsServed++;
+    this.doneInMaster(this.master, request, startedMs, outcome);
+  };
+
+  /**
+   * A request a handler in the router's place answered (the --http-to-https redirect): counted and
+   * logged as the answers the router makes itself without a worker (limit-post's 413).
+   */
+  readonly answeredElsewhere: AnsweredElsewhere = (request, startedMs, answer) => {
+    this.doneInMaster(null, request, startedMs, answer);
+  };
+
+  /** A request the master answered, `server` (static files) or not (its own answers). */
+  private doneInMaster(server: Server | null, request: ParsedRequest, startedMs: number, outcome: OwnAnswer): void {
     this.total++;
     if (this.observers.length === 0) return;
     const finished: FinishedRequest = {
-      server: this.master,
+      server,
       total: this.total,
       details: () => servedRequest(request, outcome.status, outcome.headers, outcome.bodyBytes, startedMs),
     };
     for (const observe of this.observers) observe(finished);
-  };
+  }
 
   private toApp(request: ParsedRequest, writer: ResponseWriter, body: Readable | null): void {
     const exchange = new Exchange(request, writer, body, this.finished, this.offloads);

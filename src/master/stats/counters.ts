@@ -43,7 +43,7 @@ export type RespawnCause = 'crash' | 'load-failed' | 'max-requests' | 'max-lifet
 
 export class ServerCounters {
   private readonly slots = new Map<number, SlotCounters>();
-  /** Requests the master answered without a worker (a refusal: 413, 503 when the queue is full, ...). */
+  /** Requests the master answered without a worker (a refusal: 413, 503 when the queue is full, ...; a redirect to https). */
   answeredByMaster = 0;
   /** Static files the master sent (they have no worker). */
   staticByMaster = 0;

@@ -99,7 +99,7 @@ export class Metrics {
       () => [...counters.respawns].map(([cause, n]): Sample => [{ cause }, n]));
     this.counter('nuwsgi_reloads_total', 'Reloads, by kind.', ['kind'], () => [...counters.reloads].map(([kind, n]): Sample => [{ kind }, n]));
     this.counter('nuwsgi_master_static_requests_total', 'Static files the master sent.', [], () => [[{}, counters.staticByMaster]]);
-    this.counter('nuwsgi_master_answered_requests_total', 'Requests the master answered without a worker (refusals).', [],
+    this.counter('nuwsgi_master_answered_requests_total', 'Requests the master answered without a worker (refusals, redirects to https).', [],
       () => [[{}, counters.answeredByMaster]]);
     this.gauge('nuwsgi_zygote_rss_bytes', 'RSS bytes of the zygote the workers are forked from (0 while there is none, and with lazy-apps).', [],
       () => [[{}, exported().zygote?.memory?.rss ?? 0]]);
