@@ -101,3 +101,28 @@ describe('HTTP/2 limits', () => {
     assert.deepEqual(await target.server.exited, { code: 0, signal: null });
   });
 });
+
+// A server of its own, so that no line of the same kind in the second before holds this one back
+// (the lines of refused streams are written at most once a second)
+describe('HTTP/2 streams refused when no stream comes after them', () => {
+  let running: H2Target | undefined;
+  before(async () => {
+    running = await startH2Target([]);
+  });
+  after(() => running?.stop());
+
+  it('logs a stream refused for its header list when the client sends GOAWAY', async (t) => {
+    const target = needTarget(t, running);
+    if (target === undefined) return;
+    const session = await h2Connect(target.port);
+    const reset = await h2Request(session, { ':path': '/huge', 'x-huge': 'a'.repeat(20_000) });
+    assert.equal(reset.rstCode, CODE.ENHANCE_YOUR_CALM);
+    try {
+      // no later stream shows the gap in the ids: the client says it is done (the server then ends the session)
+      session.goaway(CODE.NO_ERROR);
+      await target.server.waitForOutput(/HTTP\/2 connection from 127\.0\.0\.1:\d+: 1 stream refused \(RST_STREAM\): a header list over buffer-size/);
+    } finally {
+      session.destroy();
+    }
+  });
+});

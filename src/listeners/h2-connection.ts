@@ -2,7 +2,8 @@
 // each one hit, its own or nghttp2's. nghttp2 refuses streams past SETTINGS_MAX_CONCURRENT_STREAMS
 // and header lists past SETTINGS_MAX_HEADER_LIST_SIZE (or with too many fields), and ends a session
 // on a flood of CONTINUATION or invalid frames; node never shows JavaScript the refused streams, so
-// they are counted here from the gaps in the client's stream ids. Added here: the settings
+// they are counted here from the gaps in the client's stream ids: at its next stream, or when the
+// connection ends, from the last stream the session processed. Added here: the settings
 // timeout, the idle timeout, a timeout per stream that waits on its client, and a cap on the
 // streams a client resets per second (CVE-2023-44487, rapid reset). docs/compat.md ("HTTP/2").
 import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
@@ -72,9 +73,11 @@ export class H2Connection {
     this.settingsTimer = setTimeout(() => this.onSettingsTimeout(), limits.settingsTimeoutMs).unref();
     session.once('localSettings', () => this.settled());
     session.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    // the client leaving is the last moment the session still tells the last stream it began
-    // (one node reset for its header list; nghttp2's refusals for concurrency it does not count)
-    socket.once('end', () => this.countRefused(this.lastStreamId()));
+    // The client leaving, however it leaves (its GOAWAY, the end of its connection, a reset): the
+    // streams refused since its last one are counted then, before node's own listeners of these
+    // destroy the session, after which it no longer tells the last stream it began.
+    session.once('goaway', this.countRefusedSoFar);
+    for (const event of ['end', 'error', 'close']) socket.prependOnceListener(event, this.countRefusedSoFar);
     session.once('close', () => this.stopTimers());
     this.armIdle();
   }
@@ -123,7 +126,7 @@ export class H2Connection {
 
   /** No new streams; those open finish, then the connection closes. */
   goAway(): void {
-    this.countRefused(this.lastStreamId());
+    this.countRefusedSoFar();
     if (!this.session.closed) this.session.close();
   }
 
@@ -180,11 +183,17 @@ export class H2Connection {
   private shutDown(code: number): void {
     if (this.shuttingDown || this.session.destroyed) return;
     this.shuttingDown = true;
+    this.countRefusedSoFar();
     this.session.goaway(code);
     // node writes the GOAWAY out in its own immediate, queued before this one
     setImmediate(() => this.socket.end());
     setTimeout(() => this.session.destroy(), SHUTDOWN_LINGER_MS).unref();
   }
+
+  /** Counts the streams refused since the client's last one, as far as the session tells (lastStreamId). */
+  private readonly countRefusedSoFar = (): void => {
+    this.countRefused(this.lastStreamId());
+  };
 
   /** The streams nghttp2 refused before `upTo` (a stream id the client used), which node never shows. */
   private countRefused(upTo: number): void {
@@ -202,7 +211,11 @@ export class H2Connection {
     this.reachedConcurrencyLimit = false;
   }
 
-  /** The highest stream id the client opened, refused ones included; 0 once the session is gone. */
+  /**
+   * The highest stream id nghttp2 processed: a stream reset for its header list is one, a stream
+   * refused past the concurrent streams is not (nghttp2 refuses it first), so those show only in
+   * the id of the client's next stream. 0 once the session is gone.
+   */
   private lastStreamId(): number {
     return this.session.destroyed ? 0 : this.session.state.lastProcStreamID ?? 0;
   }
