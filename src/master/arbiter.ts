@@ -19,10 +19,11 @@ import { notifySystemd, takeNotifyEnvironment, type NotifyEnvironment } from './
 import { isDaemon } from './daemon.ts';
 import { Lifecycle, workerSnapshot, type MasterSnapshot, type WorkerSnapshot } from './lifecycle.ts';
 import { logPauseChange, logStats, logWhatWorkersDo } from './reports.ts';
-import { answeredByWorker, answerOverdue, killHarakiried, overdueOnChannel, type OverdueRequest } from './harakiri.ts';
-import { recycleReason, requestLimitFor, residentBytes } from './limits.ts';
+import { answeredByWorker } from './harakiri.ts';
+import { LimitChecks } from './limit-checks.ts';
+import { requestLimitFor } from './limits.ts';
 import { ListenerSet } from './listener-set.ts';
-import { emptySlot, loadRetryDelayMs, logLoadFailure, RespawnThrottle, workerName, workersIn, type Slot } from './slots.ts';
+import { emptySlot, Respawns, workerName, workersIn, type Slot } from './slots.ts';
 import { Shutdown, type StoppingMaster } from './shutdown.ts';
 import { setUpStaticFiles } from './static-files.ts';
 import { Observability } from './stats/observability.ts';
@@ -30,8 +31,7 @@ import { StartupError } from './startup-error.ts';
 import { ChainReload } from './chain-reload.ts';
 import { concurrencyMode, type ConcurrencyMode } from './mode.ts';
 import { removePidfileIfOurs, rewritePidfiles } from './pidfile.ts';
-import { applyEnv, enterChdir, EXIT_APP_FAILED, workerRuntime, writePidfilesAroundPrivilegeDrop } from './startup-checks.ts';
-import { watchTouchFiles } from './touch.ts';
+import { applyEnv, enterChdir, workerRuntime, writePidfilesAroundPrivilegeDrop } from './startup-checks.ts';
 import { Worker, type ReadyInfo } from './worker.ts';
 import { workerConfig, workerProcess } from './worker-config.ts';
 import { spawnedWorker } from './worker-link.ts';
@@ -57,21 +57,20 @@ export class Arbiter implements MasterVerbs {
   private slots: Slot[];
   /** Workers out of the dispatcher, finishing their requests before they exit. */
   private readonly retiring = new Set<Worker>();
-  /** Harakiri'd workers: killed once their other requests are done. */
-  private readonly doomed = new Set<Worker>();
   private readonly reloads: Reloads;
   private readonly chain = new ChainReload((index) => this.replaceSlot(index));
   /** Without lazy-apps, the workers are forked from these (one per generation). */
   private readonly zygotes: Zygotes;
   private paused = false;
-  private readonly respawns = new RespawnThrottle();
+  /** Fills the slots whose worker exited: at once, after a back-off, or the master stops. */
+  private readonly respawns: Respawns;
   private python = '';
   /** The static-file rules, resolved once at start (after chdir) for the router and the workers. */
   private statics!: StaticRules;
   private startingUp = true;
   private readonly stopper: Shutdown;
-  private tick: NodeJS.Timeout | undefined;
-  private checkTouchFiles = (): void => {};
+  /** Harakiri and recycling, after each request and on the check tick. */
+  private readonly checks: LimitChecks;
   private fifos: MasterFifos | undefined;
   private finish: (code: number) => void = () => {};
   private readonly done: Promise<number>;
@@ -100,6 +99,28 @@ export class Arbiter implements MasterVerbs {
     this.sockets = new ListenerSet(config, this.router, passed);
     this.stopper = new Shutdown(this.stoppingMaster());
     this.reloads = new Reloads(this.reloadingMaster());
+    this.respawns = new Respawns({
+      slot: (index) => this.slots[index] as Slot | undefined,
+      stopping: () => this.stopping,
+      startingUp: () => this.startingUp,
+      processes: () => this.processes,
+      forkbombDelay: () => this.config.forkbombDelay,
+      startWorker: (slot) => this.startWorker(slot),
+      stop: (exitCode) => this.shutdown('graceful', '', exitCode),
+      successorFailed: (index) => { if (this.chain.isReplacing(index)) this.chain.stop('the new worker could not load the app'); },
+    });
+    this.checks = new LimitChecks({
+      config: () => this.config,
+      events: this.events,
+      stopping: () => this.stopping,
+      reloading: () => this.reloads.inProgress,
+      slot: (index) => this.slots[index] as Slot | undefined,
+      current: () => this.current,
+      retiring: this.retiring,
+      replaceSlot: (index) => this.replaceSlot(index),
+      retire: (worker) => this.retire(worker),
+      verbs: this,
+    });
     this.zygotes = new Zygotes({
       running: () => ({ config: this.config, mode: this.mode, python: this.python }),
       launch: ({ config, mode, python }) => ({
@@ -134,7 +155,7 @@ export class Arbiter implements MasterVerbs {
     }
     if (this.notify !== undefined) notifySystemd(this.notify, this.python, this.events, () => this.snapshot(), isDaemon());
     installSignalHandlers(this);
-    this.startChecks();
+    this.checks.start();
     this.slots.forEach((slot, index) => { slot.worker = this.startWorker(index + 1); });
     return this.done;
   }
@@ -172,7 +193,7 @@ export class Arbiter implements MasterVerbs {
         this.events.emit('spawn', { slot, pid: w.pid });
       },
       ready: (w, info) => this.onWorkerReady(w, info),
-      free: (w) => this.onWorkerFree(w),
+      free: (w) => this.checks.workerFree(w),
       reload: (w) => this.onWorkerReload(w),
       served: (w, request) => this.onWorkerServed(w, request),
       harakiri: (w, report) => this.onWorkerHarakiri(w, report),
@@ -215,23 +236,15 @@ export class Arbiter implements MasterVerbs {
     }
   }
 
-  private onWorkerFree(worker: Worker): void {
-    if (this.doomed.has(worker)) {
-      if (worker.inflight.size === 0 && this.config.harakiriGracefulTimeout === 0) worker.kill();
-    } else if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) {
-      this.recycleIfDue(worker, Date.now());
-    }
-  }
-
   /** A request the worker served on a uwsgi socket: counted and logged by the router, as the master's own are. */
   private onWorkerServed(worker: Worker, record: Buffer): void {
     this.router.served(worker, record);
-    if (worker.requestLimit > 0 && worker.requestsServed >= worker.requestLimit) this.recycleIfDue(worker, Date.now());
+    this.checks.requestServed(worker);
   }
 
   /** The worker's watchdog answered a uwsgi request past harakiri: the worker is replaced. */
   private onWorkerHarakiri(worker: Worker, report: HarakiriReport): void {
-    this.harakiri(worker, [answeredByWorker(report, () => this.router.served(worker, report.request))]);
+    this.checks.harakiri(worker, [answeredByWorker(report, () => this.router.served(worker, report.request))]);
   }
 
   /** The worker saw its code change (py-autoreload): every worker is replaced, as on SIGHUP. */
@@ -247,7 +260,7 @@ export class Arbiter implements MasterVerbs {
     const index = worker.slot - 1;
     const wasReady = worker.readyAt !== 0;
     this.dispatcher.removeWorker(worker);
-    this.doomed.delete(worker);
+    this.checks.forget(worker);
     const retired = this.retiring.delete(worker);
     const slot = this.slots[index] as Slot | undefined;
     const wasSuccessor = slot?.successor === worker;
@@ -263,40 +276,7 @@ export class Arbiter implements MasterVerbs {
       void this.stopper.workerExited();
       return;
     }
-    if (retired) {
-      log(`${name} buried after ${((Date.now() - worker.spawnedAt) / 1000).toFixed(1)} seconds (${how})`);
-      if (wasCurrent) this.respawnLater(index, 0);
-      return;
-    }
-    if (!wasReady && this.startingUp) {
-      log(notStarted !== undefined ? `${name} could not start (${how}); stopping`
-        : `${name} could not load the app (${how}): see the messages above; stopping`);
-      this.shutdown('graceful', '', code === EXIT_APP_FAILED ? EXIT_APP_FAILED : 1);
-      return;
-    }
-    if (slot === undefined) return; // its slot was removed (SIGTTOU) meanwhile
-    if (!wasReady) {
-      slot.loadFailures++;
-      const delayMs = loadRetryDelayMs(slot, this.config.forkbombDelay);
-      logLoadFailure(worker, how, delayMs, wasSuccessor ? slot : null, notStarted !== undefined);
-      if (wasSuccessor) slot.recycleNotBefore = Date.now() + delayMs;
-      if (wasSuccessor && this.chain.isReplacing(index)) this.chain.stop('the new worker could not load the app');
-      this.respawnLater(index, delayMs);
-      return;
-    }
-    log(`DAMN ! ${name} died (${how}) after ${worker.requestsServed} requests :( respawning`);
-    this.respawnLater(index, this.respawns.delayAfterCrash(this.processes, this.config.forkbombDelay));
-  }
-
-  /** Starts a worker for an empty slot after `delayMs`, unless something else fills it meanwhile. */
-  private respawnLater(index: number, delayMs: number): void {
-    const respawn = () => {
-      const slot = this.slots[index] as Slot | undefined;
-      if (this.stopping || slot === undefined || slot.worker !== null || slot.successor !== null) return;
-      slot.worker = this.startWorker(index + 1);
-    };
-    if (delayMs === 0) respawn();
-    else setTimeout(respawn, delayMs).unref();
+    this.respawns.afterExit({ worker, how, code, notStarted: notStarted !== undefined, retired, slot, wasCurrent, wasSuccessor });
   }
 
   // --- replacing workers: one slot, or all of them ------------------------------------------------
@@ -334,19 +314,6 @@ export class Arbiter implements MasterVerbs {
     else worker.stopWithin(this.config.workerReloadMercy);
   }
 
-  /** Replaces `worker` if a limit says so (max-requests, max-worker-lifetime, reload-on-rss). */
-  private recycleIfDue(worker: Worker, now: number): void {
-    const index = worker.slot - 1;
-    const slot = this.slots[index] as Slot | undefined;
-    if (this.stopping || slot?.worker !== worker || slot.successor !== null || now < slot.recycleNotBefore) return;
-    const reason = recycleReason(worker, this.config, now, residentBytes);
-    if (reason === undefined || this.reloads.inProgress) return;
-    // Before the replacement's spawn event, so that whoever counts respawns knows why.
-    log(`...The work of worker ${worker.slot} (pid: ${worker.pid}) is done (${reason}): its replacement is starting. Seeya!`);
-    this.events.emit('recycle', { slot: worker.slot, pid: worker.pid, reason });
-    this.replaceSlot(index);
-  }
-
   reload(kind: ReloadKind, why: string): void {
     if (this.stopping) return;
     this.sockets.reloadCertificates();
@@ -375,12 +342,12 @@ export class Arbiter implements MasterVerbs {
         this.zygotes.takeOver(next);
         this.slots = next.workers.map((worker) => emptySlot(worker));
         for (const worker of next.workers) this.serve(worker);
-        this.startChecks();
+        this.checks.start();
         return old;
       },
       retire: (worker, brutal) => this.retire(worker, brutal),
       giveUp: (next) => this.zygotes.giveUp(next),
-      respawnAll: () => { for (let index = 0; index < this.processes; index++) this.respawnLater(index, 0); },
+      respawnAll: () => { for (let index = 0; index < this.processes; index++) this.respawns.fill(index, 0); },
     };
   }
 
@@ -394,42 +361,6 @@ export class Arbiter implements MasterVerbs {
     this.sockets.reloadCertificates();
     this.events.emit('reload', { kind: 'chain', why });
     this.chain.start(this.processes);
-  }
-
-  // --- the periodic checks: harakiri, limits, touch files -----------------------------------------
-
-  /** (Re)starts the check tick with the current configuration's interval and touch files. */
-  private startChecks(): void {
-    clearInterval(this.tick);
-    this.checkTouchFiles = watchTouchFiles(this.config, this);
-    this.tick = setInterval(() => this.check(), this.config.checkInterval * 1000);
-    this.tick.unref();
-  }
-
-  private check(): void {
-    if (this.stopping) return;
-    const now = Date.now();
-    for (const [worker, overdue] of overdueOnChannel([...this.current, ...this.retiring], this.config.harakiri, now)) {
-      this.harakiri(worker, overdue);
-    }
-    for (const worker of this.current) this.recycleIfDue(worker, now);
-    this.checkTouchFiles();
-  }
-
-  /**
-   * Requests past --harakiri get 504 now; their worker stops taking requests, a replacement starts,
-   * and the worker is killed once its other requests are done (or after harakiri-graceful-timeout).
-   */
-  private harakiri(worker: Worker, overdue: OverdueRequest[]): void {
-    const config = this.config;
-    const first = !this.doomed.has(worker);
-    answerOverdue(worker, overdue, config, first);
-    this.events.emit('harakiri', { slot: worker.slot, pid: worker.pid, requests: overdue.map((request) => request.info) });
-    if (!first) return;
-    this.doomed.add(worker);
-    if (this.slots[worker.slot - 1]?.worker === worker) this.replaceSlot(worker.slot - 1);
-    this.retire(worker);
-    killHarakiried(worker, config);
   }
 
   // --- the other verbs (signals, master FIFO) -----------------------------------------------------
@@ -480,7 +411,7 @@ export class Arbiter implements MasterVerbs {
     if (this.stopping || this.reloads.inProgress) return;
     this.slots.push(emptySlot());
     log(`adding worker ${this.processes} (now ${this.processes} workers)`);
-    this.respawnLater(this.processes - 1, 0);
+    this.respawns.fill(this.processes - 1, 0);
   }
 
   removeWorker(): void {
@@ -514,7 +445,7 @@ export class Arbiter implements MasterVerbs {
   shutdown(how: 'graceful' | 'fast', why: string, exitCode = 0): void {
     if (!this.stopping) {
       if (this.paused) this.togglePause();
-      clearInterval(this.tick);
+      this.checks.stop();
       this.events.emit('stopping', { how, why });
     }
     this.stopper.begin(how, why, this.config.workerReloadMercy, exitCode);
