@@ -7,7 +7,7 @@
 // timeout, the idle timeout, a timeout per stream that waits on its client, and a cap on the
 // streams a client resets per second (CVE-2023-44487, rapid reset). docs/compat.md ("HTTP/2").
 import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import { RateLimitedLog } from '../observe/rate-limited-log.ts';
 import type { H2ResponseWriter } from './h2-writer.ts';
 
@@ -44,11 +44,11 @@ export class H2Connection {
   readonly peerPort: number | undefined;
   /** `ADDRESS:PORT`, for the log lines. */
   readonly peer: string;
-  /** The CGI variables of the TLS connection, added to each request's environ (NUL-led pairs). */
-  readonly vars: string;
+  /** The CGI variables of a TLS connection, added to each request's environ (NUL-led pairs); none on a plain one. */
+  readonly vars: string | undefined;
   private readonly session: ServerHttp2Session;
-  /** The TLS connection itself (session.socket only lets a few of its methods through). */
-  private readonly socket: TLSSocket;
+  /** The connection itself, TLS or plain (session.socket only lets a few of its methods through). */
+  private readonly socket: Socket;
   private readonly limits: H2Limits;
   private open = 0;
   private settingsTimer: NodeJS.Timeout | null;
@@ -62,7 +62,7 @@ export class H2Connection {
   /** The connection broke a limit and is being closed. */
   private shuttingDown = false;
 
-  constructor(session: ServerHttp2Session, socket: TLSSocket, limits: H2Limits, vars: string) {
+  constructor(session: ServerHttp2Session, socket: Socket, limits: H2Limits, vars: string | undefined) {
     this.session = session;
     this.vars = vars;
     this.socket = socket;
@@ -176,7 +176,7 @@ export class H2Connection {
   }
 
   /**
-   * Ends a connection that broke a limit: GOAWAY with `code`, then the TLS connection is ended
+   * Ends a connection that broke a limit: GOAWAY with `code`, then the connection is ended
    * after it (destroying it at once would reset the TCP connection over the client's unread
    * flood, and the client would never read the GOAWAY), and destroyed if it lingers.
    */

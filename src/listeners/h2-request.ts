@@ -2,7 +2,7 @@
 // become what the request line is in HTTP/1.1 (:method, :path; :authority is the Host), the rules
 // HTTP/2 keeps are checked (http-vet.ts), and the rest is built by the same code as an HTTP/1.1
 // head's, so the worker sees the same environ apart from SERVER_PROTOCOL. :scheme is not believed:
-// the scheme is the listener's, as for HTTP/1.1.
+// the scheme is the listener's (https over TLS, http for h2c), as for HTTP/1.1.
 import { ANSWERS } from './answers.ts';
 import { requestFromHead, type HttpListenerContext, type RequestHead } from './http-request.ts';
 import { vetH2Head } from './http-vet.ts';
@@ -16,7 +16,7 @@ export interface H2Head {
   endStream: boolean;
   peerAddress: string | undefined;
   peerPort: number | undefined;
-  /** The TLS connection's CGI variables (HTTPS=on...), NUL-led pairs. */
+  /** A TLS connection's CGI variables (HTTPS=on...), NUL-led pairs; none on a plain (h2c) one. */
   connectionVars: string | undefined;
   /** The trailer fields, [name, value, ...], once the body has ended. */
   trailers(): readonly string[];

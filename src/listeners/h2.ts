@@ -1,9 +1,11 @@
-// The HTTP/2 front: the TLS connections whose client chose h2 by ALPN. One plain node:http2 server
-// is fed the sockets the TLS listener already secured, and each stream, through its core API, is
-// handed to the router with a writer (h2-writer.ts) as an HTTP/1.1 request is. h2-request.ts maps
-// the header block; h2-connection.ts holds the limits node:http2 does not enforce itself.
+// The HTTP/2 front: the TLS connections whose client chose h2 by ALPN, and on a plain listener
+// with http2-cleartext those that began with HTTP/2's preface (h2c with prior knowledge). One
+// plain node:http2 server is fed the sockets the listener already accepted (and, over TLS,
+// secured), and each stream, through its core API, is handed to the router with a writer
+// (h2-writer.ts) as an HTTP/1.1 request is. h2-request.ts maps the header block; h2-connection.ts
+// holds the limits node:http2 does not enforce itself, the same on either kind of connection.
 import http2, { type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import { ANSWERS, logRefusal } from './answers.ts';
 import { H2Connection, type H2Limits } from './h2-connection.ts';
 import { buildH2Request } from './h2-request.ts';
@@ -26,22 +28,21 @@ export class H2Front {
   private readonly handler: RequestHandler;
   private readonly context: HttpListenerContext;
   private readonly options: H2Options;
-  /** The CGI variables a TLS connection adds to each of its requests (HTTPS=on, a client certificate's). */
-  private readonly connectionVars: (socket: TLSSocket) => string;
   private readonly connections = new Map<ServerHttp2Session, H2Connection>();
   private closed: (() => void) | null = null;
   /** The socket being handed to node:http2, whose 'session' event comes while it is. */
-  private accepting: TLSSocket | null = null;
+  private accepting: Socket | null = null;
+  /** The CGI variables of the connection being accepted (over TLS: HTTPS=on, a client certificate's). */
+  private acceptingVars: string | undefined;
   /** Whether the connection being accepted had its client certificate refused. */
   private acceptingRefused = false;
   /** The connections whose client certificate was refused: a stream gets a 400, the connection GOAWAY. */
   private readonly refused = new WeakSet<H2Connection>();
 
-  constructor(handler: RequestHandler, context: HttpListenerContext, options: H2Options, connectionVars: (socket: TLSSocket) => string) {
+  constructor(handler: RequestHandler, context: HttpListenerContext, options: H2Options) {
     this.handler = handler;
     this.context = context;
     this.options = options;
-    this.connectionVars = connectionVars;
     this.server = http2.createServer({
       settings: {
         maxConcurrentStreams: options.maxConcurrentStreams,
@@ -61,18 +62,24 @@ export class H2Front {
     this.server.on('sessionError', ignore);
   }
 
-  /** Serves a TLS connection whose ALPN said h2. */
-  accept(socket: TLSSocket, refused = false): void {
+  /**
+   * Serves a connection that speaks HTTP/2: a TLS one whose ALPN said h2, with `vars` (the CGI
+   * variables its requests get) and whether its client certificate was `refused`; or a plain one
+   * that began with the preface (with no vars: the listener's context says its scheme is http).
+   */
+  accept(socket: Socket, vars?: string, refused = false): void {
     if (this.closed !== null) {
       socket.destroy();
       return;
     }
     this.accepting = socket;
+    this.acceptingVars = vars;
     this.acceptingRefused = refused;
     try {
       this.server.emit('connection', socket);
     } finally {
       this.accepting = null;
+      this.acceptingVars = undefined;
     }
   }
 
@@ -97,7 +104,7 @@ export class H2Front {
       session.destroy();
       return;
     }
-    const connection = new H2Connection(session, socket, this.options, this.connectionVars(socket));
+    const connection = new H2Connection(session, socket, this.options, this.acceptingVars);
     this.connections.set(session, connection);
     if (this.acceptingRefused) this.refused.add(connection);
     session.once('close', () => {

@@ -236,10 +236,8 @@ export class HttpListener implements Listener {
   private async secureFronts({ settings, certificates, h2 }: HttpsPiece): Promise<TlsFront> {
     const [{ TlsFront }, h2Module] = await Promise.all([import('./tls.ts'), h2 === undefined ? undefined : import('./h2.ts')]);
     const tls = new TlsFront(settings, certificates, (socket) => this.server.emit('connection', socket),
-      h2 === undefined ? undefined : (socket, refused) => this.h2!.accept(socket, refused));
-    if (h2Module !== undefined && h2 !== undefined) {
-      this.h2 = new h2Module.H2Front(this.handler, this.context, h2, (socket) => tls.connectionVars(socket));
-    }
+      h2 === undefined ? undefined : (socket, refused) => this.h2!.accept(socket, tls.connectionVars(socket), refused));
+    if (h2Module !== undefined && h2 !== undefined) this.h2 = new h2Module.H2Front(this.handler, this.context, h2);
     this.tls = tls;
     return tls;
   }

@@ -20,6 +20,7 @@ import { RateLimitedLog } from '../observe/rate-limited-log.ts';
 import type { SocketAddress } from './address.ts';
 import { ANSWERS, logRefusal, rawAnswer } from './answers.ts';
 import { bindServer, type BindOptions, type BoundSocket } from './bind.ts';
+import { FirstBytes, interceptConnections } from './first-bytes.ts';
 
 /** The first byte of a TLS record carrying a handshake message (the ClientHello). */
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -154,7 +155,7 @@ export class TlsFront {
   /** The CGI variables of connections with a client certificate (HTTPS_DN, HTTPS_CC). */
   private readonly clientVars = new WeakMap<TLSSocket, string>();
   /** Connections whose first bytes have not come yet: closeAll() drops them. */
-  private readonly awaitingFirstBytes = new Set<Socket>();
+  private readonly firstBytes: FirstBytes;
 
   constructor(settings: TlsSettings, certificates: Certificates, deliverHttp1: (socket: TLSSocket) => void,
     deliverH2?: (socket: TLSSocket, refused: boolean) => void) {
@@ -171,12 +172,14 @@ export class TlsFront {
       rejectUnauthorized: false,
     });
     for (const warning of certificates.warnings) log(`warning: ${warning}`);
+    this.firstBytes = new FirstBytes(settings.handshakeTimeoutMs, (socket) => {
+      this.logFailure('handshake timeout', `TLS connection from ${peerOf(socket)}: nothing received within ` +
+        `${settings.handshakeTimeoutMs / 1000} s (--https-handshake-timeout): closed`);
+      socket.destroy();
+    });
     // The TLS server's own 'connection' listener starts the handshake at once: it runs only once
     // the first bytes were seen to be TLS (onConnection).
-    const [startTls] = this.server.listeners('connection') as Array<(this: tls.Server, socket: Socket) => void>;
-    if (startTls === undefined) throw new Error('node:tls gave its server no connection listener to start TLS with');
-    this.server.removeAllListeners('connection');
-    this.server.on('connection', (socket: Socket) => this.onConnection(socket, (raw) => startTls.call(this.server, raw)));
+    interceptConnections(this.server, (socket, startTls) => this.onConnection(socket, startTls));
     this.server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
     this.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => this.onHandshakeError(err, socket));
   }
@@ -218,30 +221,15 @@ export class TlsFront {
    * with its timeout, and the secure ones belong to the HTTP server.
    */
   closeAll(): void {
-    for (const socket of this.awaitingFirstBytes) socket.destroy();
+    this.firstBytes.dropAll();
   }
 
-  /** A new TCP (or unix) connection: its first bytes say whether it speaks TLS. */
+  /** A new TCP (or unix) connection: its first byte says whether it speaks TLS. */
   private onConnection(socket: Socket, startTls: (socket: Socket) => void): void {
-    this.awaitingFirstBytes.add(socket);
-    socket.once('close', () => this.awaitingFirstBytes.delete(socket));
-    socket.on('error', () => {});
-    socket.setTimeout(this.settings.handshakeTimeoutMs, () => {
-      this.logFailure('handshake timeout', `TLS connection from ${peerOf(socket)}: nothing received within ` +
-        `${this.settings.handshakeTimeoutMs / 1000} s (--https-handshake-timeout): closed`);
-      socket.destroy();
-    });
-    socket.once('data', (first: Buffer) => {
-      socket.pause();
-      socket.setTimeout(0);
-      this.awaitingFirstBytes.delete(socket);
-      if (first[0] !== TLS_HANDSHAKE_RECORD) {
-        this.refusePlainText(socket, first);
-        return;
-      }
-      // the TLS socket reads what is buffered first, then the connection
-      socket.unshift(first);
-      startTls(socket);
+    this.firstBytes.read(socket, (bytes) => bytes.length > 0, (first) => {
+      if (first[0] !== TLS_HANDSHAKE_RECORD) this.refusePlainText(socket, first);
+      // the TLS socket reads what was put back first, then the connection
+      else startTls(socket);
     });
   }
 

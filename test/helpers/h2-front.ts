@@ -53,9 +53,9 @@ export async function startInProcessFront(options: Partial<H2Options> = {}, answ
   const context = {
     serverName: os.hostname(), serverPort: '0', scheme: 'https' as const, trustedProxies: new AddressList([]), unix: false, maxHeaders: 100,
   };
-  const front = new H2Front(router, context, { ...DEFAULT_H2_OPTIONS, ...options }, () => '\0HTTPS\0on');
+  const front = new H2Front(router, context, { ...DEFAULT_H2_OPTIONS, ...options });
   const server = tls.createServer({ cert: fs.readFileSync(files.cert), key: fs.readFileSync(files.key), ALPNProtocols: ['h2'] });
-  server.on('secureConnection', (socket) => front.accept(socket));
+  server.on('secureConnection', (socket) => front.accept(socket, '\0HTTPS\0on'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   context.serverPort = String(port);
