@@ -117,6 +117,7 @@ describe('command line tokenizing', () => {
       httpKeepalive: 75,
       httpMaxHeaders: 100,
       http2: true,
+      http2Cleartext: false,
       http2MaxConcurrentStreams: 100,
       http2IdleTimeout: 75,
       http2SettingsTimeout: 10,

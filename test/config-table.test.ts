@@ -30,8 +30,8 @@ const CONFIG_FIELDS = Object.keys({
   logSlow: true, logBig: true, logZero: true, logXForwardedFor: true, logDate: true, logPrefix: true, logEncoder: true,
   https: true, httpsSocket: true, httpToHttps: true, httpsExportCert: true, httpsSessionContext: true,
   sslSessionsTimeout: true, httpsHandshakeTimeout: true, sslVerbose: true,
-  http2: true, http2MaxConcurrentStreams: true, http2IdleTimeout: true, http2SettingsTimeout: true, http2StreamTimeout: true,
-  http2MaxResets: true,
+  http2: true, http2Cleartext: true, http2MaxConcurrentStreams: true, http2IdleTimeout: true, http2SettingsTimeout: true,
+  http2StreamTimeout: true, http2MaxResets: true,
 } satisfies Record<ConfigField, true>);
 
 /** The fields the arbiter kept by hand as RESTART_ONLY before the table marked them, and those added since. */
@@ -50,8 +50,8 @@ const RESTART_ONLY_BEFORE = [
   // the TLS listeners are bound once; a reload reads their certificate files again, not their options
   'https', 'httpsSocket', 'httpToHttps', 'httpsExportCert', 'httpsSessionContext', 'sslSessionsTimeout',
   'httpsHandshakeTimeout', 'sslVerbose',
-  // the HTTP/2 settings are the TLS listeners'
-  'http2', 'http2MaxConcurrentStreams', 'http2IdleTimeout', 'http2SettingsTimeout', 'http2StreamTimeout', 'http2MaxResets',
+  // the HTTP/2 settings are the listeners', bound once
+  'http2', 'http2Cleartext', 'http2MaxConcurrentStreams', 'http2IdleTimeout', 'http2SettingsTimeout', 'http2StreamTimeout', 'http2MaxResets',
 ];
 
 const BASE = ['--http', ':8000', '--wsgi-file', 'app.py'];

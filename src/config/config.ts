@@ -50,6 +50,8 @@ export interface Config {
   trustedProxies: AddressList;
   /** `--http2`: offer h2 by ALPN on the TLS listeners (default on). */
   http2: boolean;
+  /** `--http2-cleartext`: also serve HTTP/2 with prior knowledge (h2c) on the plain HTTP listeners (default off). */
+  http2Cleartext: boolean;
   /** `--http2-max-concurrent-streams`: the streams one HTTP/2 connection may have open at once (default 100). */
   http2MaxConcurrentStreams: number;
   /** `--http2-idle-timeout`: seconds an HTTP/2 connection may stay without an open stream (default 75). */

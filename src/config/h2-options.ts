@@ -1,4 +1,5 @@
-// The options of HTTP/2 on the TLS listeners (h2 by ALPN): whether it is offered, and its limits.
+// The options of HTTP/2: whether it is offered on the TLS listeners (h2 by ALPN) and on the plain
+// ones (h2c with prior knowledge), and its limits, the same for both.
 // Part of the option table (options.ts). uWSGI has no HTTP/2, so every name here is nuwsgi's own;
 // docs/compat.md ("HTTP/2") says what each limit defends. The largest header list is buffer-size,
 // as for an HTTP/1.1 head.
@@ -23,6 +24,17 @@ export const H2_OPTIONS = [
     arg: 'optional',
     default: true,
     help: 'offer HTTP/2 (h2 by ALPN) on the TLS listeners beside HTTP/1.1 (=off: HTTP/1.1 only)',
+    expected: 'no value, or =false/off/no/0 to turn it off',
+  },
+  {
+    name: 'http2-cleartext',
+    field: 'http2Cleartext',
+    restart: true,
+    aliases: [],
+    kind: 'flag',
+    arg: 'optional',
+    default: false,
+    help: 'also serve HTTP/2 with prior knowledge (h2c, no Upgrade) on the plain HTTP listeners, to clients whose first bytes are its preface',
     expected: 'no value, or =false/off/no/0 to turn it off',
   },
   {

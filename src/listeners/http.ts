@@ -3,7 +3,9 @@
 // Expect: 100-continue, HEAD and HTTP/1.0 are node's. This file hands each request to the router
 // (http-request.ts builds it) with the writer its response goes out through, and answers what
 // node's parser refuses. An HTTPS listener is the same with a TLS piece (tls.ts) in front: the
-// TLS server accepts, and hands each secure connection to this node:http server.
+// TLS server accepts, and hands each secure connection to this node:http server. With
+// http2-cleartext a plain listener also serves HTTP/2 with prior knowledge (h2c): a connection
+// that begins with HTTP/2's preface goes to the HTTP/2 front (h2.ts) instead of node:http.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import { log } from '../observe/log.ts';
 import type { SocketAddress } from './address.ts';
 import { ANSWERS, answerHeaders, logRefusal, rawAnswer, type Answer } from './answers.ts';
 import { bindServer, type BindOptions, type BoundSocket, type Listener } from './bind.ts';
+import { FirstBytes, interceptConnections } from './first-bytes.ts';
 import { buildHttpRequest, isRefusal, type HttpListenerContext } from './http-request.ts';
 import type { ParsedRequest, RequestHandler, ResponseWriter } from './request.ts';
 import type { H2Front, H2Options } from './h2.ts';
@@ -33,6 +36,8 @@ const DISCARDABLE_BODY = 64 * 1024;
 const NODE_REQUEST_TIMEOUT_MS = 300_000;
 /** node's own interval between checks of its connections' timeouts, the most it is ever given. */
 const NODE_CHECKING_INTERVAL_MS = 30_000;
+/** What a client speaking HTTP/2 with prior knowledge sends first (RFC 9113 §3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export interface HttpListenerOptions {
   /** Largest request head accepted (buffer-size). */
@@ -46,6 +51,8 @@ export interface HttpListenerOptions {
   trustedProxies: AddressList;
   /** add-header: a flat [name, value, ...] list added to every response of the app or a static file. */
   addHeaders: readonly string[];
+  /** http2-cleartext, on a plain listener: HTTP/2's settings for the connections that begin with its preface. */
+  cleartextH2?: H2Options;
 }
 
 /** What makes an HTTP listener an HTTPS one: its TLS settings and the certificates loaded for them. */
@@ -166,8 +173,10 @@ export class HttpListener implements Listener {
   private readonly https: HttpsPiece | undefined;
   /** The TLS server in front, on an HTTPS listener (made by listen()). */
   private tls: TlsFront | undefined;
-  /** The HTTP/2 front, on an HTTPS listener that offers h2. */
+  /** The HTTP/2 front, on an HTTPS listener that offers h2 or a plain one with http2-cleartext. */
   private h2: H2Front | undefined;
+  /** With http2-cleartext, the plain connections whose first bytes do not yet say whether they speak HTTP/2. */
+  private firstBytes: FirstBytes | undefined;
   /**
    * Connections whose response being written closes them: requests the client pipelined behind it
    * were parsed by node, but must never reach the app (their answer could not be sent anyway).
@@ -216,8 +225,10 @@ export class HttpListener implements Listener {
 
   async listen(options: BindOptions): Promise<BoundSocket> {
     let bound;
-    if (this.https === undefined) bound = await bindServer(this.server, this.address, options);
-    else {
+    if (this.https === undefined) {
+      if (this.options.cleartextH2 !== undefined) await this.cleartextFront(this.options.cleartextH2);
+      bound = await bindServer(this.server, this.address, options);
+    } else {
       const tls = await this.secureFronts(this.https);
       bound = await tls.listen(this.address, options);
       // node's HTTP server checks its connections' head and request timeouts once it is
@@ -240,6 +251,36 @@ export class HttpListener implements Listener {
     if (h2Module !== undefined && h2 !== undefined) this.h2 = new h2Module.H2Front(this.handler, this.context, h2);
     this.tls = tls;
     return tls;
+  }
+
+  /**
+   * http2-cleartext on a plain listener: each connection's first bytes say whether it begins with
+   * HTTP/2's preface (h2c with prior knowledge, RFC 9113 §3.3), which goes to the HTTP/2 front;
+   * any other goes to node:http as it would without the option. h2.ts is imported here, as for
+   * TLS, so that a master without the option never loads node:http2.
+   */
+  private async cleartextFront(options: H2Options): Promise<void> {
+    const { H2Front } = await import('./h2.ts');
+    const h2 = new H2Front(this.handler, this.context, options);
+    // a client that sends nothing (or only part of the preface) gets node's answer to a head that never came
+    const firstBytes = new FirstBytes(this.options.headTimeoutMs, (socket) => {
+      logRefusal(ANSWERS.requestTimeout, 'head timeout', `request from ${socket.remoteAddress ?? 'unknown'}`,
+        `no complete head within ${this.options.headTimeoutMs / 1000} s`);
+      socket.write(rawAnswer(ANSWERS.requestTimeout));
+      socket.destroySoon();
+    });
+    interceptConnections(this.server, (socket, toHttp) => firstBytes.read(socket, prefaceDecided, (bytes) => {
+      if (beginsWithPreface(bytes)) {
+        h2.accept(socket);
+        return;
+      }
+      toHttp(socket);
+      // node:http reads the connection itself from now on, but what was put back waits in the
+      // socket's own buffer, which flows to node's parser only once resumed
+      socket.resume();
+    }));
+    this.h2 = h2;
+    this.firstBytes = firstBytes;
   }
 
   /** On an HTTPS listener, reads the certificate files again (tls.ts); a plain one has none. */
@@ -276,6 +317,7 @@ export class HttpListener implements Listener {
   closeAll(): void {
     this.server.closeAllConnections();
     this.tls?.closeAll();
+    this.firstBytes?.dropAll();
     this.h2?.closeAll();
   }
 
@@ -350,6 +392,16 @@ export class HttpListener implements Listener {
     }
     socket.end(rawAnswer(answer));
   }
+}
+
+/** Whether a connection's first bytes are enough to tell: as long as the preface, or already unlike it. */
+function prefaceDecided(bytes: Buffer): boolean {
+  const n = Math.min(bytes.length, H2_PREFACE.length);
+  return n === H2_PREFACE.length || bytes.compare(H2_PREFACE, 0, n, 0, n) !== 0;
+}
+
+function beginsWithPreface(bytes: Buffer): boolean {
+  return bytes.length >= H2_PREFACE.length && bytes.compare(H2_PREFACE, 0, H2_PREFACE.length, 0, H2_PREFACE.length) === 0;
 }
 
 /** Whether a flat [name, value, ...] head says `Connection: close`. */

@@ -134,6 +134,8 @@ export class ListenerSet {
       headTimeoutMs: config.httpTimeout * 1000,
       trustedProxies: config.trustedProxies,
       addHeaders: config.addHeader,
+      // h2c is for the listeners that serve the app: an --http-to-https one only redirects
+      cleartextH2: config.http2Cleartext && wanted.tls === undefined && wanted.redirect === undefined ? h2OptionsFrom(config) : undefined,
     }, https);
     const bound = await listener.listen(bindOptions);
     this.http.push(listener);
@@ -147,7 +149,7 @@ export class ListenerSet {
   }
 }
 
-/** The HTTP/2 settings of the TLS listeners, from the http2-* options, buffer-size and http-max-headers. */
+/** The HTTP/2 settings of the TLS listeners (and, with http2-cleartext, the plain ones), from the http2-* options, buffer-size and http-max-headers. */
 export function h2OptionsFrom(config: Config): H2Options {
   return {
     maxConcurrentStreams: config.http2MaxConcurrentStreams,

@@ -1,7 +1,8 @@
 // HTTP/2 frames written by hand, for the tests of what node's client never sends: floods of
 // HEADERS and RST_STREAM, CONTINUATION without end, header blocks that decompress past every
 // limit. RFC 9113 §4 (frames) and RFC 7541 (HPACK: literal fields, and indexed ones for the bomb).
-// H2Wire is a raw h2 connection over TLS that writes these frames and reads the server's.
+// H2Wire is a raw h2 connection, over TLS or cleartext, that writes these frames and reads the server's.
+import net from 'node:net';
 import tls from 'node:tls';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -95,15 +96,15 @@ export interface ReadFrame {
   payload: Buffer;
 }
 
-/** A raw h2 connection over TLS: the client preface is sent, the server's frames are collected. */
+/** A raw h2 connection, over TLS or cleartext (h2c): the client preface is sent, the server's frames are collected. */
 export class H2Wire {
   readonly frames: ReadFrame[] = [];
   closed = false;
-  private readonly socket: tls.TLSSocket;
+  private readonly socket: net.Socket;
   private pending = Buffer.alloc(0);
   private readonly waiters = new Set<() => void>();
 
-  private constructor(socket: tls.TLSSocket) {
+  private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
@@ -120,12 +121,24 @@ export class H2Wire {
   static connect(port: number, opts: { preface?: boolean; ack?: boolean } = {}): Promise<H2Wire> {
     return new Promise((resolve, reject) => {
       const socket = tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false }, () => {
-        const wire = new H2Wire(socket);
-        if (opts.preface ?? true) wire.write(Buffer.concat([PREFACE, settings(), ...(opts.ack ?? true ? [settingsAck()] : [])]));
-        resolve(wire);
+        resolve(H2Wire.begin(socket, opts));
       });
       socket.once('error', reject);
     });
+  }
+
+  /** The same over a plain connection (h2c with prior knowledge). */
+  static connectCleartext(port: number, opts: { preface?: boolean; ack?: boolean } = {}): Promise<H2Wire> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(H2Wire.begin(socket, opts)));
+      socket.once('error', reject);
+    });
+  }
+
+  private static begin(socket: net.Socket, opts: { preface?: boolean; ack?: boolean }): H2Wire {
+    const wire = new H2Wire(socket);
+    if (opts.preface ?? true) wire.write(Buffer.concat([PREFACE, settings(), ...(opts.ack ?? true ? [settingsAck()] : [])]));
+    return wire;
   }
 
   /** Writes `data`; false when the server closed the connection already. */
