@@ -1,8 +1,9 @@
 // What the master loads is what its configuration uses: a plain-HTTP master without static mounts
 // does not load node:tls, node:http2 or node:crypto, nor the static file server's packages (each
-// costs RSS: docs/performance.md, "The master's memory"); a master with a static mount loads
-// mime-types. The master is run with a preloaded script that writes, as it exits, the builtins
-// it loaded and the CommonJS packages in require's cache.
+// costs RSS: docs/performance.md, "The master's memory"); --http2-cleartext loads node:http2 (and
+// node:tls, which node:http2 needs), and a static mount mime-types. The master is run with a
+// preloaded script that writes, as it exits, the builtins it loaded and the CommonJS packages in
+// require's cache.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,6 +52,11 @@ describe('the modules a master loads', () => {
     for (const unwanted of ['mime-types', 'mime-db', 'etag', 'fresh', 'range-parser', 'prom-client']) {
       assert.ok(!loaded.packages.includes(unwanted), `${unwanted} is loaded: ${loaded.packages.join(' ')}`);
     }
+  });
+
+  it('a plain-HTTP master with --http2-cleartext loads node:http2', async () => {
+    const loaded = await loadedBy('h2c', ['--http2-cleartext']);
+    assert.ok(loaded.builtins.includes('http2'), `node:http2 is not loaded: ${loaded.builtins.join(' ')}`);
   });
 
   it('a master with a static mount loads the static file server\'s packages', async () => {
