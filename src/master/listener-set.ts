@@ -58,8 +58,8 @@ export class ListenerSet {
     // bin/nuwsgi.js holds V8's young generation at its first size, which costs plain HTTP nothing.
     // node:tls and node:http2 allocate more per request, and for longer (an h2 stream lives across
     // several turns of the loop): with it held, GC took 34% of the master's time in the h2 bench
-    // against 15%. With an HTTPS listener it grows again as V8's default has it (a factor of 2).
-    if (certificates.loaded.size > 0) v8.setFlagsFromString('--semi-space-growth-factor=2');
+    // against 15%. With an HTTPS or h2c listener it grows again as V8's default has it (a factor of 2).
+    if (certificates.loaded.size > 0 || this.config.http2Cleartext) v8.setFlagsFromString('--semi-space-growth-factor=2');
     const inherited = this.passed === undefined ? undefined : new InheritedSockets(this.passed, python);
     for (const listener of wanted.listeners) {
       const { protocol } = listener;
