@@ -80,7 +80,9 @@ describe('--post-buffering 4096 (--limit-post 2000000)', () => {
     assert.equal(json<Gated>((await small).body).bytes, 4096);
 
     const gate2 = path.join(dir, 'open-spill-2');
-    const body = Buffer.alloc(1_000_000, 'l');
+    // larger than the worker's request body window (1 MiB), so that the master still holds the
+    // rest in its file while the app waits at the gate, however fast the first 1 MiB went out
+    const body = Buffer.alloc(1_500_000, 'l');
     const large = httpRequest(`${server.url}/?id=large&gate=${encodeURIComponent(gate2)}`, { method: 'POST', body });
     await server.waitForOutput(/gated request large started/);
     const open = openTempFiles();
