@@ -16,7 +16,7 @@ function worker(id: number, fields: Partial<WorkerSample> = {}): WorkerSample {
 }
 
 function sample(workers: WorkerSample[], fields: Partial<Sample> = {}): Sample {
-  return { version: '2.0.21', pid: 999, listenQueue: 0, listenQueueMax: 100, listenQueueErrors: 0, load: 0, workers, ...fields };
+  return { version: '2.0.21', pid: 999, listenQueue: 0, listenQueueMax: 100, listenQueueErrors: 0, load: 0, workers, zygote: undefined, ...fields };
 }
 
 const wide = { address: ':9191', columns: 200, rows: 50 };
@@ -47,6 +47,15 @@ describe('the view', () => {
     });
     assert.equal(row(lines, 2).STATUS, 'idle');
     assert.equal(lines.length, 6);
+  });
+
+  it("names nuwsgi's zygote in the header, its pid, state and RSS, or - while there is none", () => {
+    const ready = renderView({ ...wide, previous: undefined, intervalS: 0,
+      current: sample([worker(1)], { zygote: { pid: 1234, status: 'ready', rss: 33 * 1024 * 1024 } }) });
+    assert.equal(ready[0], ':9191 - version 2.0.21 - pid 999 - workers 1 - zygote 1234 ready 33.0M');
+    const none = renderView({ ...wide, previous: undefined, intervalS: 0,
+      current: sample([worker(1)], { zygote: { pid: 0, status: 'cheap', rss: 0 } }) });
+    assert.equal(none[0], ':9191 - version 2.0.21 - pid 999 - workers 1 - zygote - cheap');
   });
 
   it('computes the rates from the previous sample and the interval, per worker and in total', () => {
@@ -126,6 +135,13 @@ describe('a sample of a stats document', () => {
     assert.equal(s.listenQueueMax, 128);
     assert.deepEqual([s.workers[0].busyCores, s.workers[0].cores], [1, 2]);
     assert.deepEqual([s.workers[1].pid, s.workers[1].requests, s.workers[1].cores], [0, 0, undefined]);
+    assert.equal(s.zygote, undefined);
+  });
+
+  it("reads nuwsgi's zygote entry, and takes null (lazy-apps) as none", () => {
+    const doc = { workers: [], zygote: { pid: 42, status: 'ready', rss: 2048, vsz: 1, last_spawn: 1, respawn_count: 1 } };
+    assert.deepEqual(sampleOf(doc).zygote, { pid: 42, status: 'ready', rss: 2048 });
+    assert.equal(sampleOf({ workers: [], zygote: null }).zygote, undefined);
   });
 
   it('refuses an answer that is not a stats document', () => {

@@ -20,6 +20,14 @@ export interface WorkerSample {
   cores: number | undefined;
 }
 
+/** nuwsgi's zygote, the process the workers are forked from (not in uWSGI's documents). */
+export interface ZygoteSample {
+  /** 0 while there is none. */
+  pid: number;
+  status: string;
+  rss: number;
+}
+
 export interface Sample {
   version: string;
   pid: number;
@@ -29,6 +37,8 @@ export interface Sample {
   listenQueueErrors: number;
   load: number;
   workers: WorkerSample[];
+  /** Undefined for uWSGI, and for nuwsgi with lazy-apps (`zygote: null`). */
+  zygote: ZygoteSample | undefined;
 }
 
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -50,7 +60,14 @@ export function sampleOf(document: unknown): Sample {
     listenQueueErrors: num(doc.listen_queue_errors),
     load: num(doc.load),
     workers: list(doc.workers).map(record).map(workerOf),
+    zygote: zygoteOf(doc.zygote),
   };
+}
+
+function zygoteOf(value: unknown): ZygoteSample | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const z = record(value);
+  return { pid: num(z.pid), status: str(z.status, '?'), rss: num(z.rss) };
 }
 
 function workerOf(w: Record<string, unknown>): WorkerSample {

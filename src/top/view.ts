@@ -48,8 +48,11 @@ export function renderView(input: ViewInput): string[] {
   const totalRate = previous === undefined || known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
   const totalRequests = current.workers.reduce((n, w) => n + w.requests, 0);
   const respawns = current.workers.reduce((n, w) => n + Math.max(0, w.respawns - 1), 0);
+  const zygote = current.zygote === undefined ? ''
+    : current.zygote.pid === 0 ? ` - zygote - ${current.zygote.status}`
+      : ` - zygote ${current.zygote.pid} ${current.zygote.status} ${humanBytes(current.zygote.rss)}`;
   const header = [
-    `${input.address} - version ${current.version} - pid ${current.pid} - workers ${current.workers.length}`,
+    `${input.address} - version ${current.version} - pid ${current.pid} - workers ${current.workers.length}${zygote}`,
     `req/s ${totalRate === undefined ? '-' : formatRate(totalRate)} - requests ${totalRequests} - ` +
       `listen queue ${current.listenQueue}/${current.listenQueueMax} (refused ${current.listenQueueErrors}) - ` +
       `respawns ${respawns} - load ${current.load}`,
