@@ -264,8 +264,7 @@ export class HttpListener implements Listener {
     const h2 = new H2Front(this.handler, this.context, options);
     // a client that sends nothing (or only part of the preface) gets node's answer to a head that never came
     const firstBytes = new FirstBytes(this.options.headTimeoutMs, (socket) => {
-      logRefusal(ANSWERS.requestTimeout, 'head timeout', `request from ${socket.remoteAddress ?? 'unknown'}`,
-        `no complete head within ${this.options.headTimeoutMs / 1000} s`);
+      this.logHeadTimeout(socket.remoteAddress ?? 'unknown');
       socket.write(rawAnswer(ANSWERS.requestTimeout));
       socket.destroySoon();
     });
@@ -351,6 +350,11 @@ export class HttpListener implements Listener {
     this.handler.handle(built, new HttpResponseWriter(req, res, built, this), built.bodyLength !== 0 ? req : null);
   }
 
+  /** The line of a client that sent no complete head within http-timeout (node's refusal, or h2c's sniffing). */
+  private logHeadTimeout(peer: string): void {
+    logRefusal(ANSWERS.requestTimeout, 'head timeout', `request from ${peer}`, `no complete head within ${this.options.headTimeoutMs / 1000} s`);
+  }
+
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const peer = socket.remoteAddress ?? 'unknown';
     if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -381,7 +385,7 @@ export class HttpListener implements Listener {
       logRefusal(answer, 'head size', `request head from ${peer}`, `larger than buffer-size (${this.options.maxHeadSize} bytes)`);
     } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       answer = ANSWERS.requestTimeout;
-      logRefusal(answer, 'head timeout', `request from ${peer}`, `no complete head within ${this.options.headTimeoutMs / 1000} s`);
+      this.logHeadTimeout(peer);
     } else {
       logRefusal(answer, 'malformed', `malformed HTTP request from ${peer}`, `${err.code ?? 'error'}: ${err.message}`);
     }
